@@ -1,0 +1,19 @@
+//===- GigaDialect.h - the giga dialect -------------------------*- C++ -*-===//
+#ifndef GIGA_DIALECTS_GIGA_GIGADIALECT_H
+#define GIGA_DIALECTS_GIGA_GIGADIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/giga/GigaDialect.h.inc"
+#include "dialects/giga/GigaEnums.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/giga/GigaOps.h.inc"
+
+#endif // GIGA_DIALECTS_GIGA_GIGADIALECT_H

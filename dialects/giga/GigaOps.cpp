@@ -1,0 +1,325 @@
+//===- GigaOps.cpp - verifiers of the giga ops ----------------------------===//
+//
+// Every verifier names the operand at fault and gives the expected and the
+// actual shape, so a frontend author can fix the model without reading ODS.
+//
+//===----------------------------------------------------------------------===//
+#include "dialects/giga/GigaDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cstdio>
+
+using namespace mlir;
+using namespace giga;
+
+namespace {
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(shape, os, ", ");
+  os << "]";
+  return text;
+}
+
+// Diagnostics print numbers as a user writes them: 0.5, not 5.000000e-01.
+std::string formatNumber(double value) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", value);
+  return text;
+}
+
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<ShapedType>(value.getType()).getShape();
+}
+
+// Emits "<what> has shape [..] but expected [..]" unless the shapes agree.
+LogicalResult expectShape(Operation *op, StringRef what, Value value,
+                          ArrayRef<int64_t> expected, StringRef why = "") {
+  if (shapeOf(value) == expected)
+    return success();
+  auto diag = op->emitOpError() << what << " has shape "
+                                << formatShape(shapeOf(value))
+                                << " but expected " << formatShape(expected);
+  if (!why.empty())
+    diag << " (" << why << ")";
+  return diag;
+}
+
+LogicalResult expectRank(Operation *op, StringRef what, Value value,
+                         int64_t minRank) {
+  int64_t rank = shapeOf(value).size();
+  if (rank >= minRank)
+    return success();
+  return op->emitOpError() << what << " must have rank >= " << minRank
+                           << " but has shape " << formatShape(shapeOf(value));
+}
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// ParamOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ParamOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a non-empty name, e.g. \"wte.weight\"");
+  std::optional<double> std;
+  if (FloatAttr stdAttr = getStdAttr())
+    std = stdAttr.getValueAsDouble();
+  if (getInit() == InitKind::normal) {
+    if (!std)
+      return emitOpError("with 'normal' init needs a standard deviation: add "
+                         "'std <value>'");
+    if (!(*std > 0.0))
+      return emitOpError("std must be positive but is ") << formatNumber(*std);
+  } else if (std) {
+    return emitOpError("'") << stringifyInitKind(getInit())
+                            << "' init takes no std; remove 'std "
+                            << formatNumber(*std)
+                            << "'";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Dense and elementwise ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTable());
+  if (table.size() != 2)
+    return emitOpError("table must have shape [vocab, width] but has shape ")
+           << formatShape(table);
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(table[1]);
+  return expectShape(*this, "result", getResult(), expected,
+                     "the ids' shape followed by the table width");
+}
+
+LogicalResult MatmulOp::verify() {
+  if (failed(expectRank(*this, "lhs", getLhs(), 2)) ||
+      failed(expectRank(*this, "rhs", getRhs(), 2)))
+    return failure();
+  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
+  int64_t m = lhs[lhs.size() - 2], lhsK = lhs.back();
+  if (getTransposeLhs())
+    std::swap(m, lhsK);
+  int64_t rhsK = rhs[rhs.size() - 2], n = rhs.back();
+  if (getTransposeRhs())
+    std::swap(rhsK, n);
+  if (lhsK != rhsK)
+    return emitOpError("contraction dimensions differ: lhs has ")
+           << lhsK << " and rhs has " << rhsK << " (lhs " << formatShape(lhs)
+           << ", rhs " << formatShape(rhs) << ", transpose_lhs="
+           << getTransposeLhs() << ", transpose_rhs=" << getTransposeRhs()
+           << ")";
+  ArrayRef<int64_t> lhsBatch = lhs.drop_back(2), rhsBatch = rhs.drop_back(2);
+  if (!rhsBatch.empty() && rhsBatch != lhsBatch)
+    return emitOpError("rhs batch dimensions ")
+           << formatShape(rhsBatch) << " must equal lhs batch dimensions "
+           << formatShape(lhsBatch) << " or be absent (a shared rank-2 rhs)";
+  SmallVector<int64_t> expected(lhsBatch);
+  expected.append({m, n});
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult AddOp::verify() {
+  ArrayRef<int64_t> lhs = shapeOf(getLhs()), rhs = shapeOf(getRhs());
+  if (rhs.size() > lhs.size() || lhs.take_back(rhs.size()) != rhs)
+    return emitOpError("rhs has shape ")
+           << formatShape(rhs) << " but expected " << formatShape(lhs)
+           << " or a suffix of it (the lhs shape)";
+  return expectShape(*this, "result", getResult(), lhs);
+}
+
+LogicalResult BiasAddOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 1)))
+    return failure();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (failed(expectShape(*this, "bias", getBias(), {input.back()},
+                         "the last dimension of the input")))
+    return failure();
+  return expectShape(*this, "result", getResult(), input);
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 1)))
+    return failure();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (failed(expectShape(*this, "weight", getWeight(), {input.back()},
+                         "the last dimension of the input")) ||
+      failed(expectShape(*this, "bias", getBias(), {input.back()},
+                         "the last dimension of the input")))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("epsilon must be positive but is ")
+           << formatNumber(getEpsilon().convertToDouble());
+  return expectShape(*this, "result", getResult(), input);
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = shapeOf(getInput()).size();
+  int64_t axis = getAxisAttr().getInt();
+  if (axis < -rank || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank << " (use -" << rank << " to "
+                                << rank - 1 << ")";
+  return success();
+}
+
+LogicalResult IotaOp::verify() {
+  ArrayRef<int64_t> shape = shapeOf(getResult());
+  if (shape.size() != 1)
+    return emitOpError("result must have rank 1 but has shape ")
+           << formatShape(shape);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+LogicalResult CausalMaskOp::verify() {
+  ArrayRef<int64_t> shape = shapeOf(getResult());
+  if (shape.size() != 2 || shape[0] != shape[1])
+    return emitOpError("result must be a square [T, T] mask but has shape ")
+           << formatShape(shape);
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  ArrayRef<int64_t> query = shapeOf(getQuery());
+  if (query.size() != 4)
+    return emitOpError("query must have shape [batch, heads, seq, head_dim] "
+                       "but has shape ")
+           << formatShape(query);
+  if (failed(expectShape(*this, "key", getKey(), query, "the query's shape")) ||
+      failed(expectShape(*this, "value", getValue(), query,
+                         "the query's shape")) ||
+      failed(expectShape(*this, "mask", getMask(), {query[2], query[2]},
+                         "[seq, seq]")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0.0))
+    return emitOpError("scale must be positive but is ")
+           << formatNumber(getScale().convertToDouble());
+  return expectShape(*this, "result", getResult(), query);
+}
+
+//===----------------------------------------------------------------------===//
+// Loss
+//===----------------------------------------------------------------------===//
+
+LogicalResult CrossEntropyOp::verify() {
+  if (failed(expectRank(*this, "logits", getLogits(), 2)))
+    return failure();
+  return expectShape(*this, "targets", getTargets(),
+                     shapeOf(getLogits()).drop_back(),
+                     "the logits' shape without the vocabulary dimension");
+}
+
+//===----------------------------------------------------------------------===//
+// Shape ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto input = cast<ShapedType>(getInput().getType());
+  auto result = cast<ShapedType>(getResult().getType());
+  if (input.getNumElements() != result.getNumElements())
+    return emitOpError("cannot reshape ")
+           << formatShape(input.getShape()) << " (" << input.getNumElements()
+           << " elements) to " << formatShape(result.getShape()) << " ("
+           << result.getNumElements() << " elements)";
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  ArrayRef<int64_t> permutation = getPermutation();
+  if (permutation.size() != input.size())
+    return emitOpError("permutation has ")
+           << permutation.size() << " entries but the input has rank "
+           << input.size();
+  SmallVector<bool> seen(input.size(), false);
+  SmallVector<int64_t> expected;
+  for (int64_t dim : permutation) {
+    if (dim < 0 || dim >= static_cast<int64_t>(input.size()) || seen[dim])
+      return emitOpError("permutation ")
+             << formatShape(permutation) << " is not a permutation of 0.."
+             << input.size() - 1;
+    seen[dim] = true;
+    expected.push_back(input[dim]);
+  }
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult SplitOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  int64_t rank = input.size(), axis = getAxisAttr().getInt();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  int64_t parts = getResults().size();
+  if (parts == 0)
+    return emitOpError("needs at least one result");
+  if (input[axis] % parts != 0)
+    return emitOpError("cannot split dimension ")
+           << axis << " of size " << input[axis] << " into " << parts
+           << " equal parts";
+  SmallVector<int64_t> expected(input);
+  expected[axis] /= parts;
+  for (auto [index, result] : llvm::enumerate(getResults()))
+    if (failed(expectShape(*this, "result #" + std::to_string(index), result,
+                           expected)))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RepeatOp
+//===----------------------------------------------------------------------===//
+
+void RepeatOp::build(OpBuilder &builder, OperationState &state, int64_t count,
+                     StringRef prefix, ValueRange inits) {
+  state.addAttribute(getCountAttrName(state.name),
+                     builder.getI64IntegerAttr(count));
+  state.addAttribute(getPrefixAttrName(state.name),
+                     builder.getStringAttr(prefix));
+  state.addOperands(inits);
+  state.addTypes(inits.getTypes());
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  for (Value init : inits)
+    block->addArgument(init.getType(), state.location);
+}
+
+LogicalResult RepeatOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange operands,
+    DictionaryAttr, OpaqueProperties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  llvm::append_range(inferredReturnTypes, operands.getTypes());
+  return success();
+}
+
+LogicalResult RepeatOp::verify() {
+  if (getPrefix().empty())
+    return emitOpError("needs a non-empty prefix for its parameters, e.g. "
+                       "\"h\"");
+  Block &body = getBody().front();
+  if (body.getArgumentTypes() != getInits().getTypes())
+    return emitOpError("body arguments ")
+           << body.getArgumentTypes() << " must match the carried values "
+           << getInits().getTypes();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  if (yield.getValues().getTypes() != getInits().getTypes())
+    return yield.emitOpError("yields ")
+           << yield.getValues().getTypes()
+           << " but the enclosing giga.repeat carries "
+           << getInits().getTypes();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/giga/GigaOps.cpp.inc"

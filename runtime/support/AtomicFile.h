@@ -1,0 +1,23 @@
+//===- AtomicFile.h - write a whole file or nothing -------------*- C++ -*-===//
+#ifndef GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
+#define GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace giga {
+
+class FileError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Writes `contents` to a temporary file beside `path`, fsyncs it and renames
+/// it over `path`, so a reader sees the old file or the whole new one, never
+/// a part. Throws FileError naming the path and the reason.
+void writeFileAtomically(const std::string &path, std::string_view contents);
+
+} // namespace giga
+
+#endif // GIGA_RUNTIME_SUPPORT_ATOMICFILE_H

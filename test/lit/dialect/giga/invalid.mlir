@@ -1,0 +1,413 @@
+// RUN: giga-opt %s --split-input-file --verify-diagnostics
+// One case per verifier branch of every giga op.
+
+func.func @param_empty_name() {
+  // expected-error @+1 {{'giga.param' op needs a non-empty name}}
+  %0 = giga.param "" zeros : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @param_normal_without_std() {
+  // expected-error @+1 {{with 'normal' init needs a standard deviation}}
+  %0 = giga.param "w" normal : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @param_nonpositive_std() {
+  // expected-error @+1 {{std must be positive but is -1}}
+  %0 = giga.param "w" normal std -1.0 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @param_std_on_zeros() {
+  // expected-error @+1 {{'zeros' init takes no std; remove 'std 0.5'}}
+  %0 = giga.param "b" zeros std 0.5 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @param_dynamic_shape() {
+  // expected-error @+1 {{must be statically shaped tensor of 32-bit float values}}
+  %0 = giga.param "w" ones : tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_table_rank(%t: tensor<10xf32>, %ids: tensor<3xi32>) {
+  // expected-error @+1 {{table must have shape [vocab, width] but has shape [10]}}
+  %0 = giga.embedding %t[%ids] : (tensor<10xf32>, tensor<3xi32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_result(%t: tensor<10x4xf32>, %ids: tensor<3xi32>) {
+  // expected-error @+1 {{result has shape [3, 5] but expected [3, 4] (the ids' shape followed by the table width)}}
+  %0 = giga.embedding %t[%ids] : (tensor<10x4xf32>, tensor<3xi32>) -> tensor<3x5xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_float_ids(%t: tensor<10x4xf32>, %ids: tensor<3xf32>) {
+  // expected-error @+1 {{operand #1 must be statically shaped tensor of integer values}}
+  %0 = giga.embedding %t[%ids] : (tensor<10x4xf32>, tensor<3xf32>) -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @iota_rank() {
+  // expected-error @+1 {{result must have rank 1 but has shape [2, 2]}}
+  %0 = giga.iota : tensor<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @matmul_lhs_rank(%a: tensor<4xf32>, %b: tensor<4x4xf32>) {
+  // expected-error @+1 {{lhs must have rank >= 2 but has shape [4]}}
+  %0 = giga.matmul %a, %b : (tensor<4xf32>, tensor<4x4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_rhs_rank(%a: tensor<4x4xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{rhs must have rank >= 2 but has shape [4]}}
+  %0 = giga.matmul %a, %b : (tensor<4x4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{contraction dimensions differ: lhs has 3 and rhs has 4}}
+  %0 = giga.matmul %a, %b : (tensor<2x3xf32>, tensor<4x5xf32>) -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_transposed_contraction(%a: tensor<2x3xf32>, %b: tensor<3x5xf32>) {
+  // expected-error @+1 {{contraction dimensions differ: lhs has 3 and rhs has 5}}
+  %0 = giga.matmul %a, %b {transpose_rhs} : (tensor<2x3xf32>, tensor<3x5xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_batch(%a: tensor<2x3x4xf32>, %b: tensor<3x4x5xf32>) {
+  // expected-error @+1 {{rhs batch dimensions [3] must equal lhs batch dimensions [2]}}
+  %0 = giga.matmul %a, %b : (tensor<2x3x4xf32>, tensor<3x4x5xf32>) -> tensor<2x3x5xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_result(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+1 {{result has shape [2, 3, 4] but expected [2, 3, 5]}}
+  %0 = giga.matmul %a, %b : (tensor<2x3x4xf32>, tensor<4x5xf32>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @add_shapes(%a: tensor<2x3xf32>, %b: tensor<2x4xf32>) {
+  // expected-error @+1 {{rhs has shape [2, 4] but expected [2, 3] or a suffix of it}}
+  %0 = giga.add %a, %b : (tensor<2x3xf32>, tensor<2x4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @add_result(%a: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{result has shape [3] but expected [2, 3]}}
+  %0 = giga.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @bias_add_rank(%x: tensor<f32>, %b: tensor<1xf32>) {
+  // expected-error @+1 {{input must have rank >= 1 but has shape []}}
+  %0 = giga.bias_add %x, %b : (tensor<f32>, tensor<1xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @bias_add_bias(%x: tensor<2x3xf32>, %b: tensor<2xf32>) {
+  // expected-error @+1 {{bias has shape [2] but expected [3] (the last dimension of the input)}}
+  %0 = giga.bias_add %x, %b : (tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @bias_add_result(%x: tensor<2x3xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{result has shape [3, 2] but expected [2, 3]}}
+  %0 = giga.bias_add %x, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @layernorm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
+  // expected-error @+1 {{input must have rank >= 1 but has shape []}}
+  %0 = giga.layernorm %x, %g, %g : (tensor<f32>, tensor<1xf32>, tensor<1xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @layernorm_weight(%x: tensor<2x3xf32>, %g: tensor<2xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{weight has shape [2] but expected [3] (the last dimension of the input)}}
+  %0 = giga.layernorm %x, %g, %b : (tensor<2x3xf32>, tensor<2xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @layernorm_bias(%x: tensor<2x3xf32>, %g: tensor<3xf32>, %b: tensor<4xf32>) {
+  // expected-error @+1 {{bias has shape [4] but expected [3] (the last dimension of the input)}}
+  %0 = giga.layernorm %x, %g, %b : (tensor<2x3xf32>, tensor<3xf32>, tensor<4xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @layernorm_epsilon(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{epsilon must be positive but is 0}}
+  %0 = giga.layernorm %x, %g, %g {epsilon = 0.0 : f64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @layernorm_result(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{result has shape [6] but expected [2, 3]}}
+  %0 = giga.layernorm %x, %g, %g : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<6xf32>
+  return
+}
+
+// -----
+
+func.func @gelu_types(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "giga.gelu"(%x) : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2 (use -2 to 1)}}
+  %0 = giga.softmax %x {axis = 2} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @causal_mask_square() {
+  // expected-error @+1 {{result must be a square [T, T] mask but has shape [4, 5]}}
+  %0 = giga.causal_mask : tensor<4x5xf32>
+  return
+}
+
+// -----
+
+func.func @attention_rank(%q: tensor<2x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{query must have shape [batch, heads, seq, head_dim] but has shape [2, 5, 4]}}
+  %0 = giga.attention %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<5x5xf32>) -> tensor<2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key(%q: tensor<1x2x5x4xf32>, %k: tensor<1x2x5x8xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's shape)}}
+  %0 = giga.attention %q, %k, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value(%q: tensor<1x2x5x4xf32>, %v: tensor<1x1x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{value has shape [1, 1, 5, 4] but expected [1, 2, 5, 4] (the query's shape)}}
+  %0 = giga.attention %q, %q, %v, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_mask(%q: tensor<1x2x5x4xf32>, %m: tensor<4x4xf32>) {
+  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, seq])}}
+  %0 = giga.attention %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<4x4xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<1x2x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{scale must be positive but is 0}}
+  %0 = giga.attention %q, %q, %q, %m {scale = 0.0 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_result(%q: tensor<1x2x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{result has shape [1, 5, 2, 4] but expected [1, 2, 5, 4]}}
+  %0 = giga.attention %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> tensor<1x5x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_rank(%l: tensor<7xf32>, %t: tensor<i32>) {
+  // expected-error @+1 {{logits must have rank >= 2 but has shape [7]}}
+  %0 = giga.cross_entropy %l, %t : (tensor<7xf32>, tensor<i32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_targets(%l: tensor<2x3x7xf32>, %t: tensor<2x4xi32>) {
+  // expected-error @+1 {{targets has shape [2, 4] but expected [2, 3] (the logits' shape without the vocabulary dimension)}}
+  %0 = giga.cross_entropy %l, %t : (tensor<2x3x7xf32>, tensor<2x4xi32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_scalar(%l: tensor<2x7xf32>, %t: tensor<2xi32>) {
+  // expected-error @+1 {{result #0 must be 0D tensor of 32-bit float values}}
+  %0 = giga.cross_entropy %l, %t : (tensor<2x7xf32>, tensor<2xi32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{cannot reshape [2, 3] (6 elements) to [4, 2] (8 elements)}}
+  %0 = giga.reshape %x : tensor<2x3xf32> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_length(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{permutation has 3 entries but the input has rank 2}}
+  %0 = giga.transpose %x [0, 1, 2] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_not_permutation(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{permutation [1, 1] is not a permutation of 0..1}}
+  %0 = giga.transpose %x [1, 1] : tensor<2x3xf32> -> tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_result(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result has shape [2, 3] but expected [3, 2]}}
+  %0 = giga.transpose %x [1, 0] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @split_axis(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0:2 = giga.split %x along 2 : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @split_no_results(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{needs at least one result}}
+  "giga.split"(%x) {axis = 1 : i64} : (tensor<2x4xf32>) -> ()
+  return
+}
+
+// -----
+
+func.func @split_divisible(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{cannot split dimension 1 of size 4 into 3 equal parts}}
+  %0:3 = giga.split %x along 1 : tensor<2x4xf32> -> tensor<2x1xf32>, tensor<2x1xf32>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @split_result(%x: tensor<2x4xf32>) {
+  // expected-error @+1 {{result #1 has shape [2, 3] but expected [2, 2]}}
+  %0:2 = giga.split %x along 1 : tensor<2x4xf32> -> tensor<2x2xf32>, tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @repeat_count(%x: tensor<2xf32>) {
+  // expected-error @+1 {{attribute 'count' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1}}
+  %0 = giga.repeat 0 "h" (%x) : tensor<2xf32> {
+  ^bb0(%h: tensor<2xf32>):
+    giga.yield %h : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @repeat_prefix(%x: tensor<2xf32>) {
+  // expected-error @+1 {{needs a non-empty prefix for its parameters}}
+  %0 = giga.repeat 2 "" (%x) : tensor<2xf32> {
+  ^bb0(%h: tensor<2xf32>):
+    giga.yield %h : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @repeat_arguments(%x: tensor<2xf32>) {
+  // expected-error @+1 {{body arguments 'tensor<3xf32>' must match the carried values 'tensor<2xf32>'}}
+  %0 = giga.repeat 2 "h" (%x) : tensor<2xf32> {
+  ^bb0(%h: tensor<3xf32>):
+    %1 = giga.param "b" zeros : tensor<2xf32>
+    giga.yield %1 : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @repeat_yield(%x: tensor<2xf32>) {
+  %0 = giga.repeat 2 "h" (%x) : tensor<2xf32> {
+  ^bb0(%h: tensor<2xf32>):
+    %1 = giga.param "b" zeros : tensor<3xf32>
+    // expected-error @+1 {{yields 'tensor<3xf32>' but the enclosing giga.repeat carries 'tensor<2xf32>'}}
+    giga.yield %1 : tensor<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @yield_outside_repeat(%x: tensor<2xf32>) {
+  // expected-error @+1 {{expects parent op 'giga.repeat'}}
+  giga.yield %x : tensor<2xf32>
+}

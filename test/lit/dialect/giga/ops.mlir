@@ -1,0 +1,123 @@
+// RUN: giga-opt %s --split-input-file | giga-opt --split-input-file | FileCheck %s
+// Every op prints in a form that parses back to the same op.
+
+// CHECK-LABEL: func.func @params
+func.func @params() -> (tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  // CHECK: giga.param "w" normal std 2.000000e-02 : tensor<4x8xf32>
+  %w = giga.param "w" normal std 0.02 : tensor<4x8xf32>
+  // CHECK: giga.param "g" ones : tensor<8xf32>
+  %g = giga.param "g" ones : tensor<8xf32>
+  // CHECK: giga.param "b" zeros : tensor<8xf32>
+  %b = giga.param "b" zeros : tensor<8xf32>
+  return %w, %g, %b : tensor<4x8xf32>, tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @embedding
+func.func @embedding(%table: tensor<10x4xf32>, %ids: tensor<2x3xi32>) -> tensor<2x3x4xf32> {
+  // CHECK: giga.embedding %{{.*}}[%{{.*}}] : (tensor<10x4xf32>, tensor<2x3xi32>) -> tensor<2x3x4xf32>
+  %0 = giga.embedding %table[%ids] : (tensor<10x4xf32>, tensor<2x3xi32>) -> tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @iota
+func.func @iota() -> tensor<5xi32> {
+  // CHECK: giga.iota : tensor<5xi32>
+  %0 = giga.iota : tensor<5xi32>
+  return %0 : tensor<5xi32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @matmul
+func.func @matmul(%x: tensor<2x3x4xf32>, %w: tensor<5x4xf32>, %a: tensor<2x4x3xf32>, %b: tensor<2x5x4xf32>) -> (tensor<2x3x5xf32>, tensor<2x3x5xf32>, tensor<2x3x3xf32>) {
+  // CHECK: giga.matmul %{{.*}}, %{{.*}} {transpose_rhs} : (tensor<2x3x4xf32>, tensor<5x4xf32>) -> tensor<2x3x5xf32>
+  %0 = giga.matmul %x, %w {transpose_rhs} : (tensor<2x3x4xf32>, tensor<5x4xf32>) -> tensor<2x3x5xf32>
+  // CHECK: giga.matmul %{{.*}}, %{{.*}} {transpose_lhs, transpose_rhs} : (tensor<2x4x3xf32>, tensor<2x5x4xf32>) -> tensor<2x3x5xf32>
+  %1 = giga.matmul %a, %b {transpose_lhs, transpose_rhs} : (tensor<2x4x3xf32>, tensor<2x5x4xf32>) -> tensor<2x3x5xf32>
+  // CHECK: giga.matmul %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x4x3xf32>) -> tensor<2x3x3xf32>
+  %2 = giga.matmul %x, %a : (tensor<2x3x4xf32>, tensor<2x4x3xf32>) -> tensor<2x3x3xf32>
+  return %0, %1, %2 : tensor<2x3x5xf32>, tensor<2x3x5xf32>, tensor<2x3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @elementwise
+func.func @elementwise(%x: tensor<2x3x4xf32>, %p: tensor<3x4xf32>, %b: tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>) {
+  // CHECK: giga.add %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  %0 = giga.add %x, %x : (tensor<2x3x4xf32>, tensor<2x3x4xf32>) -> tensor<2x3x4xf32>
+  // CHECK: giga.add %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<3x4xf32>) -> tensor<2x3x4xf32>
+  %1 = giga.add %x, %p : (tensor<2x3x4xf32>, tensor<3x4xf32>) -> tensor<2x3x4xf32>
+  // CHECK: giga.bias_add %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %2 = giga.bias_add %x, %b : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  // CHECK: giga.layernorm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 5.000000e-01 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %3 = giga.layernorm %x, %b, %b {epsilon = 0.5 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  // CHECK: giga.gelu %{{.*}} : tensor<2x3x4xf32>
+  %4 = giga.gelu %x : tensor<2x3x4xf32>
+  // CHECK: giga.gelu %{{.*}} tanh : tensor<2x3x4xf32>
+  %5 = giga.gelu %x tanh : tensor<2x3x4xf32>
+  return %0, %1, %2, %3, %4, %5 : tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<2x3x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @attention
+func.func @attention(%q: tensor<2x3x5x4xf32>, %k: tensor<2x3x5x4xf32>, %v: tensor<2x3x5x4xf32>) -> (tensor<2x3x5x4xf32>, tensor<2x3x5x5xf32>) {
+  // CHECK: giga.causal_mask : tensor<5x5xf32>
+  %mask = giga.causal_mask : tensor<5x5xf32>
+  // CHECK: giga.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 5.000000e-01 : f64} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>, tensor<5x5xf32>) -> tensor<2x3x5x4xf32>
+  %0 = giga.attention %q, %k, %v, %mask {scale = 0.5 : f64} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>, tensor<5x5xf32>) -> tensor<2x3x5x4xf32>
+  // The pieces, unfused: scores, softmax.
+  // CHECK: giga.matmul %{{.*}}, %{{.*}} {transpose_rhs} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>) -> tensor<2x3x5x5xf32>
+  %s = giga.matmul %q, %k {transpose_rhs} : (tensor<2x3x5x4xf32>, tensor<2x3x5x4xf32>) -> tensor<2x3x5x5xf32>
+  // CHECK: giga.add %{{.*}}, %{{.*}} : (tensor<2x3x5x5xf32>, tensor<5x5xf32>) -> tensor<2x3x5x5xf32>
+  %m = giga.add %s, %mask : (tensor<2x3x5x5xf32>, tensor<5x5xf32>) -> tensor<2x3x5x5xf32>
+  // CHECK: giga.softmax %{{.*}} : tensor<2x3x5x5xf32>
+  %p = giga.softmax %m : tensor<2x3x5x5xf32>
+  // CHECK: giga.softmax %{{.*}} {axis = 1 : i64} : tensor<2x3x5x5xf32>
+  %p1 = giga.softmax %p {axis = 1} : tensor<2x3x5x5xf32>
+  return %0, %p1 : tensor<2x3x5x4xf32>, tensor<2x3x5x5xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @loss
+func.func @loss(%logits: tensor<2x3x7xf32>, %targets: tensor<2x3xi32>) -> tensor<f32> {
+  // CHECK: giga.cross_entropy %{{.*}}, %{{.*}} : (tensor<2x3x7xf32>, tensor<2x3xi32>) -> tensor<f32>
+  %0 = giga.cross_entropy %logits, %targets : (tensor<2x3x7xf32>, tensor<2x3xi32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @shapes
+func.func @shapes(%x: tensor<2x3x4xf32>) -> (tensor<6x4xf32>, tensor<4x2x3xf32>, tensor<2x3x2xf32>, tensor<2x3x2xf32>) {
+  // CHECK: giga.reshape %{{.*}} : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  %0 = giga.reshape %x : tensor<2x3x4xf32> -> tensor<6x4xf32>
+  // CHECK: giga.transpose %{{.*}} [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  %1 = giga.transpose %x [2, 0, 1] : tensor<2x3x4xf32> -> tensor<4x2x3xf32>
+  // CHECK: giga.split %{{.*}} along 2 : tensor<2x3x4xf32> -> tensor<2x3x2xf32>, tensor<2x3x2xf32>
+  %2:2 = giga.split %x along 2 : tensor<2x3x4xf32> -> tensor<2x3x2xf32>, tensor<2x3x2xf32>
+  return %0, %1, %2#0, %2#1 : tensor<6x4xf32>, tensor<4x2x3xf32>, tensor<2x3x2xf32>, tensor<2x3x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @repeat
+func.func @repeat(%x: tensor<2x4xf32>, %y: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>) {
+  // CHECK: giga.repeat 3 "h"(%{{.*}}, %{{.*}}) : tensor<2x4xf32>, tensor<4xf32> {
+  // CHECK-NEXT: ^bb0(%[[H:.*]]: tensor<2x4xf32>, %[[B:.*]]: tensor<4xf32>):
+  // CHECK: giga.param "w" normal std 1.000000e-01 : tensor<4x4xf32>
+  // CHECK: giga.yield %{{.*}}, %[[B]] : tensor<2x4xf32>, tensor<4xf32>
+  %0:2 = giga.repeat 3 "h" (%x, %y) : tensor<2x4xf32>, tensor<4xf32> {
+  ^bb0(%h: tensor<2x4xf32>, %b: tensor<4xf32>):
+    %w = giga.param "w" normal std 0.1 : tensor<4x4xf32>
+    %m = giga.matmul %h, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
+    %n = giga.bias_add %m, %b : (tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    giga.yield %n, %b : tensor<2x4xf32>, tensor<4xf32>
+  }
+  return %0#0, %0#1 : tensor<2x4xf32>, tensor<4xf32>
+}
