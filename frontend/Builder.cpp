@@ -63,12 +63,11 @@ Value GraphBuilder::iota(int64_t count) {
 
 Value GraphBuilder::matmul(Value lhs, Value rhs, bool transposeLhs,
                            bool transposeRhs) {
-  ArrayRef<int64_t> a = shape(lhs), b = shape(rhs);
-  int64_t m = transposeLhs ? a.back() : a[a.size() - 2];
-  int64_t n = transposeRhs ? b[b.size() - 2] : b.back();
-  SmallVector<int64_t> result(a.drop_back(2));
-  result.append({m, n});
-  return builder.create<MatmulOp>(loc, f32(result), lhs, rhs, transposeLhs,
+  RankedTensorType type =
+      inferMatmulType(cast<RankedTensorType>(lhs.getType()),
+                      cast<RankedTensorType>(rhs.getType()), transposeLhs,
+                      transposeRhs);
+  return builder.create<MatmulOp>(loc, type, lhs, rhs, transposeLhs,
                                   transposeRhs);
 }
 

@@ -6,6 +6,7 @@ using namespace giga;
 
 #include "dialects/giga/GigaDialect.cpp.inc"
 #include "dialects/giga/GigaEnums.cpp.inc"
+#include "dialects/giga/GigaInterfaces.cpp.inc"
 
 void GigaDialect::initialize() {
   addOperations<

@@ -10,10 +10,20 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/giga/VJPContext.h"
+
 #include "dialects/giga/GigaDialect.h.inc"
 #include "dialects/giga/GigaEnums.h.inc"
+#include "dialects/giga/GigaInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "dialects/giga/GigaOps.h.inc"
+
+namespace giga {
+/// The result type of giga.matmul on these operand types.
+mlir::RankedTensorType inferMatmulType(mlir::RankedTensorType lhs,
+                                       mlir::RankedTensorType rhs,
+                                       bool transposeLhs, bool transposeRhs);
+} // namespace giga
 
 #endif // GIGA_DIALECTS_GIGA_GIGADIALECT_H

@@ -32,5 +32,11 @@ class Giga_Op<string mnemonic, list<Trait> traits = []>
 // Activations are f32; token ids are any integer type.
 def Giga_FloatTensor : StaticShapeTensorOf<[F32]>;
 def Giga_IdTensor : StaticShapeTensorOf<[AnyInteger]>;
+def Giga_F32Scalar : 0DTensorOf<[F32]> {
+  let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getF32Type())";
+}
+def Giga_I64Scalar : 0DTensorOf<[I64]> {
+  let builderCall = "::mlir::RankedTensorType::get({}, $_builder.getI64Type())";
+}
 
 #endif // GIGA_DIALECT_TD

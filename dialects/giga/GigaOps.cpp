@@ -280,45 +280,255 @@ LogicalResult SplitOp::verify() {
 // RepeatOp
 //===----------------------------------------------------------------------===//
 
+namespace {
+RankedTensorType dropLeading(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return RankedTensorType::get(tensor.getShape().drop_front(),
+                               tensor.getElementType());
+}
+
+RankedTensorType prependDim(int64_t dim, Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape{dim};
+  llvm::append_range(shape, tensor.getShape());
+  return RankedTensorType::get(shape, tensor.getElementType());
+}
+} // namespace
+
 void RepeatOp::build(OpBuilder &builder, OperationState &state, int64_t count,
-                     StringRef prefix, ValueRange inits) {
+                     StringRef prefix, ValueRange inits, ValueRange slices,
+                     TypeRange stackedTypes, bool reverse) {
   state.addAttribute(getCountAttrName(state.name),
                      builder.getI64IntegerAttr(count));
   state.addAttribute(getPrefixAttrName(state.name),
                      builder.getStringAttr(prefix));
+  if (reverse)
+    state.addAttribute(getReverseAttrName(state.name), builder.getUnitAttr());
   state.addOperands(inits);
+  state.addOperands(slices);
+  state.addAttribute(getOperandSegmentSizesAttrName(state.name),
+                     builder.getDenseI32ArrayAttr(
+                         {int32_t(inits.size()), int32_t(slices.size())}));
   state.addTypes(inits.getTypes());
+  for (Type type : stackedTypes)
+    state.addTypes(prependDim(count, type));
   Region *body = state.addRegion();
   Block *block = new Block();
   body->push_back(block);
   for (Value init : inits)
     block->addArgument(init.getType(), state.location);
-}
-
-LogicalResult RepeatOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange operands,
-    DictionaryAttr, OpaqueProperties, RegionRange,
-    SmallVectorImpl<Type> &inferredReturnTypes) {
-  llvm::append_range(inferredReturnTypes, operands.getTypes());
-  return success();
+  for (Value slice : slices)
+    block->addArgument(dropLeading(slice.getType()), state.location);
 }
 
 LogicalResult RepeatOp::verify() {
   if (getPrefix().empty())
     return emitOpError("needs a non-empty prefix for its parameters, e.g. "
                        "\"h\"");
-  Block &body = getBody().front();
-  if (body.getArgumentTypes() != getInits().getTypes())
-    return emitOpError("body arguments ")
-           << body.getArgumentTypes() << " must match the carried values "
+  int64_t count = getCount();
+  SmallVector<Type> arguments(getInits().getTypes());
+  for (auto [index, slice] : llvm::enumerate(getSlices())) {
+    ArrayRef<int64_t> shape = shapeOf(slice);
+    if (shape.empty() || shape.front() != count)
+      return emitOpError("slices operand #")
+             << index << " has shape " << formatShape(shape)
+             << " but its leading dimension must be the count " << count;
+    arguments.push_back(dropLeading(slice.getType()));
+  }
+  size_t carried = getInits().size();
+  if (getResults().size() < carried ||
+      getCarriedResults().getTypes() != getInits().getTypes())
+    return emitOpError("results must begin with the carried types ")
            << getInits().getTypes();
+  SmallVector<Type> yielded(getInits().getTypes());
+  for (auto [index, stacked] : llvm::enumerate(getStackedResults())) {
+    ArrayRef<int64_t> shape = shapeOf(stacked);
+    if (shape.empty() || shape.front() != count)
+      return emitOpError("stacked result #")
+             << index << " has shape " << formatShape(shape)
+             << " but its leading dimension must be the count " << count;
+    yielded.push_back(dropLeading(stacked.getType()));
+  }
+  Block &body = getBodyBlock();
+  if (body.getArgumentTypes() != TypeRange(arguments))
+    return emitOpError("body arguments ")
+           << body.getArgumentTypes()
+           << " must be the carried types followed by one slice of each "
+              "slices operand: "
+           << arguments;
   auto yield = cast<YieldOp>(body.getTerminator());
-  if (yield.getValues().getTypes() != getInits().getTypes())
+  if (yield.getValues().getTypes() != TypeRange(yielded))
     return yield.emitOpError("yields ")
            << yield.getValues().getTypes()
-           << " but the enclosing giga.repeat carries "
-           << getInits().getTypes();
+           << " but the enclosing giga.repeat expects the carried types "
+              "followed by one slice of each stacked result: "
+           << yielded;
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReduceSumOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput()), result = shapeOf(getResult());
+  if (result.size() > input.size() || input.take_back(result.size()) != result)
+    return emitOpError("result shape ")
+           << formatShape(result) << " must be a suffix of the input shape "
+           << formatShape(input);
+  return success();
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one input");
+  ArrayRef<int64_t> first = shapeOf(getInputs().front());
+  int64_t rank = first.size(), axis = getAxisAttr().getInt();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << rank;
+  SmallVector<int64_t> expected(first);
+  expected[axis] = 0;
+  for (auto [index, input] : llvm::enumerate(getInputs())) {
+    SmallVector<int64_t> shape(shapeOf(input));
+    if (shape.size() != first.size())
+      return emitOpError("input #") << index << " has rank " << shape.size()
+                                    << " but input #0 has rank " << rank;
+    expected[axis] += shape[axis];
+    shape[axis] = first[axis];
+    if (ArrayRef<int64_t>(shape) != first)
+      return emitOpError("input #")
+             << index << " has shape " << formatShape(shapeOf(input))
+             << " which differs from input #0 " << formatShape(first)
+             << " outside axis " << axis;
+  }
+  return expectShape(*this, "result", getResult(), expected);
+}
+
+LogicalResult EmbeddingGradOp::verify() {
+  ArrayRef<int64_t> table = shapeOf(getTableGrad());
+  if (table.size() != 2)
+    return emitOpError("table_grad must have shape [vocab, width] but has "
+                       "shape ")
+           << formatShape(table);
+  SmallVector<int64_t> expected(shapeOf(getIds()));
+  expected.push_back(table[1]);
+  return expectShape(*this, "grad", getGrad(), expected,
+                     "the ids' shape followed by the table width");
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  if (failed(expectShape(*this, "grad", getGrad(), shapeOf(getInput()),
+                         "the input's shape")) ||
+      failed(expectRank(*this, "input", getInput(), 1)))
+    return failure();
+  int64_t width = shapeOf(getInput()).back();
+  if (failed(expectShape(*this, "weight", getWeight(), {width},
+                         "the last dimension of the input")) ||
+      failed(expectShape(*this, "input_grad", getInputGrad(),
+                         shapeOf(getInput()))) ||
+      failed(expectShape(*this, "weight_grad", getWeightGrad(), {width})))
+    return failure();
+  return expectShape(*this, "bias_grad", getBiasGrad(), {width});
+}
+
+LogicalResult AttentionGradOp::verify() {
+  ArrayRef<int64_t> query = shapeOf(getQuery());
+  if (query.size() != 4)
+    return emitOpError("query must have shape [batch, heads, seq, head_dim] "
+                       "but has shape ")
+           << formatShape(query);
+  for (auto [what, value] :
+       {std::pair<StringRef, Value>{"grad", getGrad()},
+        {"key", getKey()},
+        {"value", getValue()},
+        {"query_grad", getQueryGrad()},
+        {"key_grad", getKeyGrad()},
+        {"value_grad", getValueGrad()}})
+    if (failed(expectShape(*this, what, value, query, "the query's shape")))
+      return failure();
+  return expectShape(*this, "mask", getMask(), {query[2], query[2]},
+                     "[seq, seq]");
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  if (failed(expectRank(*this, "logits", getLogits(), 2)) ||
+      failed(expectShape(*this, "targets", getTargets(),
+                         shapeOf(getLogits()).drop_back(),
+                         "the logits' shape without the vocabulary "
+                         "dimension")))
+    return failure();
+  return expectShape(*this, "logits_grad", getLogitsGrad(),
+                     shapeOf(getLogits()));
+}
+
+LogicalResult ParamGradOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs the name of the parameter it belongs to");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipScaleOp::verify() {
+  if (!(getMaxNorm().convertToDouble() > 0.0))
+    return emitOpError("max_norm must be positive but is ")
+           << formatNumber(getMaxNorm().convertToDouble());
+  return success();
+}
+
+LogicalResult LrScheduleOp::verify() {
+  if (!(getLearningRate().convertToDouble() > 0.0))
+    return emitOpError("learning_rate must be positive but is ")
+           << formatNumber(getLearningRate().convertToDouble());
+  if (getWarmupStepsAttr().getInt() < 0 || getDecayStepsAttr().getInt() < 0)
+    return emitOpError("warmup_steps and decay_steps must not be negative");
+  double minRatio = getMinRatio().convertToDouble();
+  if (minRatio < 0.0 || minRatio > 1.0)
+    return emitOpError("min_ratio must be in [0, 1] but is ")
+           << formatNumber(minRatio);
+  return success();
+}
+
+namespace {
+LogicalResult verifyUpdate(Operation *op, StringRef name, Type paramType,
+                           double weightDecay) {
+  if (name.empty())
+    return op->emitOpError("needs the name of the parameter it updates");
+  auto tensor = dyn_cast<RankedTensorType>(paramType);
+  if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32())
+    return op->emitOpError("param_type must be a static f32 tensor but is ")
+           << paramType;
+  if (weightDecay < 0.0)
+    return op->emitOpError("weight_decay must not be negative but is ")
+           << formatNumber(weightDecay);
+  return success();
+}
+} // namespace
+
+LogicalResult AdamWOp::verify() {
+  for (auto [what, beta] : {std::pair<StringRef, double>{
+                                "beta1", getBeta1().convertToDouble()},
+                            {"beta2", getBeta2().convertToDouble()}})
+    if (beta < 0.0 || beta >= 1.0)
+      return emitOpError() << what << " must be in [0, 1) but is "
+                           << formatNumber(beta);
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("epsilon must be positive but is ")
+           << formatNumber(getEpsilon().convertToDouble());
+  return verifyUpdate(*this, getName(), getParamType(),
+                      getWeightDecay().convertToDouble());
+}
+
+LogicalResult SgdOp::verify() {
+  double momentum = getMomentum().convertToDouble();
+  if (momentum < 0.0 || momentum >= 1.0)
+    return emitOpError("momentum must be in [0, 1) but is ")
+           << formatNumber(momentum);
+  return verifyUpdate(*this, getName(), getParamType(),
+                      getWeightDecay().convertToDouble());
 }
 
 #define GET_OP_CLASSES

@@ -5,6 +5,7 @@
 include "dialects/giga/GigaDialect.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "dialects/giga/GigaInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 
 //===----------------------------------------------------------------------===//
@@ -34,7 +35,7 @@ def Giga_ParamOp : Giga_Op<"param", [Pure]> {
 // Dense and elementwise ops
 //===----------------------------------------------------------------------===//
 
-def Giga_EmbeddingOp : Giga_Op<"embedding", [Pure]> {
+def Giga_EmbeddingOp : Giga_Op<"embedding", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "looks up rows of a table by id";
   let description = [{
     `result[i..., :] = table[ids[i...], :]` for a table of shape [V, C].
@@ -47,7 +48,7 @@ def Giga_EmbeddingOp : Giga_Op<"embedding", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_MatmulOp : Giga_Op<"matmul", [Pure]> {
+def Giga_MatmulOp : Giga_Op<"matmul", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "batched matrix product with optional transposes";
   let description = [{
     Multiplies the last two dimensions: lhs [..., M, K] by rhs [..., K, N]
@@ -64,7 +65,7 @@ def Giga_MatmulOp : Giga_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_AddOp : Giga_Op<"add", [Pure]> {
+def Giga_AddOp : Giga_Op<"add", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "elementwise sum, broadcasting rhs over lhs's leading dimensions";
   let description = [{
     `rhs` has the shape of `lhs` or a suffix of it (as the position
@@ -76,7 +77,7 @@ def Giga_AddOp : Giga_Op<"add", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_BiasAddOp : Giga_Op<"bias_add", [Pure]> {
+def Giga_BiasAddOp : Giga_Op<"bias_add", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "adds a bias [N] along the last dimension of [..., N]";
   let arguments = (ins Giga_FloatTensor:$input, Giga_FloatTensor:$bias);
   let results = (outs Giga_FloatTensor:$result);
@@ -86,7 +87,7 @@ def Giga_BiasAddOp : Giga_Op<"bias_add", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_LayerNormOp : Giga_Op<"layernorm", [Pure]> {
+def Giga_LayerNormOp : Giga_Op<"layernorm", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "layer normalisation over the last dimension";
   let arguments = (ins Giga_FloatTensor:$input, Giga_FloatTensor:$weight,
                        Giga_FloatTensor:$bias,
@@ -98,14 +99,14 @@ def Giga_LayerNormOp : Giga_Op<"layernorm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_GeluOp : Giga_Op<"gelu", [Pure, SameOperandsAndResultType]> {
+def Giga_GeluOp : Giga_Op<"gelu", [Pure, DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "GELU, exact (erf) unless `tanh` asks for the approximation";
   let arguments = (ins Giga_FloatTensor:$input, UnitAttr:$tanh);
   let results = (outs Giga_FloatTensor:$result);
   let assemblyFormat = "$input (`tanh` $tanh^)? attr-dict `:` type($result)";
 }
 
-def Giga_SoftmaxOp : Giga_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Giga_SoftmaxOp : Giga_Op<"softmax", [Pure, DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "softmax along one axis";
   let arguments = (ins Giga_FloatTensor:$input,
                        DefaultValuedAttr<I64Attr, "-1">:$axis);
@@ -132,7 +133,7 @@ def Giga_CausalMaskOp : Giga_Op<"causal_mask", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_AttentionOp : Giga_Op<"attention", [Pure]> {
+def Giga_AttentionOp : Giga_Op<"attention", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "scaled dot-product attention with an explicit additive mask";
   let description = [{
     `softmax(scale * q kᵀ + mask) v` per batch and head, with q, k, v of
@@ -152,10 +153,10 @@ def Giga_AttentionOp : Giga_Op<"attention", [Pure]> {
 // Loss
 //===----------------------------------------------------------------------===//
 
-def Giga_CrossEntropyOp : Giga_Op<"cross_entropy", [Pure]> {
+def Giga_CrossEntropyOp : Giga_Op<"cross_entropy", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "mean cross-entropy of logits [..., V] against integer targets [...]";
   let arguments = (ins Giga_FloatTensor:$logits, Giga_IdTensor:$targets);
-  let results = (outs 0DTensorOf<[F32]>:$loss);
+  let results = (outs Giga_F32Scalar:$loss);
   let assemblyFormat = [{
     $logits `,` $targets attr-dict `:` functional-type(operands, results)
   }];
@@ -166,7 +167,7 @@ def Giga_CrossEntropyOp : Giga_Op<"cross_entropy", [Pure]> {
 // Shape ops
 //===----------------------------------------------------------------------===//
 
-def Giga_ReshapeOp : Giga_Op<"reshape", [Pure]> {
+def Giga_ReshapeOp : Giga_Op<"reshape", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "reinterprets a tensor under another shape of the same size";
   let arguments = (ins Giga_FloatTensor:$input);
   let results = (outs Giga_FloatTensor:$result);
@@ -174,7 +175,7 @@ def Giga_ReshapeOp : Giga_Op<"reshape", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_TransposeOp : Giga_Op<"transpose", [Pure]> {
+def Giga_TransposeOp : Giga_Op<"transpose", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "permutes dimensions: result dim i is input dim permutation[i]";
   let arguments = (ins Giga_FloatTensor:$input,
                        DenseI64ArrayAttr:$permutation);
@@ -185,7 +186,7 @@ def Giga_TransposeOp : Giga_Op<"transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Giga_SplitOp : Giga_Op<"split", [Pure]> {
+def Giga_SplitOp : Giga_Op<"split", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "splits a tensor into equal parts along one axis";
   let arguments = (ins Giga_FloatTensor:$input, I64Attr:$axis);
   let results = (outs Variadic<Giga_FloatTensor>:$results);
@@ -201,17 +202,25 @@ def Giga_SplitOp : Giga_Op<"split", [Pure]> {
 
 def Giga_RepeatOp : Giga_Op<"repeat", [
     SingleBlockImplicitTerminator<"YieldOp">, RecursiveMemoryEffects,
-    DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+    AttrSizedOperandSegments]> {
   let summary = "applies one block `count` times, each time with its own parameters";
   let description = [{
-    The body receives the carried values, returns their next values with
-    `giga.yield`, and is run `count` times in order. Every `giga.param` in
-    the body is a distinct tensor per iteration, named
-    `<prefix>.<iteration>.<name>` (nanoGPT's `h.0.attn...`), so a model of
-    any depth is written, verified and compiled once.
+    A scan over layers. The body receives the carried values (`inits` on the
+    first iteration) followed by this iteration's slice of each `slices`
+    operand (whose leading dimension is `count`), and yields the next
+    carried values followed by one value per stacked result; results are
+    the final carried values, then the stacked per-iteration values with a
+    leading dimension of `count`. With `reverse` the iterations run from
+    `count - 1` down to 0.
+
+    Every `giga.param` in the body is a distinct tensor per iteration index,
+    named `<prefix>.<index>.<name>` (nanoGPT's `h.0.attn...`), so a model of
+    any depth is written, verified and compiled once. The backward of a
+    repeat is a reverse repeat whose slices are the forward's saved
+    activations.
 
     ```mlir
-    %y = giga.repeat 12 "h" (%x) : tensor<8x256x768xf32> {
+    %y = giga.repeat 12 "h" (%x : tensor<8x256x768xf32>) -> tensor<8x256x768xf32> {
     ^bb0(%h: tensor<8x256x768xf32>):
       ...
       giga.yield %next : tensor<8x256x768xf32>
@@ -219,26 +228,233 @@ def Giga_RepeatOp : Giga_Op<"repeat", [
     ```
   }];
   let arguments = (ins ConfinedAttr<I64Attr, [IntMinValue<1>]>:$count,
-                       StrAttr:$prefix, Variadic<AnyRankedTensor>:$inits);
+                       StrAttr:$prefix, UnitAttr:$reverse,
+                       Variadic<AnyRankedTensor>:$inits,
+                       Variadic<AnyRankedTensor>:$slices);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
-    $count $prefix `(` $inits `)` attr-dict `:` type($inits) $body
+    $count $prefix (`reverse` $reverse^)? `(` ($inits^ `:` type($inits))? `)`
+    (`slices` `(` $slices^ `:` type($slices) `)`)?
+    (`->` type($results)^)? attr-dict-with-keyword $body
   }];
   let hasVerifier = 1;
   let skipDefaultBuilders = 1;
   let builders = [
     OpBuilder<(ins "int64_t":$count, "::llvm::StringRef":$prefix,
-                   "::mlir::ValueRange":$inits)>
+                   "::mlir::ValueRange":$inits,
+                   CArg<"::mlir::ValueRange", "{}">:$slices,
+                   CArg<"::mlir::TypeRange", "{}">:$stackedTypes,
+                   CArg<"bool", "false">:$reverse)>
   ];
+  let extraClassDeclaration = [{
+    /// The final carried values.
+    ::mlir::ResultRange getCarriedResults() {
+      return getResults().take_front(getInits().size());
+    }
+    /// The per-iteration values, stacked along a new leading dimension.
+    ::mlir::ResultRange getStackedResults() {
+      return getResults().drop_front(getInits().size());
+    }
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+  }];
 }
 
 def Giga_YieldOp : Giga_Op<"yield", [Pure, Terminator, ReturnLike,
                                      HasParent<"RepeatOp">]> {
-  let summary = "returns the carried values of one `giga.repeat` iteration";
+  let summary = "ends one `giga.repeat` iteration: carried values, then stacked ones";
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
   let builders = [OpBuilder<(ins), [{ /* nothing to yield */ }]>];
+}
+
+//===----------------------------------------------------------------------===//
+// Backward ops: the pieces of VJPs that are not compositions of forward ops
+//===----------------------------------------------------------------------===//
+
+def Giga_FillOp : Giga_Op<"fill", [Pure]> {
+  let summary = "a tensor with every element equal to `value` (the loss seed, zeros)";
+  let arguments = (ins F64Attr:$value);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = "$value attr-dict `:` type($result)";
+}
+
+def Giga_ReduceSumOp : Giga_Op<"reduce_sum", [Pure]> {
+  let summary = "sums over leading dimensions, down to a suffix of the shape";
+  let description = [{
+    The gradient of a broadcast: bias [N] from [B, T, N], the position
+    embedding [T, C] from [B, T, C].
+  }];
+  let arguments = (ins Giga_FloatTensor:$input);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Giga_ConcatOp : Giga_Op<"concat", [Pure]> {
+  let summary = "joins tensors along one axis (the gradient of split)";
+  let arguments = (ins Variadic<Giga_FloatTensor>:$inputs, I64Attr:$axis);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = [{
+    $inputs `along` $axis attr-dict `:` type($inputs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_EmbeddingGradOp : Giga_Op<"embedding_grad", [Pure]> {
+  let summary = "scatter-adds the rows of `grad` into a table gradient [V, C]";
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_IdTensor:$ids);
+  let results = (outs Giga_FloatTensor:$table_grad);
+  let assemblyFormat = "$grad `,` $ids attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Giga_LayerNormGradOp : Giga_Op<"layernorm_grad", [Pure]> {
+  let summary = "gradients of layernorm for its input, weight and bias";
+  let description = [{
+    Recomputes the mean and reciprocal deviation from `input` (one pass over
+    a row) rather than saving them, so the forward keeps one tensor.
+  }];
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_FloatTensor:$input,
+                       Giga_FloatTensor:$weight,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Giga_FloatTensor:$input_grad,
+                      Giga_FloatTensor:$weight_grad,
+                      Giga_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_GeluGradOp : Giga_Op<"gelu_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "grad * gelu'(input), exact or `tanh`";
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_FloatTensor:$input,
+                       UnitAttr:$tanh);
+  let results = (outs Giga_FloatTensor:$input_grad);
+  let assemblyFormat = "$grad `,` $input (`tanh` $tanh^)? attr-dict `:` type($input_grad)";
+}
+
+def Giga_SoftmaxGradOp : Giga_Op<"softmax_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "y * (grad - sum(grad * y)) along the axis, from the softmax output y";
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_FloatTensor:$output,
+                       DefaultValuedAttr<I64Attr, "-1">:$axis);
+  let results = (outs Giga_FloatTensor:$input_grad);
+  let assemblyFormat = "$grad `,` $output attr-dict `:` type($input_grad)";
+}
+
+def Giga_AttentionGradOp : Giga_Op<"attention_grad", [Pure]> {
+  let summary = "gradients of giga.attention for query, key and value";
+  let description = [{
+    Recomputes the attention probabilities from q, k and the mask (as
+    FlashAttention's backward does) instead of saving [B, H, T, T].
+  }];
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_FloatTensor:$query,
+                       Giga_FloatTensor:$key, Giga_FloatTensor:$value,
+                       Giga_FloatTensor:$mask, F64Attr:$scale);
+  let results = (outs Giga_FloatTensor:$query_grad, Giga_FloatTensor:$key_grad,
+                      Giga_FloatTensor:$value_grad);
+  let assemblyFormat = [{
+    $grad `,` $query `,` $key `,` $value `,` $mask attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_CrossEntropyGradOp : Giga_Op<"cross_entropy_grad", [Pure]> {
+  let summary = "grad * (softmax(logits) - onehot(targets)) / count";
+  let arguments = (ins Giga_F32Scalar:$grad, Giga_FloatTensor:$logits,
+                       Giga_IdTensor:$targets);
+  let results = (outs Giga_FloatTensor:$logits_grad);
+  let assemblyFormat = [{
+    $grad `,` $logits `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_ParamGradOp : Giga_Op<"param_grad", [MemoryEffects<[MemWrite]>]> {
+  let summary = "hands a parameter's gradient to the weight store";
+  let description = [{
+    The store accumulates it (across micro-batches) for the parameter named
+    as `giga.param` names it: inside a `giga.repeat`, per iteration index.
+  }];
+  let arguments = (ins StrAttr:$name, Giga_FloatTensor:$grad);
+  let assemblyFormat = "$name `,` $grad attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The optimizer step: runs in the weight store, not on the wafer
+//===----------------------------------------------------------------------===//
+
+def Giga_StoreOp : Giga_Op<"store", [NoTerminator, SingleBlock,
+                                     RecursiveMemoryEffects]> {
+  let summary = "the ops inside run in the weight store (MemoryX), not on the wafer";
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "attr-dict-with-keyword $body";
+}
+
+def Giga_GradNormOp : Giga_Op<"grad_norm", [MemoryEffects<[MemRead]>,
+                                            HasParent<"StoreOp">]> {
+  let summary = "the global L2 norm of every parameter's gradient in the store";
+  let results = (outs Giga_F32Scalar:$norm);
+  let assemblyFormat = "attr-dict `:` type($norm)";
+}
+
+def Giga_ClipScaleOp : Giga_Op<"clip_scale", [Pure]> {
+  let summary = "min(1, max_norm / (norm + 1e-6)), torch's clip_grad_norm_ factor";
+  let arguments = (ins Giga_F32Scalar:$norm, F64Attr:$max_norm);
+  let results = (outs Giga_F32Scalar:$scale);
+  let assemblyFormat = "$norm attr-dict `:` type($scale)";
+  let hasVerifier = 1;
+}
+
+def Giga_LrScheduleOp : Giga_Op<"lr_schedule", [Pure]> {
+  let summary = "linear warmup from 0, then cosine decay to min_ratio x the peak";
+  let description = [{
+    lr(step) = peak * step / warmup for step < warmup; then
+    peak * (min_ratio + (1 - min_ratio) * (1 + cos(pi * t)) / 2) with
+    t = min(1, (step - warmup) / decay_steps).
+  }];
+  let arguments = (ins Giga_I64Scalar:$step, F64Attr:$learning_rate,
+                       I64Attr:$warmup_steps, I64Attr:$decay_steps,
+                       DefaultValuedAttr<F64Attr, "0.1">:$min_ratio);
+  let results = (outs Giga_F32Scalar:$lr);
+  let assemblyFormat = "$step attr-dict `:` type($lr)";
+  let hasVerifier = 1;
+}
+
+class Giga_UpdateOp<string mnemonic> : Giga_Op<mnemonic, [
+    MemoryEffects<[MemRead, MemWrite]>]> {
+  let assemblyFormat = [{
+    $name `lr` `(` $lr `)` `scale` `(` $grad_scale `)` `step` `(` $step `)`
+    attr-dict `:` $param_type
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_AdamWOp : Giga_UpdateOp<"adamw"> {
+  let summary = "AdamW on one parameter: bias-corrected moments, decoupled decay";
+  let description = [{
+    g = grad * grad_scale; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²;
+    p -= lr * (weight_decay * p + m̂ / (sqrt(v̂) + epsilon)) with
+    m̂ = m / (1 - b1^step), v̂ = v / (1 - b2^step) and step counted from 1.
+  }];
+  let arguments = (ins StrAttr:$name, TypeAttr:$param_type,
+                       Giga_F32Scalar:$lr, Giga_F32Scalar:$grad_scale,
+                       Giga_I64Scalar:$step, F64Attr:$beta1, F64Attr:$beta2,
+                       F64Attr:$epsilon, F64Attr:$weight_decay);
+}
+
+def Giga_SgdOp : Giga_UpdateOp<"sgd"> {
+  let summary = "SGD with momentum on one parameter (torch.optim.SGD)";
+  let description = [{
+    g = grad * grad_scale + weight_decay * p; b = momentum * b + g (b = g on
+    the first step); p -= lr * b.
+  }];
+  let arguments = (ins StrAttr:$name, TypeAttr:$param_type,
+                       Giga_F32Scalar:$lr, Giga_F32Scalar:$grad_scale,
+                       Giga_I64Scalar:$step, F64Attr:$momentum,
+                       F64Attr:$weight_decay);
 }
 
 #endif // GIGA_OPS_TD

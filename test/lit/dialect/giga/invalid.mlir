@@ -363,7 +363,7 @@ func.func @split_result(%x: tensor<2x4xf32>) {
 
 func.func @repeat_count(%x: tensor<2xf32>) {
   // expected-error @+1 {{attribute 'count' failed to satisfy constraint: 64-bit signless integer attribute whose minimum value is 1}}
-  %0 = giga.repeat 0 "h" (%x) : tensor<2xf32> {
+  %0 = giga.repeat 0 "h" (%x : tensor<2xf32>) -> tensor<2xf32> {
   ^bb0(%h: tensor<2xf32>):
     giga.yield %h : tensor<2xf32>
   }
@@ -374,7 +374,7 @@ func.func @repeat_count(%x: tensor<2xf32>) {
 
 func.func @repeat_prefix(%x: tensor<2xf32>) {
   // expected-error @+1 {{needs a non-empty prefix for its parameters}}
-  %0 = giga.repeat 2 "" (%x) : tensor<2xf32> {
+  %0 = giga.repeat 2 "" (%x : tensor<2xf32>) -> tensor<2xf32> {
   ^bb0(%h: tensor<2xf32>):
     giga.yield %h : tensor<2xf32>
   }
@@ -383,9 +383,42 @@ func.func @repeat_prefix(%x: tensor<2xf32>) {
 
 // -----
 
+func.func @repeat_slice_leading(%x: tensor<2xf32>, %s: tensor<3x2xf32>) {
+  // expected-error @+1 {{slices operand #0 has shape [3, 2] but its leading dimension must be the count 2}}
+  %0 = giga.repeat 2 "h" (%x : tensor<2xf32>) slices(%s : tensor<3x2xf32>) -> tensor<2xf32> {
+  ^bb0(%h: tensor<2xf32>, %t: tensor<2xf32>):
+    giga.yield %h : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @repeat_carried_results(%x: tensor<2xf32>) {
+  // expected-error @+1 {{results must begin with the carried types 'tensor<2xf32>'}}
+  %0 = giga.repeat 2 "h" (%x : tensor<2xf32>) -> tensor<3xf32> {
+  ^bb0(%h: tensor<2xf32>):
+    giga.yield %h : tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @repeat_stacked_leading(%x: tensor<2xf32>) {
+  // expected-error @+1 {{stacked result #0 has shape [5, 2] but its leading dimension must be the count 2}}
+  %0:2 = giga.repeat 2 "h" (%x : tensor<2xf32>) -> tensor<2xf32>, tensor<5x2xf32> {
+  ^bb0(%h: tensor<2xf32>):
+    giga.yield %h, %h : tensor<2xf32>, tensor<2xf32>
+  }
+  return
+}
+
+// -----
+
 func.func @repeat_arguments(%x: tensor<2xf32>) {
-  // expected-error @+1 {{body arguments 'tensor<3xf32>' must match the carried values 'tensor<2xf32>'}}
-  %0 = giga.repeat 2 "h" (%x) : tensor<2xf32> {
+  // expected-error @+1 {{body arguments 'tensor<3xf32>' must be the carried types followed by one slice of each slices operand: 'tensor<2xf32>'}}
+  %0 = giga.repeat 2 "h" (%x : tensor<2xf32>) -> tensor<2xf32> {
   ^bb0(%h: tensor<3xf32>):
     %1 = giga.param "b" zeros : tensor<2xf32>
     giga.yield %1 : tensor<2xf32>
@@ -396,10 +429,10 @@ func.func @repeat_arguments(%x: tensor<2xf32>) {
 // -----
 
 func.func @repeat_yield(%x: tensor<2xf32>) {
-  %0 = giga.repeat 2 "h" (%x) : tensor<2xf32> {
+  %0 = giga.repeat 2 "h" (%x : tensor<2xf32>) -> tensor<2xf32> {
   ^bb0(%h: tensor<2xf32>):
     %1 = giga.param "b" zeros : tensor<3xf32>
-    // expected-error @+1 {{yields 'tensor<3xf32>' but the enclosing giga.repeat carries 'tensor<2xf32>'}}
+    // expected-error @+1 {{yields 'tensor<3xf32>' but the enclosing giga.repeat expects the carried types followed by one slice of each stacked result: 'tensor<2xf32>'}}
     giga.yield %1 : tensor<3xf32>
   }
   return
@@ -410,4 +443,276 @@ func.func @repeat_yield(%x: tensor<2xf32>) {
 func.func @yield_outside_repeat(%x: tensor<2xf32>) {
   // expected-error @+1 {{expects parent op 'giga.repeat'}}
   giga.yield %x : tensor<2xf32>
+}
+
+// -----
+
+func.func @reduce_sum_suffix(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result shape [2] must be a suffix of the input shape [2, 3]}}
+  %0 = giga.reduce_sum %x : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_empty() {
+  // expected-error @+1 {{needs at least one input}}
+  %0 = "giga.concat"() {axis = 0 : i64} : () -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @concat_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = giga.concat %x, %x along 2 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rank(%x: tensor<2x3xf32>, %y: tensor<3xf32>) {
+  // expected-error @+1 {{input #1 has rank 1 but input #0 has rank 2}}
+  %0 = giga.concat %x, %y along 1 : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_shape(%x: tensor<2x3xf32>, %y: tensor<4x3xf32>) {
+  // expected-error @+1 {{input #1 has shape [4, 3] which differs from input #0 [2, 3] outside axis 1}}
+  %0 = giga.concat %x, %y along 1 : tensor<2x3xf32>, tensor<4x3xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @concat_result(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{result has shape [2, 5] but expected [2, 6]}}
+  %0 = giga.concat %x, %x along 1 : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_table(%g: tensor<3x4xf32>, %ids: tensor<3xi32>) {
+  // expected-error @+1 {{table_grad must have shape [vocab, width] but has shape [40]}}
+  %0 = giga.embedding_grad %g, %ids : (tensor<3x4xf32>, tensor<3xi32>) -> tensor<40xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_grad_grad(%g: tensor<3x5xf32>, %ids: tensor<3xi32>) {
+  // expected-error @+1 {{grad has shape [3, 5] but expected [3, 4] (the ids' shape followed by the table width)}}
+  %0 = giga.embedding_grad %g, %ids : (tensor<3x5xf32>, tensor<3xi32>) -> tensor<10x4xf32>
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_grad(%g: tensor<2x4xf32>, %x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{grad has shape [2, 4] but expected [2, 3] (the input's shape)}}
+  %0:3 = giga.layernorm_grad %g, %x, %w : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_rank(%x: tensor<f32>, %w: tensor<1xf32>) {
+  // expected-error @+1 {{input must have rank >= 1 but has shape []}}
+  %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<f32>, tensor<f32>, tensor<1xf32>) -> (tensor<f32>, tensor<1xf32>, tensor<1xf32>)
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_weight(%x: tensor<2x3xf32>, %w: tensor<2xf32>) {
+  // expected-error @+1 {{weight has shape [2] but expected [3] (the last dimension of the input)}}
+  %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_input_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{input_grad has shape [3, 2] but expected [2, 3]}}
+  %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<3x2xf32>, tensor<3xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_weight_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{weight_grad has shape [2] but expected [3]}}
+  %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @layernorm_grad_bias_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{bias_grad has shape [4] but expected [3]}}
+  %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @gelu_grad_types(%g: tensor<2xf32>, %x: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "giga.gelu_grad"(%g, %x) : (tensor<2xf32>, tensor<3xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_grad_types(%g: tensor<2xf32>, %y: tensor<3xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %0 = "giga.softmax_grad"(%g, %y) : (tensor<2xf32>, tensor<3xf32>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @attention_grad_rank(%q: tensor<2x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{query must have shape [batch, heads, seq, head_dim] but has shape [2, 5, 4]}}
+  %0:3 = giga.attention_grad %q, %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<5x5xf32>) -> (tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_shapes(%q: tensor<1x2x5x4xf32>, %k: tensor<1x2x5x8xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's shape)}}
+  %0:3 = giga.attention_grad %q, %q, %k, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_mask(%q: tensor<1x2x5x4xf32>, %m: tensor<4x4xf32>) {
+  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, seq])}}
+  %0:3 = giga.attention_grad %q, %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<4x4xf32>) -> (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>)
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_rank(%g: tensor<f32>, %l: tensor<7xf32>, %t: tensor<i32>) {
+  // expected-error @+1 {{logits must have rank >= 2 but has shape [7]}}
+  %0 = giga.cross_entropy_grad %g, %l, %t : (tensor<f32>, tensor<7xf32>, tensor<i32>) -> tensor<7xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_targets(%g: tensor<f32>, %l: tensor<2x7xf32>, %t: tensor<3xi32>) {
+  // expected-error @+1 {{targets has shape [3] but expected [2] (the logits' shape without the vocabulary dimension)}}
+  %0 = giga.cross_entropy_grad %g, %l, %t : (tensor<f32>, tensor<2x7xf32>, tensor<3xi32>) -> tensor<2x7xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_grad_result(%g: tensor<f32>, %l: tensor<2x7xf32>, %t: tensor<2xi32>) {
+  // expected-error @+1 {{logits_grad has shape [2, 6] but expected [2, 7]}}
+  %0 = giga.cross_entropy_grad %g, %l, %t : (tensor<f32>, tensor<2x7xf32>, tensor<2xi32>) -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @param_grad_name(%g: tensor<2xf32>) {
+  // expected-error @+1 {{needs the name of the parameter it belongs to}}
+  giga.param_grad "", %g : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @grad_norm_outside_store() {
+  // expected-error @+1 {{expects parent op 'giga.store'}}
+  %0 = giga.grad_norm : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @clip_scale_max_norm(%n: tensor<f32>) {
+  // expected-error @+1 {{max_norm must be positive but is 0}}
+  %0 = giga.clip_scale %n {max_norm = 0.0 : f64} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @lr_schedule_rate(%s: tensor<i64>) {
+  // expected-error @+1 {{learning_rate must be positive but is -1}}
+  %0 = giga.lr_schedule %s {learning_rate = -1.0 : f64, warmup_steps = 0 : i64, decay_steps = 10 : i64} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @lr_schedule_steps(%s: tensor<i64>) {
+  // expected-error @+1 {{warmup_steps and decay_steps must not be negative}}
+  %0 = giga.lr_schedule %s {learning_rate = 1.0 : f64, warmup_steps = -1 : i64, decay_steps = 10 : i64} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @lr_schedule_ratio(%s: tensor<i64>) {
+  // expected-error @+1 {{min_ratio must be in [0, 1] but is 2}}
+  %0 = giga.lr_schedule %s {learning_rate = 1.0 : f64, warmup_steps = 0 : i64, decay_steps = 10 : i64, min_ratio = 2.0 : f64} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @adamw_beta(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{beta2 must be in [0, 1) but is 1}}
+  giga.adamw "w" lr(%lr) scale(%lr) step(%s) {beta1 = 0.9 : f64, beta2 = 1.0 : f64, epsilon = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_epsilon(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{epsilon must be positive but is 0}}
+  giga.adamw "w" lr(%lr) scale(%lr) step(%s) {beta1 = 0.9 : f64, beta2 = 0.95 : f64, epsilon = 0.0 : f64, weight_decay = 0.1 : f64} : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_name(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{needs the name of the parameter it updates}}
+  giga.adamw "" lr(%lr) scale(%lr) step(%s) {beta1 = 0.9 : f64, beta2 = 0.95 : f64, epsilon = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_type(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{param_type must be a static f32 tensor but is 'tensor<?xf32>'}}
+  giga.adamw "w" lr(%lr) scale(%lr) step(%s) {beta1 = 0.9 : f64, beta2 = 0.95 : f64, epsilon = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<?xf32>
+  return
+}
+
+// -----
+
+func.func @adamw_decay(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{weight_decay must not be negative but is -0.1}}
+  giga.adamw "w" lr(%lr) scale(%lr) step(%s) {beta1 = 0.9 : f64, beta2 = 0.95 : f64, epsilon = 1.0e-8 : f64, weight_decay = -0.1 : f64} : tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @sgd_momentum(%lr: tensor<f32>, %s: tensor<i64>) {
+  // expected-error @+1 {{momentum must be in [0, 1) but is 1.5}}
+  giga.sgd "w" lr(%lr) scale(%lr) step(%s) {momentum = 1.5 : f64, weight_decay = 0.0 : f64} : tensor<2xf32>
+  return
 }

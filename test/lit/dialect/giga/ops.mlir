@@ -108,11 +108,11 @@ func.func @shapes(%x: tensor<2x3x4xf32>) -> (tensor<6x4xf32>, tensor<4x2x3xf32>,
 
 // CHECK-LABEL: func.func @repeat
 func.func @repeat(%x: tensor<2x4xf32>, %y: tensor<4xf32>) -> (tensor<2x4xf32>, tensor<4xf32>) {
-  // CHECK: giga.repeat 3 "h"(%{{.*}}, %{{.*}}) : tensor<2x4xf32>, tensor<4xf32> {
+  // CHECK: giga.repeat 3 "h"(%{{.*}}, %{{.*}} : tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>, tensor<4xf32> {
   // CHECK-NEXT: ^bb0(%[[H:.*]]: tensor<2x4xf32>, %[[B:.*]]: tensor<4xf32>):
   // CHECK: giga.param "w" normal std 1.000000e-01 : tensor<4x4xf32>
   // CHECK: giga.yield %{{.*}}, %[[B]] : tensor<2x4xf32>, tensor<4xf32>
-  %0:2 = giga.repeat 3 "h" (%x, %y) : tensor<2x4xf32>, tensor<4xf32> {
+  %0:2 = giga.repeat 3 "h" (%x, %y : tensor<2x4xf32>, tensor<4xf32>) -> tensor<2x4xf32>, tensor<4xf32> {
   ^bb0(%h: tensor<2x4xf32>, %b: tensor<4xf32>):
     %w = giga.param "w" normal std 0.1 : tensor<4x4xf32>
     %m = giga.matmul %h, %w : (tensor<2x4xf32>, tensor<4x4xf32>) -> tensor<2x4xf32>
@@ -120,4 +120,79 @@ func.func @repeat(%x: tensor<2x4xf32>, %y: tensor<4xf32>) -> (tensor<2x4xf32>, t
     giga.yield %n, %b : tensor<2x4xf32>, tensor<4xf32>
   }
   return %0#0, %0#1 : tensor<2x4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// A scan: stacked results, then a reverse repeat that slices them.
+// CHECK-LABEL: func.func @repeat_scan
+func.func @repeat_scan(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK: %[[FWD:.*]]:2 = giga.repeat 3 "h"(%{{.*}} : tensor<4xf32>) -> tensor<4xf32>, tensor<3x4xf32> {
+  %0:2 = giga.repeat 3 "h" (%x : tensor<4xf32>) -> tensor<4xf32>, tensor<3x4xf32> {
+  ^bb0(%h: tensor<4xf32>):
+    %g = giga.gelu %h : tensor<4xf32>
+    giga.yield %g, %h : tensor<4xf32>, tensor<4xf32>
+  }
+  // CHECK: giga.repeat 3 "h" reverse(%{{.*}} : tensor<4xf32>) slices(%[[FWD]]#1 : tensor<3x4xf32>) -> tensor<4xf32> {
+  // CHECK-NEXT: ^bb0(%{{.*}}: tensor<4xf32>, %{{.*}}: tensor<4xf32>):
+  %1 = giga.repeat 3 "h" reverse (%0#0 : tensor<4xf32>) slices(%0#1 : tensor<3x4xf32>) -> tensor<4xf32> {
+  ^bb0(%g: tensor<4xf32>, %h: tensor<4xf32>):
+    %d = giga.gelu_grad %g, %h : tensor<4xf32>
+    giga.yield %d : tensor<4xf32>
+  }
+  // A repeat with nothing carried.
+  // CHECK: giga.repeat 2 "h"() {
+  giga.repeat 2 "h" () {
+    %w = giga.param "w" zeros : tensor<4xf32>
+    giga.param_grad "w", %w : tensor<4xf32>
+  }
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @backward_ops
+func.func @backward_ops(%g3: tensor<2x3x4xf32>, %x: tensor<2x3x4xf32>, %w: tensor<4xf32>, %ids: tensor<2x3xi32>,
+                        %q: tensor<1x2x3x4xf32>, %mask: tensor<3x3xf32>, %loss_grad: tensor<f32>, %logits: tensor<2x3x7xf32>) {
+  // CHECK: giga.fill 1.000000e+00 : tensor<f32>
+  %seed = giga.fill 1.0 : tensor<f32>
+  // CHECK: giga.reduce_sum %{{.*}} : tensor<2x3x4xf32> -> tensor<4xf32>
+  %0 = giga.reduce_sum %g3 : tensor<2x3x4xf32> -> tensor<4xf32>
+  // CHECK: giga.concat %{{.*}}, %{{.*}} along 2 : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x3x8xf32>
+  %1 = giga.concat %g3, %x along 2 : tensor<2x3x4xf32>, tensor<2x3x4xf32> -> tensor<2x3x8xf32>
+  // CHECK: giga.embedding_grad %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x3xi32>) -> tensor<10x4xf32>
+  %2 = giga.embedding_grad %g3, %ids : (tensor<2x3x4xf32>, tensor<2x3xi32>) -> tensor<10x4xf32>
+  // CHECK: giga.layernorm_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>)
+  %3:3 = giga.layernorm_grad %g3, %x, %w : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>)
+  // CHECK: giga.gelu_grad %{{.*}}, %{{.*}} tanh : tensor<2x3x4xf32>
+  %4 = giga.gelu_grad %g3, %x tanh : tensor<2x3x4xf32>
+  // CHECK: giga.softmax_grad %{{.*}}, %{{.*}} : tensor<2x3x4xf32>
+  %5 = giga.softmax_grad %g3, %x : tensor<2x3x4xf32>
+  // CHECK: giga.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 5.000000e-01 : f64} : (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<3x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>)
+  %6:3 = giga.attention_grad %q, %q, %q, %q, %mask {scale = 0.5 : f64} : (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<3x3xf32>) -> (tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>, tensor<1x2x3x4xf32>)
+  // CHECK: giga.cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<f32>, tensor<2x3x7xf32>, tensor<2x3xi32>) -> tensor<2x3x7xf32>
+  %7 = giga.cross_entropy_grad %loss_grad, %logits, %ids : (tensor<f32>, tensor<2x3x7xf32>, tensor<2x3xi32>) -> tensor<2x3x7xf32>
+  // CHECK: giga.param_grad "ln.weight", %{{.*}} : tensor<4xf32>
+  giga.param_grad "ln.weight", %0 : tensor<4xf32>
+  return
+}
+
+// -----
+
+// CHECK-LABEL: func.func @optimizer
+func.func @optimizer(%step: tensor<i64>) {
+  // CHECK: giga.store {
+  giga.store {
+    // CHECK: %[[NORM:.*]] = giga.grad_norm : tensor<f32>
+    %norm = giga.grad_norm : tensor<f32>
+    // CHECK: %[[SCALE:.*]] = giga.clip_scale %[[NORM]] {max_norm = 1.000000e+00 : f64} : tensor<f32>
+    %scale = giga.clip_scale %norm {max_norm = 1.0 : f64} : tensor<f32>
+    // CHECK: %[[LR:.*]] = giga.lr_schedule %{{.*}} {decay_steps = 90 : i64, learning_rate = 6.000000e-04 : f64, warmup_steps = 10 : i64} : tensor<f32>
+    %lr = giga.lr_schedule %step {learning_rate = 6.0e-4 : f64, warmup_steps = 10 : i64, decay_steps = 90 : i64} : tensor<f32>
+    // CHECK: giga.adamw "wte.weight" lr(%[[LR]]) scale(%[[SCALE]]) step(%{{.*}}) {beta1 = 9.000000e-01 : f64, beta2 = 0.94999999999999996 : f64, epsilon = 1.000000e-08 : f64, weight_decay = 1.000000e-01 : f64} : tensor<10x4xf32>
+    giga.adamw "wte.weight" lr(%lr) scale(%scale) step(%step) {beta1 = 0.9 : f64, beta2 = 0.95 : f64, epsilon = 1.0e-8 : f64, weight_decay = 0.1 : f64} : tensor<10x4xf32>
+    // CHECK: giga.sgd "ln.bias" lr(%[[LR]]) scale(%[[SCALE]]) step(%{{.*}}) {momentum = 9.000000e-01 : f64, weight_decay = 0.000000e+00 : f64} : tensor<4xf32>
+    giga.sgd "ln.bias" lr(%lr) scale(%scale) step(%step) {momentum = 0.9 : f64, weight_decay = 0.0 : f64} : tensor<4xf32>
+  }
+  return
 }
