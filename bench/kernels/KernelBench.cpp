@@ -1,0 +1,240 @@
+//===- KernelBench.cpp - kernel timings at the GPT-2 124M shapes ----------===//
+//
+// giga_kernels_bench [--threads N] [--reps N]
+//
+// Times each kernel at the shapes of one GPT-2 124M layer with B=8, T=256
+// (12 heads of 64, width 768), reports the median over --reps runs, and
+// prints the command and the machine so numbers can be compared.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/kernels/Kernels.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace giga::kernels;
+
+namespace {
+
+std::string cpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0)
+      return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+std::vector<float> randomBuffer(size_t n) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+double medianMs(int reps, const std::function<void()> &fn) {
+  fn(); // warm-up: plan creation, page faults
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    fn();
+    auto end = std::chrono::steady_clock::now();
+    times.push_back(
+        std::chrono::duration<double, std::milli>(end - start).count());
+  }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+void report(const char *name, double ms, double flops) {
+  if (flops > 0)
+    std::printf("%-44s %9.3f ms %8.1f GFLOP/s\n", name, ms, flops / ms / 1e6);
+  else
+    std::printf("%-44s %9.3f ms\n", name, ms);
+}
+
+void benchMatmul(const char *name, const MatmulShape &s, int reps) {
+  int64_t bBatch = s.broadcastB ? 1 : s.batch;
+  auto a = randomBuffer(s.batch * s.m * s.k);
+  auto b = randomBuffer(bBatch * s.k * s.n);
+  std::vector<float> c(s.batch * s.m * s.n);
+  MatmulPlan plan(s);
+  double ms = medianMs(reps, [&] { plan.run(a.data(), b.data(), c.data()); });
+  report(name, ms, 2.0 * s.batch * s.m * s.n * s.k);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = 1, reps = 10;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--threads N] [--reps N]\n", argv[0]);
+      return 1;
+    }
+  }
+  setMatmulThreads(threads);
+
+  std::printf("command:");
+  for (int i = 0; i < argc; ++i)
+    std::printf(" %s", argv[i]);
+  std::printf("\nmachine: %s, %u hardware threads\n", cpuModel().c_str(),
+              std::thread::hardware_concurrency());
+#ifdef GIGA_KERNELS_NATIVE
+  std::printf("build: -march=native; ");
+#else
+  std::printf("build: -mavx2 -mfma; ");
+#endif
+  std::printf("matmul threads: %d; median of %d runs\n\n", threads, reps);
+
+  const int64_t B = 8, T = 256, C = 768, H = 12, D = 64, N = B * T;
+  const int64_t V = 50257;
+
+  // Plan creation is what the cache saves on every call after the first.
+  {
+    auto start = std::chrono::steady_clock::now();
+    MatmulPlan plan(MatmulShape{1, N, 3 * C, C, false, true});
+    auto end = std::chrono::steady_clock::now();
+    report("matmul plan creation (qkv shape)",
+           std::chrono::duration<double, std::milli>(end - start).count(), 0);
+  }
+  benchMatmul("matmul qkv      [2048x768]x[2304x768]^T",
+              {1, N, 3 * C, C, false, true}, reps);
+  benchMatmul("matmul fc       [2048x768]x[3072x768]^T",
+              {1, N, 4 * C, C, false, true}, reps);
+  benchMatmul("matmul proj     [2048x3072]x[768x3072]^T",
+              {1, N, C, 4 * C, false, true}, reps);
+  benchMatmul("matmul dW fc    [2048x3072]^T[2048x768] +=",
+              {1, 4 * C, C, N, true, false, false, true}, reps);
+  benchMatmul("matmul lm head  [2048x768]x[50257x768]^T",
+              {1, N, V, C, false, true}, std::max(1, reps / 5));
+  benchMatmul("matmul scores   96x[256x64]x[256x64]^T",
+              {B * H, T, T, D, false, true, false, false, 0.125f}, reps);
+
+  {
+    AttentionShape s{B, H, T, D};
+    auto q = randomBuffer(s.qkvSize()), k = randomBuffer(s.qkvSize()),
+         v = randomBuffer(s.qkvSize()), dout = randomBuffer(s.qkvSize());
+    std::vector<float> out(s.qkvSize()), probs(s.probsSize()),
+        scratch(s.probsSize()), mask(T * T), dq(s.qkvSize()), dk(s.qkvSize()),
+        dv(s.qkvSize());
+    fillCausalMask(mask.data(), T);
+    double flops = 4.0 * B * H * T * T * D;
+    report("attention.fwd B8 H12 T256 D64",
+           medianMs(reps,
+                    [&] {
+                      attentionForward(out.data(), probs.data(), q.data(),
+                                       k.data(), v.data(), mask.data(), s);
+                    }),
+           flops);
+    report("attention.bwd",
+           medianMs(reps,
+                    [&] {
+                      attentionBackward(dq.data(), dk.data(), dv.data(),
+                                        scratch.data(), dout.data(), q.data(),
+                                        k.data(), v.data(), probs.data(), s,
+                                        false);
+                    }),
+           2 * flops);
+  }
+  {
+    auto x = randomBuffer(N * C), gamma = randomBuffer(C),
+         beta = randomBuffer(C), dy = randomBuffer(N * C);
+    std::vector<float> y(N * C), mean(N), rstd(N), dx(N * C), dg(C), db(C);
+    report("layernorm.fwd [2048x768]",
+           medianMs(reps,
+                    [&] {
+                      layernormForward(y.data(), mean.data(), rstd.data(),
+                                       x.data(), gamma.data(), beta.data(), N,
+                                       C, 1e-5f);
+                    }),
+           0);
+    report("layernorm.bwd",
+           medianMs(reps,
+                    [&] {
+                      layernormBackward(dx.data(), dg.data(), db.data(),
+                                        dy.data(), x.data(), gamma.data(),
+                                        mean.data(), rstd.data(), N, C, false);
+                    }),
+           0);
+  }
+  {
+    auto x = randomBuffer(N * 4 * C), dy = randomBuffer(N * 4 * C);
+    std::vector<float> y(N * 4 * C);
+    report("gelu.fwd exact [2048x3072]",
+           medianMs(reps,
+                    [&] {
+                      geluForward(y.data(), x.data(), N * 4 * C,
+                                  GeluApproximation::None);
+                    }),
+           0);
+    report("gelu.bwd exact",
+           medianMs(reps,
+                    [&] {
+                      geluBackward(y.data(), x.data(), dy.data(), N * 4 * C,
+                                   GeluApproximation::None, false);
+                    }),
+           0);
+  }
+  {
+    auto logits = randomBuffer(N * V);
+    std::vector<float> lse(N), dlogits(N * V);
+    std::vector<int32_t> targets(N);
+    for (int64_t i = 0; i < N; ++i)
+      targets[i] = static_cast<int32_t>(i * 7919 % V);
+    int r = std::max(1, reps / 5);
+    report("cross_entropy.fwd [2048x50257]",
+           medianMs(r,
+                    [&] {
+                      crossEntropyForward(lse.data(), logits.data(),
+                                          targets.data(), N, V);
+                    }),
+           0);
+    report("cross_entropy.bwd",
+           medianMs(r,
+                    [&] {
+                      crossEntropyBackward(dlogits.data(), logits.data(),
+                                           lse.data(), targets.data(), 1.0f, N,
+                                           V, false);
+                    }),
+           0);
+  }
+  {
+    const int64_t n = 4 * C * C; // one fc weight
+    auto p = randomBuffer(n), g = randomBuffer(n);
+    std::vector<float> m(n), v(n);
+    AdamWConfig config;
+    int64_t step = 0;
+    report("adamw [2.36M params]",
+           medianMs(reps,
+                    [&] {
+                      adamwUpdate(p.data(), g.data(), m.data(), v.data(), n,
+                                  config, ++step, true);
+                    }),
+           0);
+    report("sumOfSquares [2.36M]",
+           medianMs(reps,
+                    [&] {
+                      volatile double s = sumOfSquares(g.data(), n);
+                      (void)s;
+                    }),
+           0);
+  }
+  return 0;
+}

@@ -1,0 +1,160 @@
+//===- Matmul.cpp - fp32 (batched) matmul through oneDNN ------------------===//
+
+#include "runtime/kernels/Matmul.h"
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+#include <dnnl.hpp>
+#include <omp.h>
+
+namespace giga::kernels {
+namespace {
+
+using dnnl::memory;
+
+std::atomic<int> requestedThreads{1};
+
+// Debian's oneDNN is built with the GNU OpenMP runtime (DNNL_CPU_RUNTIME OMP,
+// libgomp). omp_set_num_threads only changes the calling thread's setting, so
+// it is applied on every thread that creates or runs a primitive.
+void applyThreadCount() {
+  int threads = requestedThreads.load(std::memory_order_relaxed);
+  if (omp_get_max_threads() != threads)
+    omp_set_num_threads(threads);
+}
+
+dnnl::engine &cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream &threadStream() {
+  thread_local dnnl::stream stream(cpuEngine());
+  return stream;
+}
+
+// Logical [batch, rows, cols]; stored [batch, cols, rows] when transposed.
+memory::desc matrixDesc(int64_t batch, int64_t rows, int64_t cols,
+                        bool transposed) {
+  memory::dims dims{batch, rows, cols};
+  memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
+                                    : memory::dims{rows * cols, cols, 1};
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+} // namespace
+
+std::string MatmulShape::str() const {
+  std::ostringstream os;
+  os << "matmul batch=" << batch << " m=" << m << " n=" << n << " k=" << k
+     << " transA=" << transA << " transB=" << transB
+     << " broadcastB=" << broadcastB << " accumulate=" << accumulate
+     << " alpha=" << alpha;
+  return os.str();
+}
+
+struct MatmulPlan::Primitive {
+  memory::desc aDesc, bDesc, cDesc;
+  dnnl::matmul matmul;
+};
+
+MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
+  if (shape.batch < 0 || shape.m < 0 || shape.n < 0 || shape.k < 0)
+    throw std::invalid_argument("negative dimension in " + shape.str());
+  // Empty products need no primitive (and oneDNN rejects zero dims); run()
+  // handles them.
+  if (shape.batch == 0 || shape.m == 0 || shape.n == 0 || shape.k == 0)
+    return;
+
+  applyThreadCount();
+  auto p = std::make_unique<Primitive>();
+  p->aDesc = matrixDesc(shape.batch, shape.m, shape.k, shape.transA);
+  p->bDesc = matrixDesc(shape.broadcastB ? 1 : shape.batch, shape.k, shape.n,
+                        shape.transB);
+  p->cDesc = matrixDesc(shape.batch, shape.m, shape.n, false);
+
+  // alpha is a linear post-op placed before the sum so that the accumulated
+  // C is not scaled: C = alpha * AB + C.
+  dnnl::post_ops postOps;
+  if (shape.alpha != 1.0f) {
+#if DNNL_VERSION_MAJOR >= 3
+    postOps.append_eltwise(dnnl::algorithm::eltwise_linear, shape.alpha, 0.0f);
+#else
+    postOps.append_eltwise(1.0f, dnnl::algorithm::eltwise_linear, shape.alpha,
+                           0.0f);
+#endif
+  }
+  if (shape.accumulate)
+    postOps.append_sum(1.0f);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(postOps);
+
+#if DNNL_VERSION_MAJOR >= 3
+  dnnl::matmul::primitive_desc pd(cpuEngine(), p->aDesc, p->bDesc, p->cDesc,
+                                  attr);
+#else
+  dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(p->aDesc, p->bDesc, p->cDesc), attr, cpuEngine());
+#endif
+  p->matmul = dnnl::matmul(pd);
+  primitive_ = std::move(p);
+}
+
+MatmulPlan::~MatmulPlan() = default;
+MatmulPlan::MatmulPlan(MatmulPlan &&) noexcept = default;
+MatmulPlan &MatmulPlan::operator=(MatmulPlan &&) noexcept = default;
+
+void MatmulPlan::run(const float *a, const float *b, float *c) const {
+  const MatmulShape &s = shape_;
+  if (!primitive_) {
+    // k == 0: the product is zero.
+    if (s.k == 0 && !s.accumulate)
+      std::memset(c, 0, sizeof(float) * s.batch * s.m * s.n);
+    return;
+  }
+  applyThreadCount();
+  // memory objects only wrap the caller's pointers; creating them per run
+  // keeps run() thread-safe and costs far less than the product.
+  dnnl::engine &engine = cpuEngine();
+  memory aMem(primitive_->aDesc, engine, const_cast<float *>(a));
+  memory bMem(primitive_->bDesc, engine, const_cast<float *>(b));
+  memory cMem(primitive_->cDesc, engine, c);
+  dnnl::stream &stream = threadStream();
+  primitive_->matmul.execute(
+      stream,
+      {{DNNL_ARG_SRC, aMem}, {DNNL_ARG_WEIGHTS, bMem}, {DNNL_ARG_DST, cMem}});
+  stream.wait();
+}
+
+namespace {
+std::map<MatmulShape, MatmulPlan> &threadPlanCache() {
+  thread_local std::map<MatmulShape, MatmulPlan> cache;
+  return cache;
+}
+} // namespace
+
+void matmul(const MatmulShape &shape, const float *a, const float *b,
+            float *c) {
+  auto &cache = threadPlanCache();
+  auto it = cache.find(shape);
+  if (it == cache.end())
+    it = cache.emplace(shape, MatmulPlan(shape)).first;
+  it->second.run(a, b, c);
+}
+
+size_t matmulCacheSize() { return threadPlanCache().size(); }
+
+void setMatmulThreads(int threads) {
+  if (threads < 1)
+    throw std::invalid_argument("matmul threads must be >= 1, got " +
+                                std::to_string(threads));
+  requestedThreads.store(threads, std::memory_order_relaxed);
+}
+
+int matmulThreads() { return requestedThreads.load(std::memory_order_relaxed); }
+
+} // namespace giga::kernels

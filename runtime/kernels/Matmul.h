@@ -1,0 +1,84 @@
+//===- Matmul.h - fp32 (batched) matmul through oneDNN ----------*- C++ -*-===//
+//
+// C[b] = alpha * op(A[b]) * op(B[b])  (+ C[b] when accumulating)
+//
+// All buffers are dense row-major fp32. op(A) is m x k and op(B) is k x n:
+//   A is stored [batch, m, k], or [batch, k, m] when transA;
+//   B is stored [batch, k, n], or [batch, n, k] when transB; with broadcastB
+//     B is one 2-D matrix shared by every batch entry;
+//   C is [batch, m, n].
+//
+// oneDNN primitives are expensive to create (JIT), so a MatmulPlan creates one
+// once and runs it many times. matmul() keeps plans in a per-thread cache keyed
+// by the shape, which is what the kernels in this library use.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GIGA_RUNTIME_KERNELS_MATMUL_H
+#define GIGA_RUNTIME_KERNELS_MATMUL_H
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+
+namespace giga::kernels {
+
+struct MatmulShape {
+  int64_t batch = 1;
+  int64_t m = 0;
+  int64_t n = 0;
+  int64_t k = 0;
+  bool transA = false;
+  bool transB = false;
+  bool broadcastB = false;
+  /// C += alpha * op(A) op(B) instead of C = ... (BLAS beta = 1); backward
+  /// passes use it to sum weight gradients over every use of a weight.
+  bool accumulate = false;
+  float alpha = 1.0f;
+
+  auto key() const {
+    return std::make_tuple(batch, m, n, k, transA, transB, broadcastB,
+                           accumulate, alpha);
+  }
+  bool operator<(const MatmulShape &other) const { return key() < other.key(); }
+  bool operator==(const MatmulShape &other) const {
+    return key() == other.key();
+  }
+  std::string str() const;
+};
+
+/// One oneDNN matmul primitive, created at construction (throws
+/// std::invalid_argument on a bad shape) and run any number of times.
+/// run() may be called from several threads at once.
+class MatmulPlan {
+public:
+  explicit MatmulPlan(const MatmulShape &shape);
+  ~MatmulPlan();
+  MatmulPlan(MatmulPlan &&) noexcept;
+  MatmulPlan &operator=(MatmulPlan &&) noexcept;
+
+  void run(const float *a, const float *b, float *c) const;
+  const MatmulShape &shape() const { return shape_; }
+
+private:
+  struct Primitive;
+  MatmulShape shape_;
+  std::unique_ptr<Primitive> primitive_;
+};
+
+/// Runs `shape` with a plan from the calling thread's cache (created on first
+/// use of that shape).
+void matmul(const MatmulShape &shape, const float *a, const float *b, float *c);
+
+/// Number of plans in the calling thread's cache (for tests and reports).
+size_t matmulCacheSize();
+
+/// Threads oneDNN may use for matmuls (default 1: on this machine a single
+/// thread is fastest, see docs/kernels.md). Applies to every thread that runs
+/// a matmul afterwards.
+void setMatmulThreads(int threads);
+int matmulThreads();
+
+} // namespace giga::kernels
+
+#endif // GIGA_RUNTIME_KERNELS_MATMUL_H

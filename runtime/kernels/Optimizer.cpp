@@ -1,0 +1,75 @@
+//===- Optimizer.cpp - optimizer updates and gradient clipping ------------===//
+
+#include "runtime/kernels/Optimizer.h"
+
+#include <cmath>
+
+namespace giga::kernels {
+
+void adamwUpdate(float *param, const float *grad, float *m, float *v, int64_t n,
+                 const AdamWConfig &config, int64_t step, bool applyDecay) {
+  // Scalars in double as PyTorch computes them (Python floats); elements in
+  // fp32 in PyTorch's order so trajectories agree to rounding.
+  double biasCorrection1 = 1.0 - std::pow(config.beta1, double(step));
+  double biasCorrection2 = 1.0 - std::pow(config.beta2, double(step));
+  float stepSize = static_cast<float>(config.lr / biasCorrection1);
+  float biasCorrection2Sqrt = static_cast<float>(std::sqrt(biasCorrection2));
+  float decayFactor =
+      applyDecay ? static_cast<float>(1.0 - config.lr * config.weightDecay)
+                 : 1.0f;
+  float oneMinusBeta1 = static_cast<float>(1.0 - config.beta1);
+  float oneMinusBeta2 = static_cast<float>(1.0 - config.beta2);
+  float beta2 = static_cast<float>(config.beta2);
+  float eps = static_cast<float>(config.eps);
+  float gradScale = config.gradScale;
+  for (int64_t i = 0; i < n; ++i) {
+    float g = grad[i] * gradScale;
+    float p = param[i] * decayFactor;
+    float mi = m[i] + oneMinusBeta1 * (g - m[i]); // torch: exp_avg.lerp_
+    float vi = beta2 * v[i] + oneMinusBeta2 * g * g;
+    float denom = std::sqrt(vi) / biasCorrection2Sqrt + eps;
+    param[i] = p - stepSize * (mi / denom);
+    m[i] = mi;
+    v[i] = vi;
+  }
+}
+
+void sgdUpdate(float *param, const float *grad, float *velocity, int64_t n,
+               const SgdConfig &config) {
+  float lr = static_cast<float>(config.lr);
+  float momentum = static_cast<float>(config.momentum);
+  float weightDecay = static_cast<float>(config.weightDecay);
+  for (int64_t i = 0; i < n; ++i) {
+    float g = grad[i] * config.gradScale + weightDecay * param[i];
+    if (momentum != 0.0f) {
+      // Zero-initialized velocity makes the first step velocity = g, as
+      // torch's first-step special case.
+      float vel = momentum * velocity[i] + g;
+      velocity[i] = vel;
+      g = config.nesterov ? g + momentum * vel : vel;
+    }
+    param[i] -= lr * g;
+  }
+}
+
+double sumOfSquares(const float *x, int64_t n) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < n; ++i)
+    sum += static_cast<double>(x[i]) * x[i];
+  return sum;
+}
+
+double globalNorm(const std::vector<ConstFloatSpan> &tensors) {
+  double sum = 0.0;
+  for (const ConstFloatSpan &t : tensors)
+    sum += sumOfSquares(t.data, t.size);
+  return std::sqrt(sum);
+}
+
+float clipCoefficient(double norm, float maxNorm) {
+  double coefficient = maxNorm / (norm + 1e-6);
+  return coefficient < 1.0 ? static_cast<float>(coefficient) : 1.0f;
+}
+
+} // namespace giga::kernels
