@@ -4,12 +4,14 @@
 // output), 2 an internal error (the compiler produced invalid IR).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/Passes.h"
 #include "frontend/Config.h"
 #include "frontend/Gpt.h"
 #include "runtime/support/AtomicFile.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
@@ -33,6 +35,16 @@ int compile(const CompileOptions &options) {
     std::cerr << "gigac: internal error: the frontend built invalid IR for "
               << options.input << " (diagnostics above); please report it\n";
     return kInternalError;
+  }
+  if (options.emit != "forward") {
+    mlir::PassManager pm(&context);
+    giga::buildTrainStepPipeline(pm);
+    if (mlir::failed(pm.run(*module))) {
+      std::cerr << "gigac: internal error: the training-step pipeline failed "
+                   "on "
+                << options.input << " (diagnostics above); please report it\n";
+      return kInternalError;
+    }
   }
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -61,9 +73,10 @@ int main(int argc, char **argv) {
       ->required();
   compileCommand
       ->add_option("--emit", options.emit,
-                   "what to write: 'giga' prints the training step in the "
-                   "giga dialect")
-      ->check(CLI::IsMember({"giga"}))
+                   "what to write: 'giga' is the whole training step "
+                   "(forward, backward, optimizer) in the giga dialect; "
+                   "'forward' is the frontend's forward pass and loss only")
+      ->check(CLI::IsMember({"giga", "forward"}))
       ->capture_default_str();
   compileCommand->add_option("-o,--output", options.output,
                              "output file ('-' for stdout); written whole or "
