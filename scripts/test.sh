@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 if [[ -x scripts/fetch-npm.sh ]]; then
-  scripts/fetch-npm.sh all
+  scripts/fetch-npm.sh all > /dev/null
 fi
 cd build
 ctest --output-on-failure --timeout 900 -j2

@@ -1,0 +1,221 @@
+//===- TokenFile.cpp - nanoGPT and llm.c token files ----------------------===//
+
+#include "runtime/data/TokenFile.h"
+
+#include "runtime/data/DataError.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace giga::data {
+
+namespace {
+
+// Both formats are little-endian; this keeps the code honest about it.
+bool hostIsLittleEndian() {
+  const uint16_t probe = 1;
+  return *reinterpret_cast<const uint8_t *>(&probe) == 1;
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+std::string folderOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+} // namespace
+
+std::optional<TokenFileFormat> parseTokenFileFormat(const std::string &name) {
+  if (name == "nanogpt")
+    return TokenFileFormat::NanoGpt;
+  if (name == "llmc")
+    return TokenFileFormat::LlmC;
+  return std::nullopt;
+}
+
+const char *tokenFileFormatName(TokenFileFormat format) {
+  return format == TokenFileFormat::NanoGpt ? "nanogpt" : "llmc";
+}
+
+TokenFileWriter::TokenFileWriter(std::string path, TokenFileFormat format)
+    : finalPath(std::move(path)), format(format) {
+  if (!hostIsLittleEndian())
+    throw DataError("token files are little-endian and this host is not; "
+                    "giga does not support big-endian hosts");
+  size_t slash = finalPath.rfind('/');
+  std::string name =
+      slash == std::string::npos ? finalPath : finalPath.substr(slash + 1);
+  tempPath =
+      folderOf(finalPath) + "/." + name + ".tmp." + std::to_string(getpid());
+  fd = ::open(tempPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw DataError("cannot write " + finalPath + ": " + errnoText() +
+                    "\n  fix: choose an output folder you can write to");
+  if (format == TokenFileFormat::LlmC) {
+    // Placeholder header; commit() fills in the count.
+    std::vector<int32_t> header(kLlmcHeaderInts, 0);
+    writeAll(header.data(), kLlmcHeaderBytes);
+  }
+  buffer.reserve(1 << 16);
+}
+
+TokenFileWriter::~TokenFileWriter() {
+  if (fd >= 0)
+    ::close(fd);
+  if (!committed)
+    ::unlink(tempPath.c_str());
+}
+
+void TokenFileWriter::writeAll(const void *data, size_t size) {
+  const char *bytes = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t written = ::write(fd, bytes, size);
+    if (written < 0 && errno == EINTR)
+      continue;
+    if (written <= 0)
+      throw DataError("cannot write " + finalPath + ": " + errnoText() +
+                      "\n  fix: free disk space or choose another output "
+                      "folder");
+    bytes += written;
+    size -= size_t(written);
+  }
+}
+
+void TokenFileWriter::flush() {
+  writeAll(buffer.data(), buffer.size() * sizeof(uint16_t));
+  buffer.clear();
+}
+
+void TokenFileWriter::append(const TokenId *ids, size_t idCount) {
+  for (size_t i = 0; i < idCount; ++i) {
+    if (ids[i] > 0xFFFF)
+      throw DataError("token id " + std::to_string(ids[i]) +
+                      " does not fit the uint16 of " + finalPath);
+    buffer.push_back(uint16_t(ids[i]));
+    if (buffer.size() == buffer.capacity())
+      flush();
+  }
+  count += idCount;
+}
+
+void TokenFileWriter::commit() {
+  flush();
+  if (format == TokenFileFormat::LlmC) {
+    if (count > uint64_t(INT32_MAX))
+      throw DataError(finalPath + " would hold " + std::to_string(count) +
+                      " tokens, more than llm.c's int32 header can count"
+                      "\n  fix: split the input, or use --format nanogpt");
+    int32_t header[3] = {kLlmcMagic, kLlmcVersionUint16, int32_t(count)};
+    if (::pwrite(fd, header, sizeof header, 0) != ssize_t(sizeof header))
+      throw DataError("cannot write " + finalPath + ": " + errnoText());
+  }
+  if (::fsync(fd) != 0)
+    throw DataError("cannot write " + finalPath + ": " + errnoText());
+  ::close(fd);
+  fd = -1;
+  if (::rename(tempPath.c_str(), finalPath.c_str()) != 0)
+    throw DataError("cannot rename " + tempPath + " to " + finalPath + ": " +
+                    errnoText());
+  committed = true;
+}
+
+TokenFileReader TokenFileReader::open(const std::string &path) {
+  if (!hostIsLittleEndian())
+    throw DataError("token files are little-endian and this host is not");
+  TokenFileReader reader;
+  reader.filePath = path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw DataError("cannot open token file " + path + ": " + errnoText() +
+                    "\n  fix: check the path; `gigatok prepare` makes "
+                    "train.bin and val.bin");
+  struct stat info;
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    throw DataError(path + " is not a regular file");
+  }
+  size_t size = size_t(info.st_size);
+  if (size > 0) {
+    reader.mapping = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (reader.mapping == MAP_FAILED) {
+      reader.mapping = nullptr;
+      ::close(fd);
+      throw DataError("cannot map " + path + ": " + errnoText());
+    }
+    reader.mappingSize = size;
+  }
+  ::close(fd);
+
+  const auto *bytes = static_cast<const uint8_t *>(reader.mapping);
+  int32_t firstInt = 0;
+  if (size >= 4)
+    std::memcpy(&firstInt, bytes, 4);
+  if (size >= kLlmcHeaderBytes && firstInt == kLlmcMagic) {
+    int32_t header[3];
+    std::memcpy(header, bytes, sizeof header);
+    if (header[1] != kLlmcVersionUint16)
+      throw DataError(path + " is an llm.c file of version " +
+                      std::to_string(header[1]) +
+                      "; only version 1 (uint16 GPT-2 tokens) is supported");
+    uint64_t expected = kLlmcHeaderBytes + uint64_t(uint32_t(header[2])) * 2;
+    if (header[2] < 0 || expected != size)
+      throw DataError(path + ": the llm.c header says " +
+                      std::to_string(header[2]) + " tokens, but the file has " +
+                      std::to_string(size) + " bytes (expected " +
+                      std::to_string(expected) +
+                      "); the file is truncated or damaged");
+    reader.fileFormat = TokenFileFormat::LlmC;
+    reader.tokens =
+        reinterpret_cast<const uint16_t *>(bytes + kLlmcHeaderBytes);
+    reader.tokenCount = uint64_t(header[2]);
+  } else {
+    if (size % 2 != 0)
+      throw DataError(path + " has an odd size (" + std::to_string(size) +
+                      " bytes), so it is not a file of uint16 tokens");
+    reader.fileFormat = TokenFileFormat::NanoGpt;
+    reader.tokens = reinterpret_cast<const uint16_t *>(bytes);
+    reader.tokenCount = size / 2;
+  }
+  return reader;
+}
+
+TokenFileReader::TokenFileReader(TokenFileReader &&other) noexcept
+    : filePath(std::move(other.filePath)), fileFormat(other.fileFormat),
+      mapping(other.mapping), mappingSize(other.mappingSize),
+      tokens(other.tokens), tokenCount(other.tokenCount) {
+  other.mapping = nullptr;
+  other.mappingSize = 0;
+}
+
+TokenFileReader::~TokenFileReader() {
+  if (mapping)
+    ::munmap(mapping, mappingSize);
+}
+
+std::vector<TokenId> TokenFileReader::read(uint64_t offset,
+                                           uint64_t count) const {
+  if (offset > tokenCount || (offset == tokenCount && count > 0))
+    throw DataError(filePath + " has " + std::to_string(tokenCount) +
+                    " tokens; offset " + std::to_string(offset) +
+                    " is past the end");
+  uint64_t end = offset + std::min(count, tokenCount - offset);
+  return std::vector<TokenId>(tokens + offset, tokens + end);
+}
+
+uint64_t TokenFileReader::findOutOfVocab(uint32_t vocabSize, uint64_t begin,
+                                         uint64_t end) const {
+  end = std::min(end, tokenCount);
+  for (uint64_t i = begin; i < end; ++i)
+    if (tokens[i] >= vocabSize)
+      return i;
+  return end;
+}
+
+} // namespace giga::data
