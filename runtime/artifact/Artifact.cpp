@@ -1,0 +1,458 @@
+//===- Artifact.cpp - reading and writing step.wafer ----------------------===//
+#include "runtime/artifact/Artifact.h"
+#include "runtime/support/AtomicFile.h"
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace giga::artifact {
+
+using nlohmann::json;
+
+const char *toString(DType type) {
+  switch (type) {
+  case DType::F32:
+    return "f32";
+  case DType::I32:
+    return "i32";
+  case DType::I64:
+    return "i64";
+  }
+  return "?";
+}
+
+int64_t sizeOf(DType type) { return type == DType::I64 ? 8 : 4; }
+
+int64_t TensorType::elements() const {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+std::string Parameter::fullName(int64_t layer) const {
+  return group.empty() ? name : group + "." + std::to_string(layer) + "." + name;
+}
+
+int64_t Parameter::elements() const {
+  int64_t count = 1;
+  for (int64_t dim : shape)
+    count *= dim;
+  return count;
+}
+
+double Optimizer::learningRateAt(int64_t step) const {
+  if (step < warmupSteps)
+    return learningRate * double(step) / double(warmupSteps);
+  double progress =
+      decaySteps > 0 ? std::min(1.0, double(step - warmupSteps) / decaySteps)
+                     : 1.0;
+  double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
+  return learningRate * (minLrRatio + (1.0 - minLrRatio) * cosine);
+}
+
+int64_t Artifact::parameterCount() const {
+  int64_t count = 0;
+  for (const Parameter &param : params)
+    count += param.elements() * param.layers;
+  return count;
+}
+
+namespace {
+
+json operandJson(const Operand &operand) {
+  return json::array({operand.buffer, operand.perLayer});
+}
+
+json opJson(const Op &op) {
+  json inputs = json::array(), outputs = json::array();
+  for (const Operand &operand : op.inputs)
+    inputs.push_back(operandJson(operand));
+  for (const Operand &operand : op.outputs)
+    outputs.push_back(operandJson(operand));
+  return {{"kernel", op.kernel},
+          {"inputs", inputs},
+          {"outputs", outputs},
+          {"attrs", op.attrs}};
+}
+
+/// Reads the payload, naming the JSON path of anything missing or wrong.
+class Reader {
+public:
+  explicit Reader(const std::string &source) : source(source) {}
+
+  [[noreturn]] void fail(const std::string &where,
+                         const std::string &problem) const {
+    throw ArtifactError(source + ": " + where + ": " + problem +
+                        "; the artifact is corrupt or from another gigac "
+                        "version, recompile it with gigac compile");
+  }
+
+  const json &field(const json &object, const char *key,
+                    const std::string &where) const {
+    if (!object.is_object() || !object.contains(key))
+      fail(where, std::string("missing '") + key + "'");
+    return object[key];
+  }
+
+  int64_t integer(const json &object, const char *key, const std::string &where,
+                  int64_t min = 0) const {
+    const json &value = field(object, key, where);
+    if (!value.is_number_integer() || value.get<int64_t>() < min)
+      fail(where + "." + key, "expected an integer >= " + std::to_string(min));
+    return value.get<int64_t>();
+  }
+
+  double real(const json &object, const char *key,
+              const std::string &where) const {
+    const json &value = field(object, key, where);
+    if (!value.is_number() || !std::isfinite(value.get<double>()))
+      fail(where + "." + key, "expected a finite number");
+    return value.get<double>();
+  }
+
+  std::string string(const json &object, const char *key,
+                     const std::string &where) const {
+    const json &value = field(object, key, where);
+    if (!value.is_string())
+      fail(where + "." + key, "expected a string");
+    return value.get<std::string>();
+  }
+
+  const json &array(const json &object, const char *key,
+                    const std::string &where) const {
+    const json &value = field(object, key, where);
+    if (!value.is_array())
+      fail(where + "." + key, "expected an array");
+    return value;
+  }
+
+  std::vector<int64_t> shape(const json &object, const char *key,
+                             const std::string &where) const {
+    std::vector<int64_t> dims;
+    for (const json &dim : array(object, key, where)) {
+      if (!dim.is_number_integer() || dim.get<int64_t>() <= 0)
+        fail(where + "." + key, "expected positive dimensions");
+      dims.push_back(dim.get<int64_t>());
+    }
+    return dims;
+  }
+
+  int32_t index(const json &value, size_t size, const std::string &where) const {
+    if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+        value.get<int64_t>() >= int64_t(size))
+      fail(where, "index out of range (0.." + std::to_string(size) + ")");
+    return int32_t(value.get<int64_t>());
+  }
+
+  Operand operand(const json &value, const std::vector<Buffer> &buffers,
+                  const std::string &where) const {
+    if (!value.is_array() || value.size() != 2 || !value[1].is_boolean())
+      fail(where, "expected [buffer, perLayer]");
+    Operand operand{index(value[0], buffers.size(), where),
+                    value[1].get<bool>()};
+    if (operand.perLayer && buffers[operand.buffer].layers == 0)
+      fail(where, "per-layer use of buffer '" + buffers[operand.buffer].name +
+                      "', which is not stacked");
+    return operand;
+  }
+
+private:
+  const std::string &source;
+};
+
+DType parseDType(const Reader &reader, const std::string &text,
+                 const std::string &where) {
+  if (text == "f32")
+    return DType::F32;
+  if (text == "i32")
+    return DType::I32;
+  if (text == "i64")
+    return DType::I64;
+  reader.fail(where, "unknown dtype '" + text + "'");
+}
+
+constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
+
+uint64_t fnv1a(const char *data, size_t size) {
+  uint64_t hash = 1469598103934665603ull;
+  for (size_t i = 0; i < size; ++i) {
+    hash ^= static_cast<unsigned char>(data[i]);
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+template <typename T> void put(std::string &out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T)); // little-endian hosts only (x86-64)
+  out.append(bytes, sizeof(T));
+}
+
+template <typename T> T get(const std::string &in, size_t offset) {
+  T value;
+  std::memcpy(&value, in.data() + offset, sizeof(T));
+  return value;
+}
+
+} // namespace
+
+json toJson(const Artifact &artifact) {
+  json params = json::array();
+  for (const Parameter &p : artifact.params)
+    params.push_back({{"name", p.name},
+                      {"group", p.group},
+                      {"layers", p.layers},
+                      {"shape", p.shape},
+                      {"init", p.init},
+                      {"std", p.std},
+                      {"weight_decay", p.weightDecay}});
+  json buffers = json::array();
+  for (const Buffer &b : artifact.buffers)
+    buffers.push_back({{"name", b.name},
+                       {"dtype", toString(b.type.dtype)},
+                       {"shape", b.type.shape},
+                       {"offset", b.offset},
+                       {"layers", b.layers}});
+  json kernels = json::array();
+  for (const Kernel &k : artifact.kernels) {
+    json ops = json::array(), in = json::array(), out = json::array(),
+         carry = json::array();
+    for (const Op &op : k.ops)
+      ops.push_back(opJson(op));
+    for (const StreamIn &s : k.streamIn)
+      in.push_back({s.param, operandJson(s.target)});
+    for (const StreamOut &s : k.streamOut)
+      out.push_back({operandJson(s.source), s.param});
+    for (auto [into, from] : k.carry)
+      carry.push_back({into, from});
+    const Placement &p = k.placement;
+    kernels.push_back({{"name", k.name},
+                       {"group", k.group},
+                       {"backward", k.backward},
+                       {"layers", k.layers},
+                       {"reverse", k.reverse},
+                       {"stream_in", in},
+                       {"ops", ops},
+                       {"stream_out", out},
+                       {"carry", carry},
+                       {"placement",
+                        {{"pes", p.pes},
+                         {"sram_bytes", p.sramBytes},
+                         {"flops", p.flops},
+                         {"compute_cycles", p.computeCycles},
+                         {"stream_cycles", p.streamCycles},
+                         {"stream_bytes", p.streamBytes}}}});
+  }
+  const Optimizer &o = artifact.optimizer;
+  return {{"config", artifact.config},
+          {"target", artifact.target},
+          {"batch_size", artifact.batchSize},
+          {"micro_batch", artifact.microBatch},
+          {"sequence_length", artifact.sequenceLength},
+          {"vocab_size", artifact.vocabSize},
+          {"params", params},
+          {"optimizer",
+           {{"kind", o.kind},
+            {"beta1", o.beta1},
+            {"beta2", o.beta2},
+            {"epsilon", o.epsilon},
+            {"momentum", o.momentum},
+            {"learning_rate", o.learningRate},
+            {"warmup_steps", o.warmupSteps},
+            {"decay_steps", o.decaySteps},
+            {"min_lr_ratio", o.minLrRatio},
+            {"max_gradient_norm", o.maxGradientNorm}}},
+          {"buffers", buffers},
+          {"arena_bytes", artifact.arenaBytes},
+          {"kernels", kernels},
+          {"io",
+           {{"tokens", artifact.tokens},
+            {"targets", artifact.targets},
+            {"loss", artifact.loss}}},
+          {"report", artifact.report}};
+}
+
+Artifact fromJson(const json &root, const std::string &source) {
+  Reader r(source);
+  Artifact a;
+  if (!root.is_object())
+    r.fail("payload", "expected an object");
+  a.config = r.field(root, "config", "payload");
+  a.target = r.field(root, "target", "payload");
+  a.report = root.value("report", json::object());
+  a.batchSize = r.integer(root, "batch_size", "payload", 1);
+  a.microBatch = r.integer(root, "micro_batch", "payload", 1);
+  if (a.batchSize % a.microBatch != 0)
+    r.fail("payload.micro_batch", "does not divide batch_size");
+  a.sequenceLength = r.integer(root, "sequence_length", "payload", 1);
+  a.vocabSize = r.integer(root, "vocab_size", "payload", 1);
+
+  for (const json &p : r.array(root, "params", "payload")) {
+    std::string where = "params[" + std::to_string(a.params.size()) + "]";
+    Parameter param;
+    param.name = r.string(p, "name", where);
+    param.group = r.string(p, "group", where);
+    param.layers = r.integer(p, "layers", where, 1);
+    param.shape = r.shape(p, "shape", where);
+    param.init = r.string(p, "init", where);
+    if (param.init != "normal" && param.init != "zeros" && param.init != "ones")
+      r.fail(where + ".init", "unknown init '" + param.init + "'");
+    param.std = r.real(p, "std", where);
+    param.weightDecay = r.real(p, "weight_decay", where);
+    a.params.push_back(std::move(param));
+  }
+
+  const json &o = r.field(root, "optimizer", "payload");
+  a.optimizer.kind = r.string(o, "kind", "optimizer");
+  if (a.optimizer.kind != "adamw" && a.optimizer.kind != "sgd")
+    r.fail("optimizer.kind", "unknown optimizer '" + a.optimizer.kind + "'");
+  a.optimizer.beta1 = r.real(o, "beta1", "optimizer");
+  a.optimizer.beta2 = r.real(o, "beta2", "optimizer");
+  a.optimizer.epsilon = r.real(o, "epsilon", "optimizer");
+  a.optimizer.momentum = r.real(o, "momentum", "optimizer");
+  a.optimizer.learningRate = r.real(o, "learning_rate", "optimizer");
+  a.optimizer.warmupSteps = r.integer(o, "warmup_steps", "optimizer");
+  a.optimizer.decaySteps = r.integer(o, "decay_steps", "optimizer");
+  a.optimizer.minLrRatio = r.real(o, "min_lr_ratio", "optimizer");
+  a.optimizer.maxGradientNorm = r.real(o, "max_gradient_norm", "optimizer");
+
+  a.arenaBytes = r.integer(root, "arena_bytes", "payload");
+  for (const json &b : r.array(root, "buffers", "payload")) {
+    std::string where = "buffers[" + std::to_string(a.buffers.size()) + "]";
+    Buffer buffer;
+    buffer.name = r.string(b, "name", where);
+    buffer.type.dtype = parseDType(r, r.string(b, "dtype", where), where);
+    buffer.type.shape = r.shape(b, "shape", where);
+    buffer.offset = r.integer(b, "offset", where);
+    buffer.layers = r.integer(b, "layers", where);
+    if (buffer.offset + buffer.totalBytes() > a.arenaBytes)
+      r.fail(where, "lies outside the arena of " +
+                        std::to_string(a.arenaBytes) + " bytes");
+    a.buffers.push_back(std::move(buffer));
+  }
+
+  for (const json &k : r.array(root, "kernels", "payload")) {
+    std::string where = "kernels[" + std::to_string(a.kernels.size()) + "]";
+    Kernel kernel;
+    kernel.name = r.string(k, "name", where);
+    kernel.group = r.string(k, "group", where);
+    kernel.layers = r.integer(k, "layers", where, 1);
+    const json &reverse = r.field(k, "reverse", where);
+    if (!reverse.is_boolean())
+      r.fail(where + ".reverse", "expected a boolean");
+    kernel.reverse = reverse.get<bool>();
+    const json &backward = r.field(k, "backward", where);
+    if (!backward.is_boolean())
+      r.fail(where + ".backward", "expected a boolean");
+    kernel.backward = backward.get<bool>();
+    for (const json &s : r.array(k, "stream_in", where)) {
+      if (!s.is_array() || s.size() != 2)
+        r.fail(where + ".stream_in", "expected [param, operand]");
+      kernel.streamIn.push_back(
+          {r.index(s[0], a.params.size(), where + ".stream_in"),
+           r.operand(s[1], a.buffers, where + ".stream_in")});
+    }
+    for (const json &op : r.array(k, "ops", where)) {
+      std::string opWhere = where + ".ops[" + std::to_string(kernel.ops.size()) + "]";
+      Op parsed;
+      parsed.kernel = r.string(op, "kernel", opWhere);
+      for (const json &v : r.array(op, "inputs", opWhere))
+        parsed.inputs.push_back(r.operand(v, a.buffers, opWhere + ".inputs"));
+      for (const json &v : r.array(op, "outputs", opWhere))
+        parsed.outputs.push_back(r.operand(v, a.buffers, opWhere + ".outputs"));
+      parsed.attrs = r.field(op, "attrs", opWhere);
+      kernel.ops.push_back(std::move(parsed));
+    }
+    for (const json &s : r.array(k, "stream_out", where)) {
+      if (!s.is_array() || s.size() != 2)
+        r.fail(where + ".stream_out", "expected [operand, param]");
+      kernel.streamOut.push_back(
+          {r.operand(s[0], a.buffers, where + ".stream_out"),
+           r.index(s[1], a.params.size(), where + ".stream_out")});
+    }
+    for (const json &c : r.array(k, "carry", where)) {
+      if (!c.is_array() || c.size() != 2)
+        r.fail(where + ".carry", "expected [into, from]");
+      kernel.carry.push_back({r.index(c[0], a.buffers.size(), where + ".carry"),
+                              r.index(c[1], a.buffers.size(), where + ".carry")});
+    }
+    const json &p = r.field(k, "placement", where);
+    kernel.placement.pes = r.integer(p, "pes", where + ".placement");
+    kernel.placement.sramBytes = r.integer(p, "sram_bytes", where + ".placement");
+    kernel.placement.flops = r.real(p, "flops", where + ".placement");
+    kernel.placement.computeCycles =
+        r.real(p, "compute_cycles", where + ".placement");
+    kernel.placement.streamCycles =
+        r.real(p, "stream_cycles", where + ".placement");
+    kernel.placement.streamBytes =
+        r.integer(p, "stream_bytes", where + ".placement");
+    a.kernels.push_back(std::move(kernel));
+  }
+  const json &io = r.field(root, "io", "payload");
+  a.tokens = r.index(r.field(io, "tokens", "io"), a.buffers.size(), "io.tokens");
+  a.targets = r.index(r.field(io, "targets", "io"), a.buffers.size(), "io.targets");
+  a.loss = r.index(r.field(io, "loss", "io"), a.buffers.size(), "io.loss");
+  return a;
+}
+
+std::string serialize(const Artifact &artifact) {
+  std::vector<std::uint8_t> payload = json::to_cbor(toJson(artifact));
+  std::string bytes(kMagic, sizeof(kMagic));
+  put<uint32_t>(bytes, kFormatVersion);
+  put<uint32_t>(bytes, 0); // flags, reserved
+  put<uint64_t>(bytes, payload.size());
+  put<uint64_t>(bytes, fnv1a(reinterpret_cast<const char *>(payload.data()),
+                             payload.size()));
+  bytes.append(reinterpret_cast<const char *>(payload.data()), payload.size());
+  return bytes;
+}
+
+Artifact deserialize(const std::string &bytes, const std::string &source) {
+  if (bytes.size() < kHeaderBytes ||
+      std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+    throw ArtifactError(source + ": not a giga artifact (bad magic); produce "
+                                 "one with gigac compile CONFIG -o FILE.wafer");
+  uint32_t version = get<uint32_t>(bytes, 8);
+  if (version != kFormatVersion)
+    throw ArtifactError(source + ": artifact format version " +
+                        std::to_string(version) + ", but this gigarun reads "
+                        "version " + std::to_string(kFormatVersion) +
+                        "; recompile it with this gigac");
+  uint64_t length = get<uint64_t>(bytes, 16);
+  uint64_t checksum = get<uint64_t>(bytes, 24);
+  if (bytes.size() - kHeaderBytes != length)
+    throw ArtifactError(source + ": truncated or padded artifact (payload of " +
+                        std::to_string(bytes.size() - kHeaderBytes) +
+                        " bytes, header says " + std::to_string(length) +
+                        "); recompile it");
+  if (fnv1a(bytes.data() + kHeaderBytes, length) != checksum)
+    throw ArtifactError(source + ": checksum mismatch, the artifact is "
+                                 "corrupted; recompile it");
+  json payload;
+  try {
+    payload = json::from_cbor(bytes.begin() + kHeaderBytes, bytes.end());
+  } catch (const json::exception &error) {
+    throw ArtifactError(source + ": unreadable payload (" + error.what() + ")");
+  }
+  return fromJson(payload, source);
+}
+
+void writeArtifact(const std::string &path, const Artifact &artifact) {
+  writeFileAtomically(path, serialize(artifact));
+}
+
+Artifact readArtifact(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    throw ArtifactError(path + ": cannot open artifact (does it exist? make "
+                               "one with gigac compile CONFIG -o " +
+                        path + ")");
+  std::stringstream bytes;
+  bytes << file.rdbuf();
+  return deserialize(bytes.str(), path);
+}
+
+} // namespace giga::artifact
