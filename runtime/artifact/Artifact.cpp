@@ -271,7 +271,8 @@ json toJson(const Artifact &artifact) {
           {"io",
            {{"tokens", artifact.tokens},
             {"targets", artifact.targets},
-            {"loss", artifact.loss}}},
+            {"loss", artifact.loss},
+            {"logits", artifact.logits}}},
           {"report", artifact.report}};
 }
 
@@ -395,6 +396,8 @@ Artifact fromJson(const json &root, const std::string &source) {
   a.tokens = r.index(r.field(io, "tokens", "io"), a.buffers.size(), "io.tokens");
   a.targets = r.index(r.field(io, "targets", "io"), a.buffers.size(), "io.targets");
   a.loss = r.index(r.field(io, "loss", "io"), a.buffers.size(), "io.loss");
+  const json &logits = r.field(io, "logits", "io");
+  a.logits = logits == -1 ? -1 : r.index(logits, a.buffers.size(), "io.logits");
   return a;
 }
 

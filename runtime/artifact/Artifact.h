@@ -148,6 +148,7 @@ struct Artifact {
   int64_t arenaBytes = 0;
   std::vector<Kernel> kernels; // run in this order, once per micro-batch
   int32_t tokens = -1, targets = -1, loss = -1; // buffers
+  int32_t logits = -1; // the loss's input, for traces; -1 if unknown
   nlohmann::json report = nlohmann::json::object();
 
   int64_t accumulation() const { return batchSize / microBatch; }

@@ -1,0 +1,95 @@
+//===- WeightStore.h - MemoryX: weights, gradients, optimizer ---*- C++ -*-===//
+//
+// The store holds fp32 master weights, gradients and optimizer state for
+// every parameter of an artifact, in RAM or in files under a directory, so
+// a model larger than memory still trains. Kernels read a layer's weights
+// through weights() and hand gradients back through accumulateGrad(); the
+// optimizer step runs here, layer by layer.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GIGA_RUNTIME_STORE_WEIGHTSTORE_H
+#define GIGA_RUNTIME_STORE_WEIGHTSTORE_H
+
+#include "runtime/artifact/Artifact.h"
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace giga::store {
+
+/// A store that cannot be created, read or written; names the path.
+class StoreError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct StoreOptions {
+  /// Empty: everything in RAM. Otherwise weights, gradients and optimizer
+  /// state live in files in this directory and only the layers in use are
+  /// resident.
+  std::string directory;
+  /// Bytes of resident store memory allowed with a directory (0: no limit).
+  int64_t memoryBudget = 0;
+};
+
+struct UpdateStats {
+  double gradNorm = 0.0;     // global L2 norm before clipping
+  double clipScale = 1.0;    // min(1, max_norm / (norm + 1e-6))
+  double learningRate = 0.0; // the scheduled rate used for this step
+};
+
+class WeightStore {
+public:
+  WeightStore(const artifact::Artifact &artifact, const StoreOptions &options);
+  ~WeightStore();
+  WeightStore(const WeightStore &) = delete;
+  WeightStore &operator=(const WeightStore &) = delete;
+
+  /// Fills every weight from its init spec with a generator seeded by
+  /// `seed` and the parameter's full name (so a tensor's values do not
+  /// depend on the order or number of other tensors); zeroes the gradients
+  /// and the optimizer state.
+  void initialize(uint64_t seed);
+
+  /// The fp32 weights of `param` (an index into artifact.params) at `layer`
+  /// (0 for top-level parameters), valid until the next call that names
+  /// another layer of a disk store's budget; contiguous, row-major.
+  float *weights(int32_t param, int64_t layer);
+  /// Hint that `weights(param, layer)` will be asked for soon (the
+  /// streamer's prefetch); may be a no-op.
+  void prefetch(int32_t param, int64_t layer);
+
+  /// gradient(param, layer) += grad (elementwise).
+  void accumulateGrad(int32_t param, int64_t layer, const float *grad);
+  const float *grad(int32_t param, int64_t layer);
+  void zeroGrads();
+
+  /// One optimizer step over every parameter: gradients are first
+  /// multiplied by `gradScale` (1 / micro-batches), then the global norm
+  /// is taken, clipped to the artifact's max_gradient_norm, and the
+  /// artifact's optimizer (AdamW or SGD) applied with the scheduled
+  /// learning rate for `step` (counted from 1). Gradients are zeroed after.
+  UpdateStats applyUpdate(int64_t step, double gradScale);
+
+  /// A safetensors file holding every weight under its full name
+  /// ("h.3.attn.q.weight") and the optimizer state ("adam.m.<name>",
+  /// "adam.v.<name>" or "sgd.momentum.<name>"), with `metadata` stored as
+  /// JSON text under the "giga" key. Written to a temporary name, fsynced
+  /// and renamed.
+  void save(const std::string &path, const nlohmann::json &metadata);
+  /// Loads weights (and the optimizer state if `withOptimizer`) from a
+  /// checkpoint written by save(), checking every name, shape and dtype
+  /// against the artifact; returns the metadata.
+  nlohmann::json load(const std::string &path, bool withOptimizer);
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+} // namespace giga::store
+
+#endif // GIGA_RUNTIME_STORE_WEIGHTSTORE_H
