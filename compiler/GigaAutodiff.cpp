@@ -2,6 +2,7 @@
 #include "compiler/Passes.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace giga {
@@ -97,9 +98,9 @@ private:
 class RepeatBodyContext : public VJPContext {
 public:
   RepeatBodyContext(RepeatOp forwardRepeat, Block &backwardBody,
-                    VJPContext &outer, Activity &activity)
+                    VJPContext &outer, Activity &activity, bool recompute)
       : forwardRepeat(forwardRepeat), backwardBody(backwardBody),
-        outer(outer), activity(activity) {}
+        outer(outer), activity(activity), recompute(recompute) {}
 
   Value forward(Value value) override {
     if (!forwardRepeat.getBody().isAncestor(value.getParentRegion()))
@@ -108,14 +109,26 @@ public:
       return mapped;
     Operation *def = value.getDefiningOp();
     Value mapped;
-    if (def && def->getNumOperands() == 0 && def->getNumRegions() == 0 &&
-        isPure(def)) {
-      // The backward body is detached until its repeat exists, so the
-      // builder cannot take the context from it.
+    if (def && def->getNumRegions() == 0 && isPure(def) &&
+        (recompute || def->getNumOperands() == 0)) {
+      // Declared again (parameters, constants) or, when recomputing,
+      // computed again from the layer's saved input. The backward body is
+      // detached until its repeat exists, so the builder cannot take the
+      // context from it.
+      SmallVector<Value> operands;
+      for (Value operand : def->getOperands())
+        operands.push_back(forward(operand));
       OpBuilder builder(def->getContext());
-      builder.setInsertionPointToStart(&backwardBody);
-      Operation *clone = builder.clone(*def);
-      mapped = clone->getResult(cast<OpResult>(value).getResultNumber());
+      if (def->getNumOperands() == 0)
+        builder.setInsertionPointToStart(&backwardBody);
+      else
+        builder.setInsertionPointToEnd(&backwardBody);
+      IRMapping operandMap;
+      operandMap.map(def->getOperands(), operands);
+      Operation *clone = builder.clone(*def, operandMap);
+      for (auto [old, copy] : llvm::zip(def->getResults(), clone->getResults()))
+        mapping[old] = copy;
+      return clone->getResult(cast<OpResult>(value).getResultNumber());
     } else {
       saved.push_back(value);
       mapped = backwardBody.addArgument(value.getType(), value.getLoc());
@@ -134,6 +147,7 @@ private:
   Block &backwardBody;
   VJPContext &outer;
   Activity &activity;
+  bool recompute;
   DenseMap<Value, Value> mapping;
   SmallVector<Value> saved;
 };
@@ -142,8 +156,10 @@ private:
 /// gradients of values used more than once.
 class Differentiator {
 public:
-  Differentiator(Activity &activity, VJPContext &context, OpBuilder &builder)
-      : activity(activity), context(context), builder(builder) {}
+  Differentiator(Activity &activity, VJPContext &context, OpBuilder &builder,
+                 bool recompute)
+      : activity(activity), context(context), builder(builder),
+        recompute(recompute) {}
 
   void accumulate(Value value, Value grad) {
     if (!grad)
@@ -202,6 +218,7 @@ private:
   Activity &activity;
   VJPContext &context;
   OpBuilder &builder;
+  bool recompute;
   DenseMap<Value, Value> grads;
 };
 
@@ -237,10 +254,12 @@ LogicalResult Differentiator::differentiateRepeat(RepeatOp forward,
   for (Value value : captured)
     backwardBody->addArgument(value.getType(), loc);
 
-  RepeatBodyContext bodyContext(forward, *backwardBody, context, activity);
+  RepeatBodyContext bodyContext(forward, *backwardBody, context, activity,
+                                recompute);
   OpBuilder bodyBuilder(forward.getContext());
   bodyBuilder.setInsertionPointToEnd(backwardBody);
-  Differentiator bodyDifferentiator(activity, bodyContext, bodyBuilder);
+  Differentiator bodyDifferentiator(activity, bodyContext, bodyBuilder,
+                                    recompute);
   auto yield = cast<YieldOp>(body.getTerminator());
   for (size_t i = 0; i < carried; ++i)
     if (activity.isActive(yield.getOperand(i)))
@@ -311,7 +330,9 @@ LogicalResult Differentiator::differentiateRepeat(RepeatOp forward,
   return success();
 }
 
-LogicalResult differentiate(func::FuncOp function) {
+} // namespace
+
+LogicalResult giga::differentiateLoss(func::FuncOp function, bool recompute) {
   if (!function.getBody().hasOneBlock())
     return function.emitOpError("marked giga.loss must have a single block");
   Block &entry = function.getBody().front();
@@ -338,24 +359,32 @@ LogicalResult differentiate(func::FuncOp function) {
 
   OpBuilder builder(ret);
   FunctionContext context(activity);
-  Differentiator differentiator(activity, context, builder);
-  differentiator.accumulate(
-      loss, builder.create<FillOp>(ret.getLoc(), scalar,
-                                   builder.getF64FloatAttr(1.0)));
+  Differentiator differentiator(activity, context, builder, recompute);
+  auto seed = builder.create<FillOp>(ret.getLoc(), scalar,
+                                     builder.getF64FloatAttr(1.0));
+  // Where the backward pass starts, for wafer-partition.
+  seed->setAttr(kLossSeedAttr, builder.getUnitAttr());
+  differentiator.accumulate(loss, seed);
   SmallVector<Operation *> ops;
   for (Operation &op : entry.without_terminator())
     ops.push_back(&op);
   return differentiator.run(ops);
 }
 
+namespace {
 struct GigaAutodiffPass : giga::impl::GigaAutodiffBase<GigaAutodiffPass> {
+  using GigaAutodiffBase::GigaAutodiffBase;
   void runOnOperation() override {
-    func::FuncOp loss = findLossFunction(getOperation());
-    if (!loss || failed(differentiate(loss)))
+    ModuleOp module = getOperation();
+    func::FuncOp loss = findLossFunction(module);
+    // wafer-microbatch asks for recomputation when saved activations do
+    // not fit the target.
+    bool recomputeRepeats =
+        recompute || module->hasAttr(kRecomputeAttr);
+    if (!loss || failed(differentiateLoss(loss, recomputeRepeats)))
       signalPassFailure();
   }
 };
-
 } // namespace
 
 func::FuncOp giga::findLossFunction(ModuleOp module) {

@@ -3,6 +3,7 @@
 #define GIGA_COMPILER_PASSES_H
 
 #include "dialects/giga/GigaDialect.h"
+#include "dialects/wafer/WaferDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -19,6 +20,18 @@ void buildTrainStepPipeline(mlir::OpPassManager &pm);
 
 /// Registers every giga pass and the named pipelines with MLIR's registry.
 void registerCompilerPasses();
+
+/// Marks the `giga.fill` that seeds the backward pass with d(loss) = 1.
+inline constexpr const char *kLossSeedAttr = "giga.loss_seed";
+/// On a module: recompute repeated blocks in the backward instead of saving
+/// their activations (set by wafer-microbatch).
+inline constexpr const char *kRecomputeAttr = "wafer.recompute";
+
+/// Appends the backward pass of `function` (marked giga.loss); with
+/// `recompute`, a repeated block saves only its input per layer and its
+/// backward computes the rest again.
+mlir::LogicalResult differentiateLoss(mlir::func::FuncOp function,
+                                      bool recompute);
 
 /// The function marked `giga.loss`, or null after an error on `module`.
 mlir::func::FuncOp findLossFunction(mlir::ModuleOp module);

@@ -22,9 +22,19 @@ def GigaAutodiff : Pass<"giga-autodiff", "mlir::ModuleOp"> {
     at function level carry the `giga.saved` attribute; nothing else is kept
     alive for the backward.
 
+    With `recompute` (or a `wafer.recompute` module attribute, which
+    wafer-microbatch sets when saved activations do not fit), a repeated
+    block saves only its input per layer and its backward computes the
+    block's activations again: activation checkpointing per layer.
+
     Errors name the op: a non-differentiable op on the path to the loss, a
     loss that is not a scalar f32, a missing loss function.
   }];
+  let options = [
+    Option<"recompute", "recompute", "bool", /*default=*/"false",
+           "recompute each repeated block's activations in its backward "
+           "instead of saving them">
+  ];
   let dependentDialects = ["::giga::GigaDialect"];
 }
 
@@ -50,6 +60,22 @@ def GigaOptimizer : Pass<"giga-optimizer", "mlir::ModuleOp"> {
            "else adamw)">
   ];
   let dependentDialects = ["::giga::GigaDialect", "::mlir::func::FuncDialect"];
+}
+
+def WaferPartition : Pass<"wafer-partition", "mlir::ModuleOp"> {
+  let summary = "splits the training step into per-layer kernels";
+  let description = [{
+    Outlines the training step (after giga-train-step-pipeline) into one
+    kernel per distinct layer kind and direction: each giga.repeat body
+    becomes a kernel invoked once per layer ("h.fwd", "h.bwd"), and the
+    ops between repeats become kernels run once ("pre.fwd" before the first
+    repeated block, "post.fwd" after the last, and their backward twins).
+    Inside kernels, parameters become `wafer.stream_in` and gradients
+    `wafer.stream_out`; constants are recomputed where used. The program
+    keeps `wafer.invoke`s, the parameter table (`wafer.param`) and the
+    store-side `wafer.update`. The program does not grow with depth.
+  }];
+  let dependentDialects = ["::wafer::WaferDialect", "::mlir::func::FuncDialect"];
 }
 
 #endif // GIGA_COMPILER_PASSES_TD

@@ -8,7 +8,8 @@
 int main(int argc, char **argv) {
   giga::registerCompilerPasses();
   mlir::DialectRegistry registry;
-  registry.insert<giga::GigaDialect, mlir::func::FuncDialect>();
+  registry.insert<giga::GigaDialect, wafer::WaferDialect,
+                  mlir::func::FuncDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "giga optimizer driver\n", registry));
 }

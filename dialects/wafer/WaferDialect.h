@@ -1,0 +1,30 @@
+//===- WaferDialect.h - the wafer dialect -----------------------*- C++ -*-===//
+#ifndef GIGA_DIALECTS_WAFER_WAFERDIALECT_H
+#define GIGA_DIALECTS_WAFER_WAFERDIALECT_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "dialects/wafer/WaferDialect.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialects/wafer/WaferOps.h.inc"
+
+namespace wafer {
+/// Attributes of a kernel (a func.func holding giga ops).
+inline constexpr const char *kKernelAttr = "wafer.kernel";
+inline constexpr const char *kGroupAttr = "wafer.group";
+inline constexpr const char *kLayersAttr = "wafer.layers";
+inline constexpr const char *kReverseAttr = "wafer.reverse";
+inline constexpr const char *kBackwardAttr = "wafer.backward";
+inline constexpr const char *kCarriedAttr = "wafer.carried";
+inline constexpr const char *kSlicedAttr = "wafer.sliced";
+/// The training-step program: the function that invokes the kernels.
+inline constexpr const char *kProgramAttr = "wafer.program";
+} // namespace wafer
+
+#endif // GIGA_DIALECTS_WAFER_WAFERDIALECT_H
