@@ -99,8 +99,8 @@ class RepeatBodyContext : public VJPContext {
 public:
   RepeatBodyContext(RepeatOp forwardRepeat, Block &backwardBody,
                     VJPContext &outer, Activity &activity, bool recompute)
-      : forwardRepeat(forwardRepeat), backwardBody(backwardBody),
-        outer(outer), activity(activity), recompute(recompute) {}
+      : forwardRepeat(forwardRepeat), backwardBody(backwardBody), outer(outer),
+        activity(activity), recompute(recompute) {}
 
   Value forward(Value value) override {
     if (!forwardRepeat.getBody().isAncestor(value.getParentRegion()))
@@ -165,9 +165,9 @@ public:
     if (!grad)
       return;
     Value &slot = grads[value];
-    slot = slot ? builder.create<AddOp>(grad.getLoc(), slot.getType(), slot,
-                                        grad)
-                : grad;
+    slot =
+        slot ? builder.create<AddOp>(grad.getLoc(), slot.getType(), slot, grad)
+             : grad;
   }
   Value gradOf(Value value) const { return grads.lookup(value); }
 
@@ -225,7 +225,8 @@ private:
 // forward:  %y = repeat N (%x) { ^(h): ...; yield next }
 // becomes:  %y, %saved... = repeat N (%x) { ^(h): ...; yield next, saved... }
 //           %dx, %dcaptured... = repeat N reverse (%dy, zeros...)
-//                                slices(%saved...) { ^(dnext, acc..., saved...):
+//                                slices(%saved...) { ^(dnext, acc...,
+//                                saved...):
 //                                  the body's VJP; param_grad per layer;
 //                                  yield dh, acc + dcaptured... }
 LogicalResult Differentiator::differentiateRepeat(RepeatOp forward,
@@ -337,7 +338,8 @@ LogicalResult giga::differentiateLoss(func::FuncOp function, bool recompute) {
     return function.emitOpError("marked giga.loss must have a single block");
   Block &entry = function.getBody().front();
   auto ret = dyn_cast<func::ReturnOp>(entry.getTerminator());
-  auto scalar = RankedTensorType::get({}, Float32Type::get(function.getContext()));
+  auto scalar =
+      RankedTensorType::get({}, Float32Type::get(function.getContext()));
   if (!ret || ret.getNumOperands() != 1 ||
       ret.getOperand(0).getType() != scalar)
     return entry.getTerminator()->emitOpError(
@@ -379,8 +381,7 @@ struct GigaAutodiffPass : giga::impl::GigaAutodiffBase<GigaAutodiffPass> {
     func::FuncOp loss = findLossFunction(module);
     // wafer-microbatch asks for recomputation when saved activations do
     // not fit the target.
-    bool recomputeRepeats =
-        recompute || module->hasAttr(kRecomputeAttr);
+    bool recomputeRepeats = recompute || module->hasAttr(kRecomputeAttr);
     if (!loss || failed(differentiateLoss(loss, recomputeRepeats)))
       signalPassFailure();
   }

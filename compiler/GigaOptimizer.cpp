@@ -71,11 +71,10 @@ struct ParameterTable {
 };
 
 void addUnique(SmallVector<Parameter> &list, ParamOp param) {
-  if (llvm::none_of(list, [&](const Parameter &p) {
-        return p.name == param.getName();
-      }))
-    list.push_back({param.getName().str(),
-                    cast<RankedTensorType>(param.getType())});
+  if (llvm::none_of(
+          list, [&](const Parameter &p) { return p.name == param.getName(); }))
+    list.push_back(
+        {param.getName().str(), cast<RankedTensorType>(param.getType())});
 }
 
 FailureOr<ParameterTable> collectParameters(func::FuncOp function) {
@@ -92,8 +91,7 @@ FailureOr<ParameterTable> collectParameters(func::FuncOp function) {
                         "giga-optimizer supports one level of repeat");
       return WalkResult::interrupt();
     }
-    addUnique(table.repeated[{repeat.getCount(), repeat.getPrefix()}],
-              param);
+    addUnique(table.repeated[{repeat.getCount(), repeat.getPrefix()}], param);
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
@@ -125,9 +123,8 @@ struct GigaOptimizerPass : giga::impl::GigaOptimizerBase<GigaOptimizerPass> {
                                   "step; giga-optimizer runs once");
 
     RunSettings run(module, module->getAttrOfType<DictionaryAttr>("giga.run"));
-    std::string name =
-        optimizerName.empty() ? run.string("optimizer", "adamw")
-                              : optimizerName.getValue();
+    std::string name = optimizerName.empty() ? run.string("optimizer", "adamw")
+                                             : optimizerName.getValue();
     std::unique_ptr<OptimizerRule> rule;
     if (name == "adamw")
       rule = createAdamWRule();
@@ -141,8 +138,8 @@ struct GigaOptimizerPass : giga::impl::GigaOptimizerBase<GigaOptimizerPass> {
     FailureOr<int64_t> warmup = run.integer("warmup_steps", 0);
     if (failed(learningRate) || failed(warmup))
       return failure();
-    FailureOr<int64_t> numSteps = run.integer(
-        "num_steps", std::optional<int64_t>(*warmup + 1));
+    FailureOr<int64_t> numSteps =
+        run.integer("num_steps", std::optional<int64_t>(*warmup + 1));
     if (failed(numSteps))
       return failure();
     FailureOr<int64_t> decay = run.integer("decay_steps", *numSteps - *warmup);
@@ -201,8 +198,8 @@ struct GigaOptimizerPass : giga::impl::GigaOptimizerBase<GigaOptimizerPass> {
     for (const Parameter &parameter : parameters->topLevel)
       update(parameter);
     for (auto &[key, list] : parameters->repeated) {
-      auto repeat = builder.create<RepeatOp>(loc, key.first, key.second,
-                                             ValueRange());
+      auto repeat =
+          builder.create<RepeatOp>(loc, key.first, key.second, ValueRange());
       OpBuilder::InsertionGuard guard(builder);
       builder.setInsertionPointToStart(&repeat.getBodyBlock());
       for (const Parameter &parameter : list)

@@ -27,11 +27,22 @@ inline constexpr const char *kLossSeedAttr = "giga.loss_seed";
 /// their activations (set by wafer-microbatch).
 inline constexpr const char *kRecomputeAttr = "wafer.recompute";
 
+/// On a module, from wafer-microbatch: samples per pass, passes per step.
+inline constexpr const char *kMicroBatchAttr = "wafer.micro_batch";
+inline constexpr const char *kAccumulationAttr = "wafer.accumulation";
+
 /// Appends the backward pass of `function` (marked giga.loss); with
 /// `recompute`, a repeated block saves only its input per layer and its
 /// backward computes the rest again.
 mlir::LogicalResult differentiateLoss(mlir::func::FuncOp function,
                                       bool recompute);
+
+/// wafer-partition's work; without `requireOptimizer`, a step with no
+/// giga.store (an estimate of the forward and backward only) is accepted.
+mlir::LogicalResult partitionStep(mlir::ModuleOp module, bool requireOptimizer);
+
+/// Estimated FLOPs of one giga op (0 for data movement).
+double opFlops(mlir::Operation *op);
 
 /// The function marked `giga.loss`, or null after an error on `module`.
 mlir::func::FuncOp findLossFunction(mlir::ModuleOp module);

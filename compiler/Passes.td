@@ -78,4 +78,64 @@ def WaferPartition : Pass<"wafer-partition", "mlir::ModuleOp"> {
   let dependentDialects = ["::wafer::WaferDialect", "::mlir::func::FuncDialect"];
 }
 
+def WaferPlanBuffers : Pass<"wafer-plan-buffers", "mlir::ModuleOp"> {
+  let summary = "assigns every tensor bytes in the activation arena";
+  let description = [{
+    Values that cross kernels get bytes by their live range over the
+    invocations (activations saved for the backward live until their
+    backward kernel; a repeated block's saved values are stacked, one
+    tensor per layer); values inside a kernel share a scratch region, since
+    kernels run one after another; a reshape shares its input's bytes; the
+    carried value of a repeated kernel stays in one buffer. The plan is
+    shown as `wafer.offsets` on ops (bytes into the arena, per result),
+    `wafer.arg_offsets` on functions, and `wafer.arena_bytes` (the peak)
+    on the program; the artifact writer uses the same plan.
+  }];
+}
+
+def WaferPlace : Pass<"wafer-place", "mlir::ModuleOp"> {
+  let summary = "places each kernel on the PE grid and estimates its cost";
+  let description = [{
+    A kernel has the whole wafer while it runs (one layer at a time, as in
+    weight streaming): each op gets a band of PE rows in proportion to its
+    share of the kernel's FLOPs (`wafer.pe_rect` = [row, col, rows, cols]).
+    Per kernel it records PEs, SRAM for one invocation (one layer's
+    weights, its inputs and its scratch), FLOPs, compute cycles (FLOPs /
+    (PEs x FLOPs per cycle x utilization)) and weight-stream cycles (bytes /
+    MemoryX bandwidth); a layer costs the larger, since the next layer's
+    weights stream in while this one computes. A kernel whose invocation
+    does not fit the target's SRAM is an error that gives the numbers. The
+    module gets a `wafer.report` (JSON) with the totals: parameters,
+    activation peak, estimated step time and utilisation.
+  }];
+  let options = [
+    Option<"wafer", "wafer", "std::string", /*default=*/"\"wse2\"",
+           "the target: wse2, wse3, host or a target JSON file">
+  ];
+}
+
+def WaferMicrobatch : Pass<"wafer-microbatch", "mlir::ModuleOp"> {
+  let summary = "splits the batch into micro-batches whose activations fit";
+  let description = [{
+    Runs on the forward pass (before giga-autodiff). It measures the
+    activation arena one pass needs (autodiff, partition and buffer plan on
+    a copy) and, if the whole batch does not fit the target's memory,
+    chooses the largest micro-batch that divides the batch and fits,
+    rewriting every type along the batch dimension; gradients then
+    accumulate in the store over `batch / micro-batch` passes, as
+    Cerebras' automatic micro-batching does. If saving activations does not
+    fit even one sample, it asks giga-autodiff to recompute each repeated
+    block in its backward (`wafer.recompute`), which keeps one tensor per
+    layer; if that does not fit either, it fails and gives the numbers.
+    Results: `wafer.micro_batch`, `wafer.accumulation` and
+    `wafer.activation_bytes` on the module.
+  }];
+  let dependentDialects = ["::giga::GigaDialect", "::wafer::WaferDialect",
+                           "::mlir::func::FuncDialect"];
+  let options = [
+    Option<"wafer", "wafer", "std::string", /*default=*/"\"wse2\"",
+           "the target: wse2, wse3, host or a target JSON file">
+  ];
+}
+
 #endif // GIGA_COMPILER_PASSES_TD

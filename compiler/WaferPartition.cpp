@@ -20,8 +20,7 @@ namespace {
 /// parameters (streamed in) and operand-free constants (iota, masks, fills).
 bool isRematerialized(Operation *op) {
   return isa<ParamOp>(op) ||
-         (op->getNumOperands() == 0 && op->getNumRegions() == 0 &&
-          isPure(op));
+         (op->getNumOperands() == 0 && op->getNumRegions() == 0 && isPure(op));
 }
 
 /// A run of top-level ops that becomes one kernel: a giga.repeat, or
@@ -35,8 +34,9 @@ struct Segment {
 
 class Partitioner {
 public:
-  Partitioner(ModuleOp module, func::FuncOp step)
-      : module(module), step(step), builder(module.getContext()) {}
+  Partitioner(ModuleOp module, func::FuncOp step, bool requireOptimizer)
+      : module(module), step(step), builder(module.getContext()),
+        requireOptimizer(requireOptimizer) {}
 
   LogicalResult run() {
     if (failed(buildParameterTable()) || failed(buildUpdate()))
@@ -71,6 +71,7 @@ private:
   ModuleOp module;
   func::FuncOp step;
   OpBuilder builder;
+  bool requireOptimizer;
   /// (group, name) -> weight decay, from the optimizer's update ops.
   std::map<std::pair<std::string, std::string>, double> weightDecay;
   std::set<std::string> kernelNames;
@@ -79,24 +80,25 @@ private:
 LogicalResult Partitioner::buildParameterTable() {
   StoreOp store;
   step.walk([&](StoreOp op) { store = op; });
-  if (!store)
+  if (!store && requireOptimizer)
     return step.emitOpError("has no giga.store optimizer step; run "
                             "giga-train-step-pipeline before wafer-partition");
-  store.walk([&](Operation *op) {
-    auto repeat = op->getParentOfType<RepeatOp>();
-    std::string group = repeat ? repeat.getPrefix().str() : "";
-    if (auto adamw = dyn_cast<AdamWOp>(op))
-      weightDecay[{group, adamw.getName().str()}] =
-          adamw.getWeightDecay().convertToDouble();
-    if (auto sgd = dyn_cast<SgdOp>(op))
-      weightDecay[{group, sgd.getName().str()}] =
-          sgd.getWeightDecay().convertToDouble();
-  });
+  if (store)
+    store.walk([&](Operation *op) {
+      auto repeat = op->getParentOfType<RepeatOp>();
+      std::string group = repeat ? repeat.getPrefix().str() : "";
+      if (auto adamw = dyn_cast<AdamWOp>(op))
+        weightDecay[{group, adamw.getName().str()}] =
+            adamw.getWeightDecay().convertToDouble();
+      if (auto sgd = dyn_cast<SgdOp>(op))
+        weightDecay[{group, sgd.getName().str()}] =
+            sgd.getWeightDecay().convertToDouble();
+    });
 
   builder.setInsertionPointToStart(module.getBody());
   std::set<std::pair<std::string, std::string>> declared;
   WalkResult walk = step.walk([&](ParamOp param) {
-    if (store->isAncestor(param))
+    if (store && store->isAncestor(param))
       return WalkResult::advance();
     auto repeat = dyn_cast<RepeatOp>(param->getParentOp());
     std::string group = repeat ? repeat.getPrefix().str() : "";
@@ -120,6 +122,8 @@ LogicalResult Partitioner::buildParameterTable() {
 LogicalResult Partitioner::buildUpdate() {
   StoreOp store;
   step.walk([&](StoreOp op) { store = op; });
+  if (!store)
+    return success();
   LrScheduleOp schedule;
   ClipScaleOp clip;
   Operation *update = nullptr;
@@ -144,15 +148,18 @@ LogicalResult Partitioner::buildUpdate() {
     kind = "sgd";
     momentum = cast<SgdOp>(update).getMomentum().convertToDouble();
   }
+  int64_t accumulation = 1;
+  if (auto attr = module->getAttrOfType<IntegerAttr>(kAccumulationAttr))
+    accumulation = attr.getInt();
   builder.setInsertionPoint(store);
   builder.create<wafer::UpdateOp>(
       store.getLoc(), schedule.getStep(), builder.getStringAttr(kind),
       schedule.getLearningRateAttr(), schedule.getWarmupStepsAttr(),
       schedule.getDecayStepsAttr(), schedule.getMinRatioAttr(),
-      clip.getMaxNormAttr(),
-      builder.getF64FloatAttr(beta1), builder.getF64FloatAttr(beta2),
-      builder.getF64FloatAttr(epsilon), builder.getF64FloatAttr(momentum),
-      builder.getI64IntegerAttr(1));
+      clip.getMaxNormAttr(), builder.getF64FloatAttr(beta1),
+      builder.getF64FloatAttr(beta2), builder.getF64FloatAttr(epsilon),
+      builder.getF64FloatAttr(momentum),
+      builder.getI64IntegerAttr(accumulation));
   store.erase();
   return success();
 }
@@ -199,8 +206,8 @@ SmallVector<Segment> Partitioner::segment() {
     } else if (forwardRepeats == 0) {
       name = "body";
     } else {
-      int before = segment.backward ? forwardRepeats - backwardSeen
-                                    : forwardSeen;
+      int before =
+          segment.backward ? forwardRepeats - backwardSeen : forwardSeen;
       name = before == 0 ? "pre" : before == forwardRepeats ? "post" : "mid";
     }
     std::string base = name + (segment.backward ? ".bwd" : ".fwd");
@@ -280,8 +287,7 @@ LogicalResult Partitioner::outline(Segment &segment) {
     for (auto [argument, operand] :
          llvm::zip(repeatBody.getArguments(), repeat->getOperands())) {
       inputs.insert(operand);
-      mapping.map(argument,
-                  kernelBlock->addArgument(argument.getType(), loc));
+      mapping.map(argument, kernelBlock->addArgument(argument.getType(), loc));
     }
     for (Operation &op : repeatBody.without_terminator())
       if (failed(cloneInto(op, mapping, body, inputs, kernelBlock))) {
@@ -320,18 +326,17 @@ LogicalResult Partitioner::outline(Segment &segment) {
   kernel.setPrivate();
   kernel.getBody().push_back(kernelBlock);
   kernel->setAttr(wafer::kKernelAttr, builder.getUnitAttr());
-  kernel->setAttr(wafer::kGroupAttr, builder.getStringAttr(
-                                         segment.repeat
-                                             ? segment.repeat.getPrefix()
-                                             : ""));
+  kernel->setAttr(
+      wafer::kGroupAttr,
+      builder.getStringAttr(segment.repeat ? segment.repeat.getPrefix() : ""));
   kernel->setAttr(wafer::kLayersAttr,
                   builder.getI64IntegerAttr(
                       segment.repeat ? segment.repeat.getCount() : 1));
   if (segment.repeat) {
-    kernel->setAttr(wafer::kCarriedAttr,
-                    builder.getI64IntegerAttr(segment.repeat.getInits().size()));
-    kernel->setAttr(wafer::kSlicedAttr,
-                    builder.getI64IntegerAttr(segment.repeat.getSlices().size()));
+    kernel->setAttr(wafer::kCarriedAttr, builder.getI64IntegerAttr(
+                                             segment.repeat.getInits().size()));
+    kernel->setAttr(wafer::kSlicedAttr, builder.getI64IntegerAttr(
+                                            segment.repeat.getSlices().size()));
     if (segment.repeat.getReverse())
       kernel->setAttr(wafer::kReverseAttr, builder.getUnitAttr());
   }
@@ -349,14 +354,17 @@ LogicalResult Partitioner::outline(Segment &segment) {
   return success();
 }
 
-struct WaferPartitionPass
-    : giga::impl::WaferPartitionBase<WaferPartitionPass> {
+struct WaferPartitionPass : giga::impl::WaferPartitionBase<WaferPartitionPass> {
   void runOnOperation() override {
-    ModuleOp module = getOperation();
-    func::FuncOp step = findLossFunction(module);
-    if (!step || failed(Partitioner(module, step).run()))
+    if (failed(partitionStep(getOperation(), /*requireOptimizer=*/true)))
       signalPassFailure();
   }
 };
 
 } // namespace
+
+LogicalResult giga::partitionStep(ModuleOp module, bool requireOptimizer) {
+  func::FuncOp step = findLossFunction(module);
+  return success(step &&
+                 succeeded(Partitioner(module, step, requireOptimizer).run()));
+}

@@ -1,17 +1,24 @@
 //===- gigac.cpp - the giga compiler driver -------------------------------===//
 //
-// Exit codes: 0 success, 1 a user error (bad config, bad flags, unwritable
-// output), 2 an internal error (the compiler produced invalid IR).
+// Exit codes: 0 success, 1 a user error (bad config or model, a model that
+// does not fit the target, bad flags, unwritable output), 2 an internal
+// error (the compiler failed on its own frontend's output).
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/ArtifactWriter.h"
 #include "compiler/Passes.h"
+#include "compiler/Target.h"
 #include "frontend/Config.h"
 #include "frontend/Gpt.h"
+#include "runtime/artifact/Report.h"
 #include "runtime/support/AtomicFile.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
@@ -23,65 +30,196 @@ enum ExitCode { kOk = 0, kUserError = 1, kInternalError = 2 };
 
 struct CompileOptions {
   std::string input;
-  std::string emit = "giga";
-  std::string output = "-";
+  std::string emit;
+  std::string output;
+  std::string wafer = "wse2";
+  std::string dumpIrDir;
+  bool report = false;
 };
 
+/// A failure whose diagnostics MLIR already printed.
+struct CompileFailure {
+  ExitCode code;
+  std::string message;
+};
+
+bool endsWith(const std::string &text, const std::string &suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+nlohmann::json attributeToJson(mlir::Attribute attr) {
+  if (auto dict = mlir::dyn_cast<mlir::DictionaryAttr>(attr)) {
+    nlohmann::json object = nlohmann::json::object();
+    for (mlir::NamedAttribute entry : dict)
+      object[entry.getName().str()] = attributeToJson(entry.getValue());
+    return object;
+  }
+  if (auto integer = mlir::dyn_cast<mlir::IntegerAttr>(attr))
+    return integer.getInt();
+  if (auto real = mlir::dyn_cast<mlir::FloatAttr>(attr))
+    return real.getValueAsDouble();
+  if (auto text = mlir::dyn_cast<mlir::StringAttr>(attr))
+    return text.str();
+  return nullptr;
+}
+
+/// The config an artifact records: the JSON config, or what a hand-written
+/// module says of itself in its giga.* attributes.
+nlohmann::json moduleConfig(mlir::ModuleOp module) {
+  nlohmann::json config = nlohmann::json::object();
+  for (const char *key : {"name", "model", "run"})
+    if (mlir::Attribute attr = module->getAttr(std::string("giga.") + key))
+      config[key] = attributeToJson(attr);
+  return config;
+}
+
+void runPasses(mlir::ModuleOp module, mlir::MLIRContext &context,
+               const CompileOptions &options,
+               llvm::function_ref<void(mlir::OpPassManager &)> build,
+               ExitCode onFailure, const std::string &what) {
+  mlir::PassManager pm(&context);
+  if (!options.dumpIrDir.empty())
+    pm.enableIRPrintingToFileTree(
+        [](mlir::Pass *, mlir::Operation *) { return false; },
+        [](mlir::Pass *, mlir::Operation *) { return true; },
+        /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
+        /*printAfterOnlyOnFailure=*/false, options.dumpIrDir);
+  build(pm);
+  if (mlir::failed(pm.run(module)))
+    throw CompileFailure{onFailure, what};
+}
+
 int compile(const CompileOptions &options) {
-  giga::Config config = giga::loadConfig(options.input);
   mlir::MLIRContext context;
-  mlir::OwningOpRef<mlir::ModuleOp> module = giga::buildGpt(context, config);
-  if (mlir::failed(mlir::verify(*module))) {
-    std::cerr << "gigac: internal error: the frontend built invalid IR for "
-              << options.input << " (diagnostics above); please report it\n";
-    return kInternalError;
+  context.loadDialect<giga::GigaDialect, wafer::WaferDialect,
+                      mlir::func::FuncDialect>();
+  bool fromMlir = endsWith(options.input, ".mlir");
+  giga::Target target = giga::loadTarget(options.wafer);
+
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  nlohmann::json config;
+  if (fromMlir) {
+    llvm::SourceMgr sources;
+    std::string error;
+    auto buffer = llvm::MemoryBuffer::getFile(options.input);
+    if (!buffer)
+      throw giga::ConfigError(options.input + ": cannot open (" +
+                              buffer.getError().message() + ")");
+    sources.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
+    module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+    if (!module)
+      throw CompileFailure{kUserError, "cannot parse " + options.input};
+    config = moduleConfig(*module);
+  } else {
+    giga::Config parsed = giga::loadConfig(options.input);
+    module = giga::buildGpt(context, parsed);
+    config = parsed.toJson();
+    if (mlir::failed(mlir::verify(*module)))
+      throw CompileFailure{kInternalError,
+                           "the frontend built invalid IR for " + options.input};
   }
-  if (options.emit != "forward") {
-    mlir::PassManager pm(&context);
-    giga::buildTrainStepPipeline(pm);
-    if (mlir::failed(pm.run(*module))) {
-      std::cerr << "gigac: internal error: the training-step pipeline failed "
-                   "on "
-                << options.input << " (diagnostics above); please report it\n";
-      return kInternalError;
-    }
+  // On the user's own IR every failure is theirs to fix; on IR gigac built
+  // from a config only fitting the target can be.
+  ExitCode passFailure = fromMlir ? kUserError : kInternalError;
+  std::string emit = options.emit;
+
+  auto finish = [&](const std::string &stage) {
+    if (emit != stage)
+      return false;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    module->print(os);
+    if (options.output.empty() || options.output == "-")
+      std::cout << text;
+    else
+      giga::writeFileAtomically(options.output, text);
+    return true;
+  };
+  if (finish("forward"))
+    return kOk;
+
+  std::string waferOption = "wafer=" + options.wafer;
+  if (emit != "giga")
+    runPasses(*module, context, options,
+              [&](mlir::OpPassManager &pm) {
+                pm.addPass(giga::createWaferMicrobatch(
+                    giga::WaferMicrobatchOptions{options.wafer}));
+              },
+              kUserError, "the model does not fit " + target.name);
+  runPasses(*module, context, options, giga::buildTrainStepPipeline,
+            passFailure, "building the training step failed");
+  if (finish("giga"))
+    return kOk;
+  runPasses(*module, context, options,
+            [&](mlir::OpPassManager &pm) {
+              pm.addPass(giga::createWaferPartition());
+              pm.addPass(giga::createWaferPlace(
+                  giga::WaferPlaceOptions{options.wafer}));
+            },
+            passFailure, "lowering to wafer kernels failed");
+  if (emit == "wafer") {
+    runPasses(*module, context, options,
+              [&](mlir::OpPassManager &pm) {
+                pm.addPass(giga::createWaferPlanBuffers());
+              },
+              passFailure, "buffer planning failed");
+    finish("wafer");
+    return kOk;
   }
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  module->print(os);
-  os.flush();
-  if (options.output == "-")
-    std::cout << text;
-  else
-    giga::writeFileAtomically(options.output, text);
+
+  mlir::FailureOr<giga::artifact::Artifact> artifact =
+      giga::buildArtifact(*module, config, target.toJson());
+  if (mlir::failed(artifact))
+    throw CompileFailure{passFailure, "writing the artifact failed"};
+  if (options.report)
+    std::cout << giga::artifact::formatReport(*artifact);
+  if (!options.output.empty())
+    giga::artifact::writeArtifact(options.output, *artifact);
   return kOk;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"gigac: compiles a GPT training step for a dataflow wafer.\n"
-               "\nExample:\n"
-               "  gigac compile configs/gpt-111m.json --emit=giga\n"};
+  CLI::App app{"gigac: compiles a GPT training step for a dataflow wafer.\n\n"
+               "Examples:\n"
+               "  gigac compile configs/gpt-111m.json -o step.wafer\n"
+               "  gigac compile configs/gpt-175b.json --report\n"
+               "  gigac compile configs/gpt-tiny.json --emit=giga\n"
+               "  gigac compile model.mlir -o step.wafer   (any model in the "
+               "giga dialect)\n"};
   app.require_subcommand(1);
   CompileOptions options;
-  CLI::App *compileCommand =
-      app.add_subcommand("compile", "compile a model config (JSON)");
+  CLI::App *compileCommand = app.add_subcommand(
+      "compile", "compile a model config (JSON) or a giga-dialect module "
+                 "(.mlir) into a training step");
   compileCommand
-      ->add_option("config", options.input,
-                   "model config, e.g. configs/gpt-111m.json")
+      ->add_option("input", options.input,
+                   "configs/gpt-<size>.json, or a .mlir module whose loss "
+                   "function is marked giga.loss")
       ->required();
   compileCommand
       ->add_option("--emit", options.emit,
-                   "what to write: 'giga' is the whole training step "
-                   "(forward, backward, optimizer) in the giga dialect; "
-                   "'forward' is the frontend's forward pass and loss only")
-      ->check(CLI::IsMember({"giga", "forward"}))
+                   "print IR instead of writing an artifact: 'forward' (the "
+                   "frontend's forward pass and loss), 'giga' (the whole "
+                   "training step: forward, backward, optimizer), 'wafer' "
+                   "(per-layer kernels, placement and buffer plan)")
+      ->check(CLI::IsMember({"forward", "giga", "wafer"}));
+  compileCommand->add_option(
+      "-o,--output", options.output,
+      "the artifact (step.wafer), or with --emit the IR ('-' for stdout); "
+      "written whole or not at all");
+  compileCommand
+      ->add_option("--wafer", options.wafer,
+                   "the target: wse2, wse3, host, or a target JSON file")
       ->capture_default_str();
-  compileCommand->add_option("-o,--output", options.output,
-                             "output file ('-' for stdout); written whole or "
-                             "not at all")
-      ->capture_default_str();
+  compileCommand->add_flag(
+      "--report", options.report,
+      "print per-kernel placement, memory and estimated time, and totals");
+  compileCommand->add_option("--dump-ir", options.dumpIrDir,
+                             "write the IR after every pass into this "
+                             "directory");
 
   try {
     app.parse(argc, argv);
@@ -91,12 +229,26 @@ int main(int argc, char **argv) {
     return app.exit(help);
   } catch (const CLI::ParseError &error) {
     std::cerr << "gigac: error: " << error.what() << "\n"
-              << "Run 'gigac --help' for usage.\n";
+              << "Run 'gigac compile --help' for usage.\n";
+    return kUserError;
+  }
+  if (options.emit.empty() && options.output.empty() && !options.report) {
+    std::cerr << "gigac: error: nothing to do: give -o FILE.wafer for the "
+                 "artifact, --report for the cost estimate, or --emit=giga|"
+                 "wafer to print IR\n";
     return kUserError;
   }
 
   try {
     return compile(options);
+  } catch (const CompileFailure &failure) {
+    std::cerr << "gigac: " << (failure.code == kInternalError
+                                   ? "internal error: "
+                                   : "error: ")
+              << failure.message << " (diagnostics above)"
+              << (failure.code == kInternalError ? "; please report it" : "")
+              << "\n";
+    return failure.code;
   } catch (const giga::ConfigError &error) {
     std::cerr << "gigac: error: " << error.what() << "\n";
     return kUserError;

@@ -1,0 +1,219 @@
+//===- ArtifactWriter.cpp - a planned wafer program as step.wafer ---------===//
+#include "compiler/ArtifactWriter.h"
+#include "compiler/BufferPlan.h"
+#include "dialects/giga/GigaDialect.h"
+#include "dialects/wafer/WaferDialect.h"
+
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+
+namespace giga {
+namespace {
+
+artifact::DType dtypeOf(RankedTensorType type) {
+  Type element = type.getElementType();
+  if (element.isF32())
+    return artifact::DType::F32;
+  if (element.isInteger(64))
+    return artifact::DType::I64;
+  return artifact::DType::I32;
+}
+
+/// The attributes a runtime kernel reads, with defaults spelled out.
+nlohmann::json attributesOf(Operation *op) {
+  nlohmann::json attrs = nlohmann::json::object();
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](MatmulOp matmul) {
+        attrs["transpose_lhs"] = matmul.getTransposeLhs();
+        attrs["transpose_rhs"] = matmul.getTransposeRhs();
+      })
+      .Case([&](LayerNormOp norm) {
+        attrs["epsilon"] = norm.getEpsilon().convertToDouble();
+      })
+      .Case([&](LayerNormGradOp norm) {
+        attrs["epsilon"] = norm.getEpsilon().convertToDouble();
+      })
+      .Case([&](GeluOp gelu) { attrs["tanh"] = gelu.getTanh(); })
+      .Case([&](GeluGradOp gelu) { attrs["tanh"] = gelu.getTanh(); })
+      .Case([&](SoftmaxOp softmax) {
+        attrs["axis"] = softmax.getAxisAttr().getInt();
+      })
+      .Case([&](SoftmaxGradOp softmax) {
+        attrs["axis"] = softmax.getAxisAttr().getInt();
+      })
+      .Case([&](AttentionOp attention) {
+        attrs["scale"] = attention.getScale().convertToDouble();
+      })
+      .Case([&](AttentionGradOp attention) {
+        attrs["scale"] = attention.getScale().convertToDouble();
+      })
+      .Case([&](FillOp fill) {
+        attrs["value"] = fill.getValue().convertToDouble();
+      })
+      .Case([&](TransposeOp transpose) {
+        attrs["permutation"] =
+            std::vector<int64_t>(transpose.getPermutation().begin(),
+                                 transpose.getPermutation().end());
+      })
+      .Case(
+          [&](SplitOp split) { attrs["axis"] = split.getAxisAttr().getInt(); })
+      .Case([&](ConcatOp concat) {
+        attrs["axis"] = concat.getAxisAttr().getInt();
+      });
+  return attrs;
+}
+
+artifact::Operand operandOf(const BufferRef &ref) {
+  return {ref.buffer, ref.perLayer};
+}
+
+double numberAttr(Operation *op, StringRef name, double fallback) {
+  if (auto attr = op->getAttrOfType<FloatAttr>(name))
+    return attr.getValueAsDouble();
+  if (auto attr = op->getAttrOfType<IntegerAttr>(name))
+    return double(attr.getInt());
+  return fallback;
+}
+
+} // namespace
+
+FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
+                                            const nlohmann::json &config,
+                                            const nlohmann::json &target) {
+  FailureOr<BufferPlan> plan = planBuffers(module);
+  if (failed(plan))
+    return failure();
+  artifact::Artifact a;
+  a.config = config;
+  a.target = target;
+
+  std::map<std::pair<std::string, std::string>, int32_t> paramIndex;
+  for (auto param : module.getOps<wafer::ParamOp>()) {
+    artifact::Parameter p;
+    p.name = param.getName().str();
+    p.group = param.getGroup().str();
+    p.layers = param.getLayers();
+    auto type = cast<RankedTensorType>(param.getParamType());
+    p.shape.assign(type.getShape().begin(), type.getShape().end());
+    p.init = param.getInit().str();
+    p.std = param.getStd().convertToDouble();
+    p.weightDecay = param.getWeightDecay().convertToDouble();
+    paramIndex[{p.group, p.name}] = a.params.size();
+    a.params.push_back(std::move(p));
+  }
+
+  for (const PlannedBuffer &planned : plan->buffers) {
+    artifact::Buffer buffer;
+    buffer.name = planned.name;
+    buffer.type.dtype = dtypeOf(planned.type);
+    buffer.type.shape.assign(planned.type.getShape().begin(),
+                             planned.type.getShape().end());
+    buffer.offset = planned.offset;
+    buffer.layers = planned.layers;
+    a.buffers.push_back(std::move(buffer));
+  }
+  a.arenaBytes = plan->arenaBytes;
+
+  func::FuncOp program;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (function->hasAttr(wafer::kProgramAttr))
+      program = function;
+  SymbolTable symbols(module);
+  wafer::UpdateOp update;
+  for (Operation &op : program.getBody().front()) {
+    if (auto u = dyn_cast<wafer::UpdateOp>(op))
+      update = u;
+    auto invoke = dyn_cast<wafer::InvokeOp>(op);
+    if (!invoke)
+      continue;
+    auto function = symbols.lookup<func::FuncOp>(invoke.getKernel());
+    artifact::Kernel kernel;
+    kernel.name = function.getSymName().str();
+    kernel.group = function->getAttrOfType<StringAttr>(wafer::kGroupAttr).str();
+    kernel.layers =
+        function->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
+    kernel.reverse = function->hasAttr(wafer::kReverseAttr);
+    kernel.backward = function->hasAttr(wafer::kBackwardAttr);
+    auto lookupParam = [&](StringRef name) {
+      auto it = paramIndex.find({kernel.group, name.str()});
+      if (it == paramIndex.end())
+        it = paramIndex.find({"", name.str()});
+      return it->second;
+    };
+    for (Operation &inner : function.getBody().front()) {
+      if (auto in = dyn_cast<wafer::StreamInOp>(inner)) {
+        kernel.streamIn.push_back(
+            {lookupParam(in.getName()), operandOf(plan->refs.lookup(in))});
+      } else if (auto out = dyn_cast<wafer::StreamOutOp>(inner)) {
+        kernel.streamOut.push_back({operandOf(plan->refs.lookup(out.getGrad())),
+                                    lookupParam(out.getName())});
+      } else if (!isa<ReshapeOp, func::ReturnOp>(inner)) {
+        artifact::Op op;
+        op.kernel = inner.getName().stripDialect().str();
+        for (Value operand : inner.getOperands())
+          op.inputs.push_back(operandOf(plan->refs.lookup(operand)));
+        for (Value result : inner.getResults())
+          op.outputs.push_back(operandOf(plan->refs.lookup(result)));
+        op.attrs = attributesOf(&inner);
+        kernel.ops.push_back(std::move(op));
+        if (auto loss = dyn_cast<CrossEntropyOp>(inner)) {
+          a.logits = plan->refs.lookup(loss.getLogits()).buffer;
+          a.vocabSize = cast<RankedTensorType>(loss.getLogits().getType())
+                            .getShape()
+                            .back();
+        }
+      }
+    }
+    const KernelPlan &kernelPlan = plan->kernels.lookup(function);
+    for (auto [from, to] : kernelPlan.copies)
+      kernel.ops.push_back({"copy", {operandOf(from)}, {operandOf(to)}, {}});
+    kernel.carry = kernelPlan.carry;
+    artifact::Placement &placement = kernel.placement;
+    placement.pes = int64_t(numberAttr(function, "wafer.pes", 0));
+    placement.sramBytes = int64_t(numberAttr(function, "wafer.sram_bytes", 0));
+    placement.flops = numberAttr(function, "wafer.flops", 0);
+    placement.computeCycles = numberAttr(function, "wafer.compute_cycles", 0);
+    placement.streamCycles = numberAttr(function, "wafer.stream_cycles", 0);
+    placement.streamBytes =
+        int64_t(numberAttr(function, "wafer.stream_bytes", 0));
+    a.kernels.push_back(std::move(kernel));
+  }
+  if (!update)
+    return program.emitOpError("has no wafer.update");
+
+  artifact::Optimizer &o = a.optimizer;
+  o.kind = update.getOptimizer().str();
+  o.beta1 = update.getBeta1().convertToDouble();
+  o.beta2 = update.getBeta2().convertToDouble();
+  o.epsilon = update.getEpsilon().convertToDouble();
+  o.momentum = update.getMomentum().convertToDouble();
+  o.learningRate = update.getLearningRate().convertToDouble();
+  o.warmupSteps = update.getWarmupSteps();
+  o.decaySteps = update.getDecaySteps();
+  o.minLrRatio = update.getMinLrRatio().convertToDouble();
+  o.maxGradientNorm = update.getMaxGradientNorm().convertToDouble();
+
+  Block &entry = program.getBody().front();
+  if (program.getNumArguments() < 2)
+    return program.emitOpError("must take the tokens and the targets");
+  a.tokens = plan->refs.lookup(entry.getArgument(0)).buffer;
+  a.targets = plan->refs.lookup(entry.getArgument(1)).buffer;
+  a.loss = plan->refs.lookup(entry.getTerminator()->getOperand(0)).buffer;
+  auto tokens = cast<RankedTensorType>(entry.getArgument(0).getType());
+  if (tokens.getRank() != 2 || !tokens.getElementType().isInteger(32))
+    return program.emitOpError("must take tokens as [batch, sequence] i32, "
+                               "as gigarun feeds them, not ")
+           << tokens;
+  a.microBatch = tokens.getShape()[0];
+  a.sequenceLength = tokens.getShape()[1];
+  a.batchSize = a.microBatch * update.getAccumulation();
+  if (a.logits < 0)
+    return program.emitOpError("computes no giga.cross_entropy loss");
+  if (auto report = module->getAttrOfType<StringAttr>("wafer.report"))
+    a.report = nlohmann::json::parse(report.getValue().str(), nullptr, false);
+  return a;
+}
+
+} // namespace giga

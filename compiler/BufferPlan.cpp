@@ -1,0 +1,316 @@
+//===- BufferPlan.cpp - activation arena offsets for a wafer program ------===//
+#include "compiler/BufferPlan.h"
+#include "dialects/giga/GigaDialect.h"
+#include "dialects/wafer/WaferDialect.h"
+
+#include "mlir/IR/SymbolTable.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace giga {
+
+namespace {
+constexpr int64_t kAlignment = 64;
+
+int64_t alignUp(int64_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+int64_t tensorBytes(RankedTensorType type) {
+  return type.getNumElements() *
+         std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+}
+
+RankedTensorType dropLeading(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return RankedTensorType::get(tensor.getShape().drop_front(),
+                               tensor.getElementType());
+}
+
+/// First fit in time and space: each buffer takes the lowest offset that no
+/// buffer live at the same time occupies. Returns the bytes used.
+int64_t allocate(std::vector<PlannedBuffer> &buffers,
+                 const std::vector<int> &indices, int64_t base) {
+  std::vector<int> order(indices);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return buffers[a].bytes() > buffers[b].bytes();
+  });
+  std::vector<int> placed;
+  int64_t used = 0;
+  for (int index : order) {
+    PlannedBuffer &buffer = buffers[index];
+    std::vector<std::pair<int64_t, int64_t>> busy;
+    for (int other : placed) {
+      const PlannedBuffer &o = buffers[other];
+      if (o.start <= buffer.end && buffer.start <= o.end)
+        busy.push_back({o.offset - base, o.offset - base + alignUp(o.bytes())});
+    }
+    std::sort(busy.begin(), busy.end());
+    int64_t offset = 0;
+    for (auto [begin, end] : busy) {
+      if (offset + alignUp(buffer.bytes()) <= begin)
+        break;
+      offset = std::max(offset, end);
+    }
+    buffer.offset = base + offset;
+    used = std::max(used, offset + alignUp(buffer.bytes()));
+    placed.push_back(index);
+  }
+  return used;
+}
+
+class Planner {
+public:
+  explicit Planner(ModuleOp module) : module(module) {}
+
+  FailureOr<BufferPlan> run() {
+    func::FuncOp program;
+    for (auto function : module.getOps<func::FuncOp>())
+      if (function->hasAttr(wafer::kProgramAttr))
+        program = function;
+    if (!program)
+      return module.emitError("no function is marked wafer.program; run "
+                              "wafer-partition first");
+    if (failed(planProgram(program)))
+      return failure();
+    std::vector<int> programBuffers;
+    for (int i = 0, e = plan.buffers.size(); i < e; ++i)
+      if (plan.buffers[i].program && plan.buffers[i].aliasOf < 0)
+        programBuffers.push_back(i);
+    plan.programBytes = allocate(plan.buffers, programBuffers, 0);
+    for (auto &[kernel, indices] : kernelScratch) {
+      int64_t bytes = allocate(plan.buffers, indices, plan.programBytes);
+      plan.kernels[kernel].scratchBytes = bytes;
+      plan.scratchBytes = std::max(plan.scratchBytes, bytes);
+    }
+    for (PlannedBuffer &buffer : plan.buffers)
+      if (buffer.aliasOf >= 0)
+        buffer.offset = plan.buffers[root(buffer.aliasOf)].offset;
+    plan.arenaBytes = plan.programBytes + plan.scratchBytes;
+    return std::move(plan);
+  }
+
+private:
+  int root(int index) const {
+    while (plan.buffers[index].aliasOf >= 0)
+      index = plan.buffers[index].aliasOf;
+    return index;
+  }
+
+  int addBuffer(StringRef name, RankedTensorType type, int64_t layers,
+                bool program, int start) {
+    PlannedBuffer buffer;
+    buffer.name = name.str();
+    buffer.type = type;
+    buffer.layers = layers;
+    buffer.program = program;
+    buffer.start = buffer.end = start;
+    plan.buffers.push_back(buffer);
+    return plan.buffers.size() - 1;
+  }
+
+  void extend(int index, int end) {
+    index = root(index);
+    plan.buffers[index].end = std::max(plan.buffers[index].end, end);
+  }
+
+  LogicalResult planProgram(func::FuncOp program);
+  LogicalResult planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
+                           int invokeIndex);
+
+  ModuleOp module;
+  BufferPlan plan;
+  std::vector<std::pair<Operation *, std::vector<int>>> kernelScratch;
+};
+
+LogicalResult Planner::planProgram(func::FuncOp program) {
+  Block &body = program.getBody().front();
+  DenseMap<Operation *, int> position;
+  int index = 0;
+  for (Operation &op : body)
+    position[&op] = index++;
+  auto lastUse = [&](Value value) {
+    int last = -1;
+    for (Operation *user : value.getUsers())
+      last = std::max(last, position.lookup(user));
+    return last;
+  };
+
+  for (BlockArgument argument : program.getArguments()) {
+    auto type = cast<RankedTensorType>(argument.getType());
+    if (type.getRank() == 0)
+      continue; // the step number goes to the store, not the arena
+    int buffer = addBuffer(argument.getArgNumber() == 0 ? "tokens" : "targets",
+                           type, 0, true, -1);
+    plan.buffers[buffer].end = std::max(lastUse(argument), 0);
+    plan.refs[argument] = {buffer, false};
+  }
+
+  SymbolTable symbols(module);
+  std::set<Operation *> invoked;
+  for (Operation &op : body) {
+    auto invoke = dyn_cast<wafer::InvokeOp>(op);
+    if (!invoke)
+      continue;
+    auto kernel = symbols.lookup<func::FuncOp>(invoke.getKernel());
+    if (!invoked.insert(kernel).second)
+      return invoke.emitOpError("invokes @")
+             << invoke.getKernel()
+             << " a second time; the artifact runs each kernel once per "
+                "micro-batch";
+    int at = position[invoke];
+    int64_t carried = 0, layers = 1;
+    if (auto attr = kernel->getAttrOfType<IntegerAttr>(wafer::kCarriedAttr))
+      carried = attr.getInt();
+    if (auto attr = kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr))
+      layers = attr.getInt();
+    bool grouped = kernel->hasAttr(wafer::kCarriedAttr);
+    for (auto [i, result] : llvm::enumerate(invoke.getResults())) {
+      if (grouped && int64_t(i) < carried) {
+        // The carried value stays in its buffer from layer to layer.
+        Value init = invoke.getArgs()[i];
+        if (lastUse(init) > at)
+          return invoke.emitOpError("carries operand #")
+                 << i
+                 << ", which is used again after the invocation; the "
+                    "carried buffer is updated in place";
+        BufferRef ref = plan.refs.lookup(init);
+        plan.refs[result] = ref;
+        extend(ref.buffer, lastUse(result));
+        continue;
+      }
+      auto type = cast<RankedTensorType>(result.getType());
+      bool stacked = grouped;
+      int buffer = addBuffer(
+          (invoke.getKernel() + "#" + std::to_string(i)).str(),
+          stacked ? dropLeading(type) : type, stacked ? layers : 0, true, at);
+      plan.buffers[buffer].end = std::max(lastUse(result), at);
+      plan.refs[result] = {buffer, false};
+    }
+    for (Value arg : invoke.getArgs())
+      if (!plan.refs.count(arg))
+        return invoke.emitOpError("reads a value the plan has no buffer for");
+    if (failed(planKernel(kernel, invoke, at)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
+                                  int) {
+  KernelPlan &kernelPlan = plan.kernels[kernel];
+  std::vector<int> scratch;
+  Block &body = kernel.getBody().front();
+  bool grouped = kernel->hasAttr(wafer::kCarriedAttr);
+  int64_t carried = 0, sliced = 0;
+  if (grouped) {
+    carried = kernel->getAttrOfType<IntegerAttr>(wafer::kCarriedAttr).getInt();
+    sliced = kernel->getAttrOfType<IntegerAttr>(wafer::kSlicedAttr).getInt();
+  }
+  for (auto [i, argument] : llvm::enumerate(body.getArguments())) {
+    BufferRef ref = plan.refs.lookup(invoke.getArgs()[i]);
+    ref.perLayer =
+        grouped && int64_t(i) >= carried && int64_t(i) < carried + sliced;
+    plan.refs[argument] = ref;
+  }
+
+  DenseMap<Operation *, int> position;
+  int index = 0;
+  for (Operation &op : body)
+    position[&op] = index++;
+  auto lastUse = [&](Value value) {
+    int last =
+        position.lookup(value.getParentBlock() == &body && value.getDefiningOp()
+                            ? value.getDefiningOp()
+                            : nullptr);
+    for (Operation *user : value.getUsers())
+      last = std::max(last, position.lookup(user));
+    return last;
+  };
+
+  // Where each returned value must end up.
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  DenseMap<Value, BufferRef> target;
+  std::vector<std::pair<Value, BufferRef>> copies;
+  for (auto [j, value] : llvm::enumerate(ret.getOperands())) {
+    BufferRef to;
+    if (grouped && int64_t(j) < carried) {
+      // Computed into scratch, then copied into the carried buffer once the
+      // layer is done with its input.
+      int yield =
+          addBuffer((kernel.getSymName() + ".carry" + Twine(j)).str(),
+                    cast<RankedTensorType>(value.getType()), 0, false, 0);
+      plan.buffers[yield].end = int(body.getOperations().size());
+      scratch.push_back(yield);
+      kernelPlan.carry.push_back(
+          {plan.refs.lookup(body.getArgument(j)).buffer, yield});
+      to = {yield, false};
+    } else {
+      to = plan.refs.lookup(invoke.getResult(j));
+      to.perLayer = grouped;
+    }
+    Operation *def = value.getDefiningOp();
+    bool inPlace = def && def->getBlock() == &body &&
+                   !isa<wafer::StreamInOp, ReshapeOp>(def) &&
+                   !target.count(value);
+    if (inPlace)
+      target[value] = to;
+    else
+      copies.push_back({value, to});
+  }
+
+  for (Operation &op : body.without_terminator()) {
+    for (Value result : op.getResults()) {
+      auto type = cast<RankedTensorType>(result.getType());
+      if (auto it = target.find(result); it != target.end()) {
+        plan.refs[result] = it->second;
+        continue;
+      }
+      if (isa<ReshapeOp>(op)) {
+        BufferRef input = plan.refs.lookup(op.getOperand(0));
+        int alias = addBuffer(plan.buffers[input.buffer].name + ".view", type,
+                              plan.buffers[input.buffer].layers,
+                              plan.buffers[input.buffer].program, 0);
+        plan.buffers[alias].aliasOf = input.buffer;
+        plan.refs[result] = {alias, input.perLayer};
+        if (!plan.buffers[root(input.buffer)].program)
+          extend(input.buffer, lastUse(result));
+        continue;
+      }
+      int start = isa<wafer::StreamInOp>(op) ? 0 : position[&op];
+      int buffer =
+          addBuffer((kernel.getSymName() + "." + op.getName().stripDialect() +
+                     "#" + Twine(position[&op]))
+                        .str(),
+                    type, 0, false, start);
+      plan.buffers[buffer].end = lastUse(result);
+      plan.refs[result] = {buffer, false};
+      scratch.push_back(buffer);
+    }
+  }
+  // Copies run after the ops: their sources live to the end.
+  for (auto &[value, to] : copies) {
+    BufferRef from = plan.refs.lookup(value);
+    if (!plan.buffers[root(from.buffer)].program)
+      extend(from.buffer, index);
+    kernelPlan.copies.push_back({from, to});
+  }
+  for (auto &[value, to] : copies)
+    if (!plan.buffers[root(to.buffer)].program)
+      extend(to.buffer, index);
+  kernelScratch.push_back({kernel, scratch});
+  return success();
+}
+} // namespace
+
+int64_t PlannedBuffer::bytes() const {
+  return tensorBytes(type) * (layers > 0 ? layers : 1);
+}
+
+FailureOr<BufferPlan> planBuffers(ModuleOp module) {
+  return Planner(module).run();
+}
+
+} // namespace giga

@@ -1,0 +1,64 @@
+//===- BufferPlan.h - activation arena offsets for a wafer program -*- C++
+//-*-===//
+//
+// Every tensor of the program gets bytes in one arena: values that cross
+// kernels (the program's) by their live range over the invocations, values
+// inside a kernel in a scratch region that all kernels share, since they
+// run one after another. Stacked values hold one tensor per layer; a
+// reshape shares its input's bytes. Used by wafer-plan-buffers (which shows
+// the plan as attributes) and by the artifact writer.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GIGA_COMPILER_BUFFERPLAN_H
+#define GIGA_COMPILER_BUFFERPLAN_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace giga {
+
+struct PlannedBuffer {
+  std::string name;
+  mlir::RankedTensorType type; // one layer's tensor for a stacked buffer
+  int64_t layers = 0;          // >0: stacked
+  int64_t offset = -1;
+  int aliasOf = -1; // shares the bytes of this buffer (a reshape)
+  bool program = false;
+  int start = 0, end = 0; // live range: program invocations or kernel ops
+  int64_t bytes() const;  // all layers
+};
+
+/// A value as a kernel sees it: a buffer, or this layer's slice of one.
+struct BufferRef {
+  int buffer = -1;
+  bool perLayer = false;
+};
+
+struct KernelPlan {
+  /// Copies after the ops: a returned value that could not be computed in
+  /// place (a kernel input, a weight, a reshape view).
+  std::vector<std::pair<BufferRef, BufferRef>> copies; // from, to
+  /// After each layer: buffer .second is copied into .first.
+  std::vector<std::pair<int, int>> carry;
+  int64_t scratchBytes = 0;
+};
+
+struct BufferPlan {
+  std::vector<PlannedBuffer> buffers;
+  llvm::DenseMap<mlir::Value, BufferRef> refs;
+  llvm::DenseMap<mlir::Operation *, KernelPlan> kernels; // by kernel func
+  int64_t programBytes = 0;
+  int64_t scratchBytes = 0;
+  int64_t arenaBytes = 0;
+};
+
+/// Plans `program` (the function marked wafer.program) and its kernels;
+/// reports what it cannot plan on the op at fault.
+mlir::FailureOr<BufferPlan> planBuffers(mlir::ModuleOp module);
+
+} // namespace giga
+
+#endif // GIGA_COMPILER_BUFFERPLAN_H

@@ -1,0 +1,117 @@
+//===- Target.cpp - wafer target descriptions -----------------------------===//
+#include "compiler/Target.h"
+#include "frontend/Config.h"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace giga {
+namespace {
+
+// configs/wafers/*.json, embedded at build time (see CMakeLists.txt).
+const std::map<std::string, std::string> &builtinTargets() {
+  static const std::map<std::string, std::string> targets = {
+#include "compiler/BuiltinTargets.inc"
+  };
+  return targets;
+}
+
+Target parseTarget(const std::string &text, const std::string &source) {
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error &error) {
+    throw ConfigError(source + ": invalid JSON: " + error.what());
+  }
+  if (!json.is_object())
+    throw ConfigError(source + ": a wafer target must be a JSON object");
+  static const std::vector<std::string> known = {"name",
+                                                 "description",
+                                                 "pe_rows",
+                                                 "pe_cols",
+                                                 "sram_per_pe_bytes",
+                                                 "clock_hz",
+                                                 "flops_per_cycle_per_pe",
+                                                 "memoryx_bytes_per_sec",
+                                                 "utilization"};
+  for (const auto &[key, value] : json.items())
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw ConfigError(source + ": " + key +
+                        ": unknown key; known keys: name, description, "
+                        "pe_rows, pe_cols, sram_per_pe_bytes, clock_hz, "
+                        "flops_per_cycle_per_pe, memoryx_bytes_per_sec, "
+                        "utilization");
+  auto number = [&](const char *key) {
+    if (!json.contains(key))
+      throw ConfigError(source + ": " + key + ": is required but missing");
+    const nlohmann::json &value = json[key];
+    if (!value.is_number() || !(value.get<double>() > 0))
+      throw ConfigError(source + ": " + key +
+                        ": must be a positive number, got " + value.dump());
+    return value.get<double>();
+  };
+  auto integer = [&](const char *key) {
+    double value = number(key);
+    if (value != double(int64_t(value)))
+      throw ConfigError(source + ": " + key + ": must be an integer");
+    return int64_t(value);
+  };
+  Target target;
+  if (!json.contains("name") || !json["name"].is_string())
+    throw ConfigError(source + ": name: is required and must be a string");
+  target.name = json["name"].get<std::string>();
+  target.description = json.value("description", "");
+  target.peRows = integer("pe_rows");
+  target.peCols = integer("pe_cols");
+  target.sramPerPeBytes = integer("sram_per_pe_bytes");
+  target.clockHz = number("clock_hz");
+  target.flopsPerCyclePerPe = number("flops_per_cycle_per_pe");
+  target.memoryxBytesPerSec = number("memoryx_bytes_per_sec");
+  target.utilization = number("utilization");
+  if (target.utilization > 1.0)
+    throw ConfigError(source + ": utilization: must be at most 1, got " +
+                      std::to_string(target.utilization));
+  return target;
+}
+
+} // namespace
+
+nlohmann::json Target::toJson() const {
+  return {{"name", name},
+          {"description", description},
+          {"pe_rows", peRows},
+          {"pe_cols", peCols},
+          {"sram_per_pe_bytes", sramPerPeBytes},
+          {"clock_hz", clockHz},
+          {"flops_per_cycle_per_pe", flopsPerCyclePerPe},
+          {"memoryx_bytes_per_sec", memoryxBytesPerSec},
+          {"utilization", utilization}};
+}
+
+std::vector<std::string> builtinTargetNames() {
+  std::vector<std::string> names;
+  for (const auto &[name, text] : builtinTargets())
+    names.push_back(name);
+  return names;
+}
+
+Target loadTarget(const std::string &nameOrPath) {
+  auto builtin = builtinTargets().find(nameOrPath);
+  if (builtin != builtinTargets().end())
+    return parseTarget(builtin->second,
+                       "configs/wafers/" + nameOrPath + ".json");
+  std::ifstream file(nameOrPath);
+  if (!file) {
+    std::string names;
+    for (const std::string &name : builtinTargetNames())
+      names += (names.empty() ? "" : ", ") + name;
+    throw ConfigError(nameOrPath + ": no such wafer target; use one of " +
+                      names + " or the path of a target JSON file");
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return parseTarget(text.str(), nameOrPath);
+}
+
+} // namespace giga

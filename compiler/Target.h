@@ -1,0 +1,39 @@
+//===- Target.h - wafer target descriptions ---------------------*- C++ -*-===//
+#ifndef GIGA_COMPILER_TARGET_H
+#define GIGA_COMPILER_TARGET_H
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace giga {
+
+/// A dataflow wafer (or this CPU standing in for one): a grid of PEs with
+/// SRAM each, and the bandwidth weights stream in at.
+struct Target {
+  std::string name;
+  std::string description;
+  int64_t peRows = 0, peCols = 0;
+  int64_t sramPerPeBytes = 0;
+  double clockHz = 0.0;
+  double flopsPerCyclePerPe = 0.0;
+  double memoryxBytesPerSec = 0.0;
+  double utilization = 0.0; // achievable fraction of peak on dense work
+
+  int64_t pes() const { return peRows * peCols; }
+  int64_t memoryBytes() const { return pes() * sramPerPeBytes; }
+  double peakFlops() const { return pes() * flopsPerCyclePerPe * clockHz; }
+  nlohmann::json toJson() const;
+};
+
+/// The targets shipped in configs/wafers (compiled into the tools).
+std::vector<std::string> builtinTargetNames();
+
+/// A built-in target by name ("wse2", "wse3", "host") or a JSON file; throws
+/// ConfigError naming the file, the key and the fix.
+Target loadTarget(const std::string &nameOrPath);
+
+} // namespace giga
+
+#endif // GIGA_COMPILER_TARGET_H
