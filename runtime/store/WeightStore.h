@@ -55,8 +55,8 @@ public:
   void initialize(uint64_t seed);
 
   /// The fp32 weights of `param` (an index into artifact.params) at `layer`
-  /// (0 for top-level parameters), valid until the next call that names
-  /// another layer of a disk store's budget; contiguous, row-major.
+  /// (0 for top-level parameters); contiguous, row-major, valid for the
+  /// store's life (a disk store pages layers in and out behind it).
   float *weights(int32_t param, int64_t layer);
   /// Hint that `weights(param, layer)` will be asked for soon (the
   /// streamer's prefetch); may be a no-op.

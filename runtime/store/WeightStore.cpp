@@ -1,0 +1,904 @@
+//===- WeightStore.cpp - MemoryX: weights, gradients, optimizer -----------===//
+//
+// Every array (weights, gradients, and one or two optimizer-state arrays) is
+// one flat region holding every tensor at the same page-aligned offset. In
+// RAM the regions are anonymous mappings; with a directory they are files
+// mapped MAP_SHARED, and a residency manager drops pages the store is done
+// with (madvise MADV_DONTNEED: the data stays in the file and the page cache,
+// only the process's resident set shrinks). Since a mapping never moves, a
+// pointer handed out stays valid for the store's life; dropping pages only
+// costs a refault, so the budget bounds memory without ever making a pointer
+// dangle. Bulk work (init, accumulation, the update, save, load) walks
+// tensors in page-aligned chunks and drops each chunk when done. See
+// docs/store.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/store/WeightStore.h"
+
+#include "runtime/kernels/Optimizer.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <limits>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace giga::store {
+namespace {
+
+constexpr int64_t kPage = 4096;
+constexpr int64_t kMaxChunkBytes = int64_t(4) << 20;
+/// safetensors' own limit on the JSON header.
+constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
+
+int64_t roundUpToPage(int64_t bytes) {
+  return (bytes + kPage - 1) / kPage * kPage;
+}
+
+std::string errnoText() { return std::strerror(errno); }
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string bytesText(int64_t bytes) {
+  char text[64];
+  if (bytes >= (int64_t(1) << 30))
+    std::snprintf(text, sizeof text, "%.2f GiB", bytes / double(1 << 30));
+  else if (bytes >= (int64_t(1) << 20))
+    std::snprintf(text, sizeof text, "%.2f MiB", bytes / double(1 << 20));
+  else
+    std::snprintf(text, sizeof text, "%lld bytes", (long long)bytes);
+  return text;
+}
+
+bool hostIsLittleEndian() {
+  uint16_t probe = 1;
+  unsigned char first;
+  std::memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
+// --- initialization: a counter-based generator --------------------------
+//
+// Element i of a tensor is a function of (seed, full name, i) only, so the
+// values do not depend on other tensors, on chunking, or on threads.
+// splitmix64's finalizer hashes the counter; Box-Muller turns each pair of
+// uniforms (counters 2k, 2k+1) into elements 2k (cos) and 2k+1 (sin).
+
+uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a64(const std::string &text) {
+  uint64_t hash = 0xCBF29CE484222325ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001B3ull;
+  }
+  return hash;
+}
+
+uint64_t tensorKey(uint64_t seed, const std::string &name) {
+  return mix64(mix64(seed + 0x9E3779B97F4A7C15ull) ^ fnv1a64(name));
+}
+
+uint64_t counterHash(uint64_t key, uint64_t counter) {
+  return mix64(key + (counter + 1) * 0x9E3779B97F4A7C15ull);
+}
+
+/// Standard normal values for elements [begin, begin + count).
+void fillNormal(float *out, uint64_t key, int64_t begin, int64_t count,
+                double std) {
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  constexpr double kTwoPow53 = 1.0 / 9007199254740992.0;
+  int64_t end = begin + count;
+  int64_t i = begin;
+  while (i < end) {
+    uint64_t pair = uint64_t(i) / 2;
+    double u1 = double((counterHash(key, 2 * pair) >> 11) + 1) * kTwoPow53;
+    double u2 = double(counterHash(key, 2 * pair + 1) >> 11) * kTwoPow53;
+    double radius = std::sqrt(-2.0 * std::log(u1));
+    double angle = kTwoPi * u2;
+    if (i % 2 == 0) {
+      out[i - begin] = static_cast<float>(std * radius * std::cos(angle));
+      ++i;
+    }
+    if (i < end && i / 2 == int64_t(pair)) {
+      out[i - begin] = static_cast<float>(std * radius * std::sin(angle));
+      ++i;
+    }
+  }
+}
+
+// --- low-level file helpers ----------------------------------------------
+
+void writeAll(int fd, const void *data, size_t size, const std::string &path) {
+  const char *bytes = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, bytes, size);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      throw StoreError("cannot write checkpoint " + path + ": " +
+                       (n < 0 ? errnoText() : std::string("short write")));
+    bytes += n;
+    size -= size_t(n);
+  }
+}
+
+/// Reads exactly `size` bytes at `offset`; false at end of file.
+bool readAllAt(int fd, void *data, size_t size, uint64_t offset) {
+  char *bytes = static_cast<char *>(data);
+  while (size > 0) {
+    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    bytes += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
+  }
+  return true;
+}
+
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int fd) : fd(fd) {}
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  ~Fd() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+} // namespace
+
+// --- the store -------------------------------------------------------------
+
+struct WeightStore::Impl {
+  /// Arrays: weights, gradients, then the optimizer state (AdamW m and v, or
+  /// SGD momentum).
+  enum Kind { Weights = 0, Grads = 1, State0 = 2, State1 = 3 };
+
+  struct Tensor {
+    std::string name;
+    int32_t param = 0;
+    int64_t layer = 0;
+    int64_t elements = 0;
+    int64_t offset = 0; // bytes into every array, page-aligned
+  };
+
+  struct Array {
+    float *base = nullptr;
+    int64_t bytes = 0;
+    int fd = -1;
+    std::string path;
+  };
+
+  std::vector<artifact::Parameter> params;
+  artifact::Optimizer optimizer;
+  bool adamw = true;
+  std::vector<Tensor> tensors;
+  std::vector<size_t> firstTensor; // per param
+  int64_t arrayBytes = 0;
+  int arrayCount = 0;
+  Array arrays[4];
+
+  // Disk store.
+  std::string directory;
+  int lockFd = -1;
+  std::string lockPath;
+  int64_t budget = 0;
+  int64_t chunkElements = std::numeric_limits<int64_t>::max();
+  bool dropping = false; // a directory and a budget: manage residency
+
+  // Resident whole-tensor views (weights() and grad()), least recent last.
+  std::mutex viewMutex;
+  std::list<std::pair<int, size_t>> views; // (kind, tensor)
+  std::map<std::pair<int, size_t>, std::list<std::pair<int, size_t>>::iterator>
+      viewIndex;
+  int64_t viewBytes = 0;
+  int64_t viewBudget = 0;
+
+  Impl(const artifact::Artifact &artifact, const StoreOptions &options);
+  ~Impl();
+
+  const Tensor &tensor(int32_t param, int64_t layer) const;
+  float *at(int kind, const Tensor &t) const {
+    return reinterpret_cast<float *>(
+        reinterpret_cast<char *>(arrays[kind].base) + t.offset);
+  }
+  std::string stateName(int kind, const std::string &name) const {
+    if (!adamw)
+      return "sgd.momentum." + name;
+    return (kind == State0 ? "adam.m." : "adam.v.") + name;
+  }
+
+  void mapArrays();
+  void drop(int kind, int64_t offset, int64_t bytes);
+  void dropAllViews();
+  void touchView(int kind, size_t index);
+  void zeroArray(int kind);
+
+  /// Calls f(begin, count) over `t` in chunks, then drops the chunk of every
+  /// array in `kinds` when residency is managed.
+  template <typename F>
+  void forChunks(const Tensor &t, std::initializer_list<int> kinds, F f) {
+    for (int64_t begin = 0; begin < t.elements; begin += chunkElements) {
+      int64_t count = std::min(chunkElements, t.elements - begin);
+      f(begin, count);
+      if (dropping)
+        for (int kind : kinds)
+          drop(kind, t.offset + begin * 4, count * 4);
+    }
+  }
+};
+
+WeightStore::Impl::Impl(const artifact::Artifact &artifact,
+                        const StoreOptions &options)
+    : params(artifact.params), optimizer(artifact.optimizer),
+      directory(options.directory), budget(options.memoryBudget) {
+  if (!hostIsLittleEndian())
+    throw StoreError("the store and its safetensors checkpoints are "
+                     "little-endian and this host is not");
+  if (optimizer.kind == "adamw")
+    adamw = true;
+  else if (optimizer.kind == "sgd")
+    adamw = false;
+  else
+    throw StoreError("unknown optimizer '" + optimizer.kind +
+                     "' in the artifact; the store runs adamw or sgd");
+  arrayCount = adamw ? 4 : 3;
+  if (budget < 0)
+    throw StoreError("the store's memory budget must be >= 0 (0: no limit)");
+
+  std::set<std::string> names;
+  int64_t largest = 0;
+  for (size_t p = 0; p < params.size(); ++p) {
+    const artifact::Parameter &param = params[p];
+    if (param.init != "normal" && param.init != "zeros" && param.init != "ones")
+      throw StoreError("parameter " + param.name + " has init '" + param.init +
+                       "'; the store knows normal, zeros and ones");
+    if (param.layers < 1)
+      throw StoreError("parameter " + param.name + " has " +
+                       std::to_string(param.layers) + " layers");
+    for (int64_t dim : param.shape)
+      if (dim < 0)
+        throw StoreError("parameter " + param.name + " has a negative dim in " +
+                         shapeText(param.shape));
+    firstTensor.push_back(tensors.size());
+    for (int64_t layer = 0; layer < param.layers; ++layer) {
+      Tensor t;
+      t.name = param.fullName(layer);
+      t.param = int32_t(p);
+      t.layer = layer;
+      t.elements = param.elements();
+      t.offset = arrayBytes;
+      if (!names.insert(t.name).second)
+        throw StoreError("the artifact names two tensors " + t.name);
+      arrayBytes += roundUpToPage(t.elements * 4);
+      largest = std::max(largest, roundUpToPage(t.elements * 4));
+      tensors.push_back(std::move(t));
+    }
+  }
+
+  if (!directory.empty() && budget > 0) {
+    dropping = true;
+    // Chunks of bulk work are a small fraction of the budget (two
+    // concurrent bulk operations over up to four arrays use 8 chunks);
+    // whole-tensor views get the rest.
+    int64_t chunkBytes =
+        std::clamp(budget / 64 / kPage * kPage, kPage, kMaxChunkBytes);
+    chunkElements = chunkBytes / 4;
+    viewBudget = budget - 8 * chunkBytes;
+    if (viewBudget < largest)
+      throw StoreError(
+          "the store's memory budget (" + bytesText(budget) +
+          ") is too small: the largest tensor needs " + bytesText(largest) +
+          " resident while a kernel reads it, plus " +
+          bytesText(8 * chunkBytes) +
+          " for streaming work; raise --memory-budget to at least " +
+          bytesText(largest + 8 * chunkBytes));
+  }
+  mapArrays();
+}
+
+void WeightStore::Impl::mapArrays() {
+  static const char *const fileNames[4] = {"weights.f32", "grads.f32",
+                                           "state0.f32", "state1.f32"};
+  if (!directory.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    if (error)
+      throw StoreError("cannot create the store directory " + directory + ": " +
+                       error.message());
+    lockPath = directory + "/store.lock";
+    lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lockFd < 0)
+      throw StoreError("cannot create " + lockPath + ": " + errnoText() +
+                       "; is the store directory writable?");
+    if (::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lockFd);
+      lockFd = -1;
+      throw StoreError("the store directory " + directory +
+                       " is in use by another process; give each run its "
+                       "own --store directory");
+    }
+  }
+  for (int kind = 0; kind < arrayCount; ++kind) {
+    Array &array = arrays[kind];
+    array.bytes = arrayBytes;
+    if (arrayBytes == 0)
+      continue;
+    if (directory.empty()) {
+      void *memory = ::mmap(nullptr, size_t(arrayBytes), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (memory == MAP_FAILED)
+        throw StoreError("cannot allocate " + bytesText(arrayBytes) +
+                         " of RAM for the store (" + errnoText() +
+                         "); use --store DIR to keep it on disk");
+      array.base = static_cast<float *>(memory);
+      continue;
+    }
+    array.path = directory + "/" + fileNames[kind];
+    array.fd = ::open(array.path.c_str(),
+                      O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (array.fd < 0)
+      throw StoreError("cannot create store file " + array.path + ": " +
+                       errnoText());
+    if (::ftruncate(array.fd, off_t(arrayBytes)) != 0)
+      throw StoreError("cannot size store file " + array.path + " to " +
+                       bytesText(arrayBytes) + ": " + errnoText());
+    void *memory = ::mmap(nullptr, size_t(arrayBytes), PROT_READ | PROT_WRITE,
+                          MAP_SHARED, array.fd, 0);
+    if (memory == MAP_FAILED)
+      throw StoreError("cannot map store file " + array.path + ": " +
+                       errnoText());
+    array.base = static_cast<float *>(memory);
+  }
+}
+
+WeightStore::Impl::~Impl() {
+  for (Array &array : arrays) {
+    if (array.base)
+      ::munmap(array.base, size_t(array.bytes));
+    if (array.fd >= 0) {
+      // Scratch state: the checkpoint is the durable copy. Unlinking drops
+      // dirty pages without writing them back.
+      ::close(array.fd);
+      ::unlink(array.path.c_str());
+    }
+  }
+  if (lockFd >= 0) {
+    ::unlink(lockPath.c_str());
+    ::close(lockFd);
+  }
+}
+
+const WeightStore::Impl::Tensor &
+WeightStore::Impl::tensor(int32_t param, int64_t layer) const {
+  if (param < 0 || size_t(param) >= params.size())
+    throw StoreError("the store has no parameter " + std::to_string(param) +
+                     " (it has " + std::to_string(params.size()) + ")");
+  if (layer < 0 || layer >= params[param].layers)
+    throw StoreError("parameter " + params[param].name + " has no layer " +
+                     std::to_string(layer) + " (it has " +
+                     std::to_string(params[param].layers) + ")");
+  return tensors[firstTensor[param] + size_t(layer)];
+}
+
+void WeightStore::Impl::drop(int kind, int64_t offset, int64_t bytes) {
+  if (bytes <= 0)
+    return;
+  // Tensors start on pages and own their last page's padding, so rounding
+  // the end up never touches a neighbour.
+  char *begin = reinterpret_cast<char *>(arrays[kind].base) + offset;
+  ::madvise(begin, size_t(roundUpToPage(bytes)), MADV_DONTNEED);
+}
+
+void WeightStore::Impl::dropAllViews() {
+  if (!dropping)
+    return;
+  std::lock_guard<std::mutex> lock(viewMutex);
+  for (const auto &view : views)
+    drop(view.first, tensors[view.second].offset,
+         tensors[view.second].elements * 4);
+  views.clear();
+  viewIndex.clear();
+  viewBytes = 0;
+}
+
+void WeightStore::Impl::touchView(int kind, size_t index) {
+  if (!dropping)
+    return;
+  std::lock_guard<std::mutex> lock(viewMutex);
+  std::pair<int, size_t> key(kind, index);
+  auto found = viewIndex.find(key);
+  if (found != viewIndex.end()) {
+    views.splice(views.begin(), views, found->second);
+    return;
+  }
+  views.push_front(key);
+  viewIndex[key] = views.begin();
+  viewBytes += roundUpToPage(tensors[index].elements * 4);
+  while (viewBytes > viewBudget && views.size() > 1) {
+    std::pair<int, size_t> oldest = views.back();
+    const Tensor &t = tensors[oldest.second];
+    drop(oldest.first, t.offset, t.elements * 4);
+    viewBytes -= roundUpToPage(t.elements * 4);
+    viewIndex.erase(oldest);
+    views.pop_back();
+  }
+}
+
+void WeightStore::Impl::zeroArray(int kind) {
+  Array &array = arrays[kind];
+  if (!array.base)
+    return;
+  if (array.fd < 0) {
+    // Private anonymous memory reads as zeros after MADV_DONTNEED, and the
+    // pages are freed meanwhile.
+    if (::madvise(array.base, size_t(array.bytes), MADV_DONTNEED) == 0)
+      return;
+  } else if (::fallocate(array.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                         0, off_t(array.bytes)) == 0) {
+    return; // a hole reads as zeros, in the mapping too
+  }
+  for (const Tensor &t : tensors)
+    forChunks(t, {kind}, [&](int64_t begin, int64_t count) {
+      std::memset(at(kind, t) + begin, 0, size_t(count) * 4);
+    });
+}
+
+// --- public API ------------------------------------------------------------
+
+WeightStore::WeightStore(const artifact::Artifact &artifact,
+                         const StoreOptions &options)
+    : impl(std::make_unique<Impl>(artifact, options)) {}
+
+WeightStore::~WeightStore() = default;
+
+void WeightStore::initialize(uint64_t seed) {
+  Impl &s = *impl;
+  s.dropAllViews();
+  // Values depend only on (seed, name, index), so chunks can be filled in
+  // any order: a few threads share them (at most 8, the chunk reserve of a
+  // budgeted store).
+  struct Work {
+    const Impl::Tensor *tensor;
+    int64_t begin, count;
+  };
+  std::vector<Work> work;
+  for (const Impl::Tensor &t : s.tensors) {
+    int64_t step = s.dropping ? s.chunkElements : int64_t(1) << 20;
+    for (int64_t begin = 0; begin < t.elements; begin += step)
+      work.push_back({&t, begin, std::min(step, t.elements - begin)});
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      const Work &w = work[i];
+      const artifact::Parameter &param = s.params[w.tensor->param];
+      float *out = s.at(Impl::Weights, *w.tensor) + w.begin;
+      if (param.init == "normal")
+        fillNormal(out, tensorKey(seed, w.tensor->name), w.begin, w.count,
+                   param.std);
+      else
+        std::fill(out, out + w.count, param.init == "ones" ? 1.0f : 0.0f);
+      if (s.dropping)
+        s.drop(Impl::Weights, w.tensor->offset + w.begin * 4, w.count * 4);
+    }
+  };
+  size_t threads = std::min<size_t>(
+      {size_t(std::max(1u, std::thread::hardware_concurrency())), 8,
+       work.size()});
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < threads; ++i)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread &thread : pool)
+    thread.join();
+  for (int kind = Impl::Grads; kind < s.arrayCount; ++kind)
+    s.zeroArray(kind);
+}
+
+float *WeightStore::weights(int32_t param, int64_t layer) {
+  const Impl::Tensor &t = impl->tensor(param, layer);
+  impl->touchView(Impl::Weights, impl->firstTensor[param] + size_t(layer));
+  return impl->at(Impl::Weights, t);
+}
+
+void WeightStore::prefetch(int32_t param, int64_t layer) {
+  const Impl::Tensor &t = impl->tensor(param, layer);
+  if (impl->directory.empty() || t.elements == 0)
+    return;
+  // Starts reading into the page cache; adds nothing to the resident set
+  // until weights() touches the pages.
+  ::madvise(impl->at(Impl::Weights, t), size_t(roundUpToPage(t.elements * 4)),
+            MADV_WILLNEED);
+}
+
+void WeightStore::accumulateGrad(int32_t param, int64_t layer,
+                                 const float *grad) {
+  Impl &s = *impl;
+  const Impl::Tensor &t = s.tensor(param, layer);
+  float *g = s.at(Impl::Grads, t);
+  s.forChunks(t, {Impl::Grads}, [&](int64_t begin, int64_t count) {
+    float *out = g + begin;
+    const float *in = grad + begin;
+    for (int64_t i = 0; i < count; ++i)
+      out[i] += in[i];
+  });
+}
+
+const float *WeightStore::grad(int32_t param, int64_t layer) {
+  const Impl::Tensor &t = impl->tensor(param, layer);
+  impl->touchView(Impl::Grads, impl->firstTensor[param] + size_t(layer));
+  return impl->at(Impl::Grads, t);
+}
+
+void WeightStore::zeroGrads() {
+  impl->dropAllViews();
+  impl->zeroArray(Impl::Grads);
+}
+
+UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
+  Impl &s = *impl;
+  if (step < 1)
+    throw StoreError("optimizer steps count from 1, got step " +
+                     std::to_string(step));
+  s.dropAllViews();
+  UpdateStats stats;
+  stats.learningRate = s.optimizer.learningRateAt(step);
+
+  // Pass 1: scale the accumulated gradients (materialized, as PyTorch's
+  // loss / accumulation), and their global norm in double.
+  float scale = static_cast<float>(gradScale);
+  double sumOfSquares = 0.0;
+  for (const Impl::Tensor &t : s.tensors) {
+    float *g = s.at(Impl::Grads, t);
+    s.forChunks(t, {Impl::Grads}, [&](int64_t begin, int64_t count) {
+      float *chunk = g + begin;
+      if (scale != 1.0f)
+        for (int64_t i = 0; i < count; ++i)
+          chunk[i] *= scale;
+      sumOfSquares += kernels::sumOfSquares(chunk, count);
+    });
+  }
+  stats.gradNorm = std::sqrt(sumOfSquares);
+  float clip = 1.0f;
+  if (s.optimizer.maxGradientNorm > 0.0)
+    clip = kernels::clipCoefficient(stats.gradNorm,
+                                    float(s.optimizer.maxGradientNorm));
+  stats.clipScale = clip;
+
+  // Pass 2: the optimizer, fused with the clip; gradients zeroed behind it.
+  for (const Impl::Tensor &t : s.tensors) {
+    const artifact::Parameter &param = s.params[t.param];
+    float *w = s.at(Impl::Weights, t);
+    float *g = s.at(Impl::Grads, t);
+    float *m = s.at(Impl::State0, t);
+    if (s.adamw) {
+      float *v = s.at(Impl::State1, t);
+      kernels::AdamWConfig config;
+      config.lr = stats.learningRate;
+      config.beta1 = s.optimizer.beta1;
+      config.beta2 = s.optimizer.beta2;
+      config.eps = s.optimizer.epsilon;
+      config.weightDecay = param.weightDecay;
+      config.gradScale = clip;
+      bool decay = param.weightDecay != 0.0;
+      s.forChunks(t, {Impl::Weights, Impl::Grads, Impl::State0, Impl::State1},
+                  [&](int64_t begin, int64_t count) {
+                    kernels::adamwUpdate(w + begin, g + begin, m + begin,
+                                         v + begin, count, config, step, decay);
+                    std::memset(g + begin, 0, size_t(count) * 4);
+                  });
+    } else {
+      kernels::SgdConfig config;
+      config.lr = stats.learningRate;
+      config.momentum = s.optimizer.momentum;
+      config.weightDecay = param.weightDecay;
+      config.gradScale = clip;
+      s.forChunks(t, {Impl::Weights, Impl::Grads, Impl::State0},
+                  [&](int64_t begin, int64_t count) {
+                    kernels::sgdUpdate(w + begin, g + begin, m + begin, count,
+                                       config);
+                    std::memset(g + begin, 0, size_t(count) * 4);
+                  });
+    }
+  }
+  return stats;
+}
+
+// --- checkpoints -------------------------------------------------------------
+
+void WeightStore::save(const std::string &path,
+                       const nlohmann::json &metadata) {
+  Impl &s = *impl;
+  s.dropAllViews();
+
+  struct Entry {
+    std::string name;
+    int kind;
+    const Impl::Tensor *tensor;
+  };
+  std::vector<Entry> entries;
+  for (const Impl::Tensor &t : s.tensors)
+    entries.push_back({t.name, Impl::Weights, &t});
+  for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
+    for (const Impl::Tensor &t : s.tensors)
+      entries.push_back({s.stateName(kind, t.name), kind, &t});
+
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  try {
+    header["__metadata__"] = {{"giga", metadata.dump()}};
+  } catch (const nlohmann::json::exception &error) {
+    throw StoreError("cannot write checkpoint " + path +
+                     ": the metadata cannot be encoded (" + error.what() + ")");
+  }
+  uint64_t offset = 0;
+  for (const Entry &entry : entries) {
+    uint64_t bytes = uint64_t(entry.tensor->elements) * 4;
+    header[entry.name] = {{"dtype", "F32"},
+                          {"shape", s.params[entry.tensor->param].shape},
+                          {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string headerText = header.dump();
+  headerText.append((8 - headerText.size() % 8) % 8, ' ');
+  uint64_t headerLength = headerText.size();
+
+  std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  Fd file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                 0644));
+  if (file.fd < 0)
+    throw StoreError("cannot write checkpoint " + path +
+                     ": cannot create a file in " + directoryOf(path) + ": " +
+                     errnoText());
+  try {
+    unsigned char lengthBytes[8];
+    for (int i = 0; i < 8; ++i)
+      lengthBytes[i] = static_cast<unsigned char>(headerLength >> (8 * i));
+    writeAll(file.fd, lengthBytes, 8, path);
+    writeAll(file.fd, headerText.data(), headerText.size(), path);
+    // Stream every tensor from the store; a disk store drops each chunk
+    // once written, so a checkpoint never needs the model in memory.
+    for (const Entry &entry : entries) {
+      const float *data = s.at(entry.kind, *entry.tensor);
+      s.forChunks(*entry.tensor, {entry.kind},
+                  [&](int64_t begin, int64_t count) {
+                    writeAll(file.fd, data + begin, size_t(count) * 4, path);
+                  });
+    }
+    if (::fsync(file.fd) != 0)
+      throw StoreError("cannot write checkpoint " + path +
+                       ": fsync failed: " + errnoText());
+    int fd = file.fd;
+    file.fd = -1;
+    if (::close(fd) != 0)
+      throw StoreError("cannot write checkpoint " + path +
+                       ": close failed: " + errnoText());
+    if (::rename(temporary.c_str(), path.c_str()) != 0)
+      throw StoreError(
+          "cannot write checkpoint " + path +
+          ": cannot rename the finished file into place: " + errnoText());
+  } catch (...) {
+    ::unlink(temporary.c_str());
+    throw;
+  }
+  Fd dir(::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd >= 0)
+    ::fsync(dir.fd);
+}
+
+nlohmann::json WeightStore::load(const std::string &path, bool withOptimizer) {
+  Impl &s = *impl;
+  const std::string where = "checkpoint " + path;
+  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.fd < 0)
+    throw StoreError("cannot open " + where + ": " + errnoText());
+  struct stat info;
+  if (::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode))
+    throw StoreError(where + " is not a regular file");
+  uint64_t fileSize = uint64_t(info.st_size);
+
+  unsigned char lengthBytes[8];
+  if (fileSize < 8 || !readAllAt(file.fd, lengthBytes, 8, 0))
+    throw StoreError(where + " is truncated: it has " +
+                     std::to_string(fileSize) +
+                     " bytes, not even safetensors' 8-byte header length");
+  uint64_t headerLength = 0;
+  for (int i = 0; i < 8; ++i)
+    headerLength |= uint64_t(lengthBytes[i]) << (8 * i);
+  if (headerLength > kMaxHeaderBytes || headerLength > fileSize - 8)
+    throw StoreError(where +
+                     " is truncated or not a safetensors file: its "
+                     "header length says " +
+                     std::to_string(headerLength) +
+                     " bytes, but the file has " + std::to_string(fileSize) +
+                     " bytes");
+  std::string headerText(headerLength, '\0');
+  if (!readAllAt(file.fd, headerText.data(), headerLength, 8))
+    throw StoreError(where + " is truncated inside its header");
+  uint64_t dataStart = 8 + headerLength;
+  uint64_t dataSize = fileSize - dataStart;
+
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(headerText);
+  } catch (const nlohmann::json::exception &error) {
+    throw StoreError(where + ": the safetensors header is not valid JSON (" +
+                     error.what() + "); the file is damaged");
+  }
+  if (!header.is_object())
+    throw StoreError(where + ": the safetensors header is not a JSON object");
+
+  struct Found {
+    uint64_t begin = 0, end = 0;
+  };
+  std::map<std::string, Found> available;
+  nlohmann::json metadata = nlohmann::json::object();
+  for (auto item = header.begin(); item != header.end(); ++item) {
+    const std::string &name = item.key();
+    const nlohmann::json &value = item.value();
+    if (name == "__metadata__") {
+      if (!value.is_object())
+        throw StoreError(where + ": __metadata__ is not an object");
+      if (value.contains("giga")) {
+        if (!value["giga"].is_string())
+          throw StoreError(where + ": __metadata__.giga is not a string");
+        try {
+          metadata = nlohmann::json::parse(value["giga"].get<std::string>());
+        } catch (const nlohmann::json::exception &error) {
+          throw StoreError(where + ": __metadata__.giga is not valid JSON (" +
+                           error.what() + ")");
+        }
+      }
+      continue;
+    }
+    bool wellFormed =
+        value.is_object() && value.contains("dtype") &&
+        value["dtype"].is_string() && value.contains("shape") &&
+        value["shape"].is_array() && value.contains("data_offsets") &&
+        value["data_offsets"].is_array() && value["data_offsets"].size() == 2 &&
+        value["data_offsets"][0].is_number_unsigned() &&
+        value["data_offsets"][1].is_number_unsigned();
+    if (wellFormed)
+      for (const nlohmann::json &dim : value["shape"])
+        wellFormed = wellFormed && dim.is_number_unsigned();
+    if (!wellFormed)
+      throw StoreError(where + ": the header entry of tensor " + name +
+                       " needs dtype, shape and data_offsets [begin, end]");
+    Found found;
+    found.begin = value["data_offsets"][0].get<uint64_t>();
+    found.end = value["data_offsets"][1].get<uint64_t>();
+    if (found.begin > found.end)
+      throw StoreError(where + ": tensor " + name + " has data_offsets [" +
+                       std::to_string(found.begin) + ", " +
+                       std::to_string(found.end) +
+                       "], which end before they "
+                       "begin");
+    available[name] = found;
+  }
+
+  // Every tensor the store needs, in file order of save().
+  struct Wanted {
+    std::string name;
+    int kind;
+    const Impl::Tensor *tensor;
+    Found found;
+  };
+  std::vector<Wanted> wanted;
+  for (const Impl::Tensor &t : s.tensors)
+    wanted.push_back({t.name, Impl::Weights, &t, {}});
+  if (withOptimizer)
+    for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
+      for (const Impl::Tensor &t : s.tensors)
+        wanted.push_back({s.stateName(kind, t.name), kind, &t, {}});
+
+  std::set<std::string> wantedNames;
+  for (Wanted &w : wanted) {
+    wantedNames.insert(w.name);
+    auto found = available.find(w.name);
+    if (found == available.end()) {
+      if (w.kind == Impl::Weights)
+        throw StoreError(where + " has no tensor " + w.name +
+                         "; it was written for another model");
+      throw StoreError(where + " has no tensor " + w.name + "; it holds no " +
+                       (s.adamw ? "AdamW" : "SGD") +
+                       " state (saved with another optimizer?); load it "
+                       "without the optimizer state to start the "
+                       "optimizer afresh");
+    }
+    const nlohmann::json &entry = header[w.name];
+    std::string dtype = entry["dtype"].get<std::string>();
+    if (dtype != "F32")
+      throw StoreError(where + ": tensor " + w.name + " has dtype " + dtype +
+                       ", but the store holds F32");
+    std::vector<int64_t> shape;
+    for (const nlohmann::json &dim : entry["shape"])
+      shape.push_back(dim.get<int64_t>());
+    const std::vector<int64_t> &expected = s.params[w.tensor->param].shape;
+    if (shape != expected)
+      throw StoreError(where + ": tensor " + w.name + " has shape " +
+                       shapeText(shape) + ", but the model's is " +
+                       shapeText(expected) +
+                       "; it was written for another model");
+    uint64_t bytes = uint64_t(w.tensor->elements) * 4;
+    if (found->second.end - found->second.begin != bytes)
+      throw StoreError(where + ": tensor " + w.name + " has data_offsets [" +
+                       std::to_string(found->second.begin) + ", " +
+                       std::to_string(found->second.end) + "], but shape " +
+                       shapeText(shape) + " in F32 is " +
+                       std::to_string(bytes) + " bytes");
+    if (found->second.end > dataSize)
+      throw StoreError(where + " is truncated: tensor " + w.name +
+                       " ends at data byte " +
+                       std::to_string(found->second.end) +
+                       ", but the file "
+                       "holds " +
+                       std::to_string(dataSize) + " bytes of data");
+    w.found = found->second;
+  }
+  for (const auto &item : available) {
+    const std::string &name = item.first;
+    if (wantedNames.count(name))
+      continue;
+    bool optimizerState =
+        name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0;
+    if (optimizerState && !withOptimizer)
+      continue;
+    throw StoreError(where + " has tensor " + name +
+                     ", which the model does not have; it was written for "
+                     "another model");
+  }
+
+  // Everything checks out: read the data, chunk by chunk.
+  s.dropAllViews();
+  for (const Wanted &w : wanted) {
+    float *data = s.at(w.kind, *w.tensor);
+    s.forChunks(*w.tensor, {w.kind}, [&](int64_t begin, int64_t count) {
+      if (!readAllAt(file.fd, data + begin, size_t(count) * 4,
+                     dataStart + w.found.begin + uint64_t(begin) * 4))
+        throw StoreError(where + " is truncated: reading tensor " + w.name +
+                         " failed (" + errnoText() + ")");
+    });
+  }
+  s.zeroArray(Impl::Grads);
+  if (!withOptimizer)
+    for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
+      s.zeroArray(kind);
+  return metadata;
+}
+
+} // namespace giga::store
