@@ -226,7 +226,10 @@ LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
                             ? value.getDefiningOp()
                             : nullptr);
     for (Operation *user : value.getUsers())
-      last = std::max(last, position.lookup(user));
+      // Gradients stream out after the kernel's last op (docs/artifact.md).
+      last = std::max(last, isa<wafer::StreamOutOp>(user)
+                                ? int(body.getOperations().size())
+                                : position.lookup(user));
     return last;
   };
 

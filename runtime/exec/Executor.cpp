@@ -1,0 +1,621 @@
+//===- Executor.cpp - runs an artifact's kernels: the wafer ---------------===//
+//
+// The executor owns the activation arena (the wafer's SRAM) and a scratch area
+// for values the artifact does not keep but the kernel library's backward
+// needs. Streamed weights are read in place from the store (whose pointers
+// stay valid for its life) when no other buffer can observe the difference,
+// else copied into the arena. A streamer thread prefetches the next
+// invocation's weights (store.prefetch, then touches every page) while the
+// current invocation computes. See docs/executor.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/exec/Executor.h"
+#include "runtime/exec/OpDispatch.h"
+
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace giga::exec {
+
+using detail::OperandView;
+using detail::PreparedOp;
+
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+int64_t alignUp(int64_t bytes) {
+  return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+}
+
+/// Zeroed, 64-byte aligned memory.
+class AlignedBuffer {
+public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(int64_t bytes, const char *what) {
+    size_t size = static_cast<size_t>(alignUp(std::max<int64_t>(bytes, 1)));
+    data_ = static_cast<char *>(std::aligned_alloc(kAlignment, size));
+    if (!data_)
+      throw ExecError("cannot allocate " + std::to_string(bytes) +
+                      " bytes for the " + what);
+    std::memset(data_, 0, size);
+    size_ = bytes;
+  }
+  AlignedBuffer(AlignedBuffer &&other) noexcept
+      : data_(other.data_), size_(other.size_) {
+    other.data_ = nullptr;
+  }
+  AlignedBuffer &operator=(AlignedBuffer &&other) noexcept {
+    std::swap(data_, other.data_);
+    std::swap(size_, other.size_);
+    return *this;
+  }
+  ~AlignedBuffer() { std::free(data_); }
+  char *data() const { return data_; }
+  int64_t size() const { return size_; }
+
+private:
+  char *data_ = nullptr;
+  int64_t size_ = 0;
+};
+
+/// One background thread running one job at a time.
+class Streamer {
+public:
+  Streamer() : thread([this] { loop(); }) {}
+  ~Streamer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = true;
+    }
+    wake.notify_all();
+    thread.join();
+  }
+
+  void post(std::function<void()> next) {
+    std::lock_guard<std::mutex> lock(mutex);
+    job = std::move(next);
+    busy = true;
+    wake.notify_all();
+  }
+
+  /// Waits for the job to finish and rethrows its exception, if any.
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [this] { return !busy; });
+    if (error) {
+      std::exception_ptr failure = error;
+      error = nullptr;
+      std::rethrow_exception(failure);
+    }
+  }
+
+  /// Waits and drops any error (when unwinding from another one).
+  void waitQuietly() {
+    std::unique_lock<std::mutex> lock(mutex);
+    done.wait(lock, [this] { return !busy; });
+    error = nullptr;
+  }
+
+private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex);
+    while (true) {
+      wake.wait(lock, [this] { return stop || (busy && job); });
+      if (stop)
+        return;
+      std::function<void()> current = std::move(job);
+      job = nullptr;
+      lock.unlock();
+      std::exception_ptr failure;
+      try {
+        current();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      lock.lock();
+      error = failure;
+      busy = false;
+      done.notify_all();
+    }
+  }
+
+  std::mutex mutex;
+  std::condition_variable wake, done;
+  std::function<void()> job;
+  bool busy = false, stop = false;
+  std::exception_ptr error;
+  std::thread thread; // last: starts after the members above exist
+};
+
+struct Range {
+  int64_t begin = 0, end = 0;
+  bool overlaps(const Range &other) const {
+    return begin < other.end && other.begin < end && begin < end &&
+           other.begin < other.end;
+  }
+  bool operator==(const Range &other) const {
+    return begin == other.begin && end == other.end;
+  }
+};
+
+} // namespace
+
+struct StreamSlot {
+  int32_t param = -1;
+  int32_t buffer = -1;
+  bool perLayer = false;
+  int64_t bytes = 0;
+  bool bind = false; // ops read the store's memory directly, no copy
+};
+
+struct KernelPlan {
+  std::vector<PreparedOp> ops;
+  std::vector<StreamSlot> streamIn;
+};
+
+struct Invocation {
+  int32_t kernel = 0;
+  int64_t layer = 0;
+};
+
+struct Executor::Impl {
+  Impl(const artifact::Artifact &artifact, store::WeightStore &store)
+      : artifact(artifact), store(store) {}
+
+  artifact::Artifact artifact;
+  store::WeightStore &store;
+  AlignedBuffer arena, scratch;
+  detail::PlanCache plans;
+  std::vector<KernelPlan> kernels;
+  std::vector<char *> bound; // per buffer: store memory bound in its place
+  std::vector<Invocation> train, eval;
+  std::mutex storeMutex; // one store call at a time (main or streamer thread)
+  Streamer streamer;
+
+  // Construction.
+  [[noreturn]] void fail(const artifact::Kernel &kernel,
+                         const std::string &message) const {
+    throw ExecError("kernel '" + kernel.name + "': " + message);
+  }
+  void checkBuffers();
+  void checkIo();
+  void prepareKernel(int32_t index);
+  void checkAliasing(const artifact::Kernel &kernel, const PreparedOp &op);
+  void chooseBindings();
+  Range range(int32_t buffer, bool perLayer, int64_t layer) const;
+  Range wholeRange(int32_t buffer) const;
+
+  // Execution.
+  int64_t paramLayer(int32_t param, int64_t layer) const {
+    return artifact.params[param].group.empty() ? 0 : layer;
+  }
+  char *resolve(int32_t buffer, bool perLayer, int64_t layer) const {
+    const artifact::Buffer &b = artifact.buffers[buffer];
+    char *base = bound[buffer] ? bound[buffer] : arena.data() + b.offset;
+    return base + (perLayer ? layer * b.type.bytes() : 0);
+  }
+  void prefetch(const Invocation &invocation);
+  void invoke(const Invocation &invocation, const Invocation *next);
+  float run(const int32_t *tokens, const int32_t *targets,
+            const std::vector<Invocation> &program);
+};
+
+Range Executor::Impl::range(int32_t buffer, bool perLayer,
+                            int64_t layer) const {
+  const artifact::Buffer &b = artifact.buffers[buffer];
+  if (!perLayer)
+    return {b.offset, b.offset + b.totalBytes()};
+  int64_t begin = b.offset + layer * b.type.bytes();
+  return {begin, begin + b.type.bytes()};
+}
+
+Range Executor::Impl::wholeRange(int32_t buffer) const {
+  return range(buffer, false, 0);
+}
+
+void Executor::Impl::checkBuffers() {
+  if (artifact.arenaBytes < 0)
+    throw ExecError("arena_bytes is negative");
+  for (const artifact::Buffer &b : artifact.buffers) {
+    for (int64_t dim : b.type.shape)
+      if (dim < 0)
+        throw ExecError("buffer '" + b.name + "' has a negative dimension");
+    if (b.offset < 0 || b.layers < 0 ||
+        b.offset + b.totalBytes() > artifact.arenaBytes)
+      throw ExecError("buffer '" + b.name + "' (offset " +
+                      std::to_string(b.offset) + ", " +
+                      std::to_string(b.totalBytes()) +
+                      " bytes) does not fit in the arena of " +
+                      std::to_string(artifact.arenaBytes) + " bytes");
+  }
+}
+
+void Executor::Impl::checkIo() {
+  int64_t count = artifact.microBatch * artifact.sequenceLength;
+  auto check = [&](int32_t index, const char *role, artifact::DType dtype,
+                   int64_t elements) {
+    if (index < 0 || index >= static_cast<int32_t>(artifact.buffers.size()))
+      throw ExecError(std::string("io.") + role + " names buffer " +
+                      std::to_string(index) + " but the artifact has " +
+                      std::to_string(artifact.buffers.size()) + " buffers");
+    const artifact::Buffer &b = artifact.buffers[index];
+    if (b.type.dtype != dtype || b.layers != 0 || b.type.elements() != elements)
+      throw ExecError(std::string("io.") + role + " buffer '" + b.name +
+                      "' is " + artifact::toString(b.type.dtype) + " " +
+                      detail::formatShape(b.type.shape) + " but must be " +
+                      artifact::toString(dtype) + " with " +
+                      std::to_string(elements) + " elements");
+  };
+  if (artifact.microBatch <= 0 || artifact.sequenceLength <= 0)
+    throw ExecError("micro_batch and sequence_length must be positive");
+  check(artifact.tokens, "tokens", artifact::DType::I32, count);
+  check(artifact.targets, "targets", artifact::DType::I32, count);
+  check(artifact.loss, "loss", artifact::DType::F32, 1);
+}
+
+void Executor::Impl::checkAliasing(const artifact::Kernel &kernel,
+                                   const PreparedOp &op) {
+  // Outputs may not overlap each other nor any input, except an elementwise
+  // kernel writing exactly over an input it allows (out == in).
+  for (int64_t layer = 0; layer < kernel.layers; ++layer) {
+    for (size_t o = 0; o < op.outputs.size(); ++o) {
+      const OperandView &out = op.outputs[o];
+      Range r = range(out.buffer, out.perLayer, layer);
+      for (size_t o2 = o + 1; o2 < op.outputs.size(); ++o2) {
+        const OperandView &other = op.outputs[o2];
+        if (r.overlaps(range(other.buffer, other.perLayer, layer)))
+          throw ExecError(op.where + ": outputs " + std::to_string(o) +
+                          " and " + std::to_string(o2) +
+                          " overlap in the "
+                          "arena (buffers '" +
+                          artifact.buffers[out.buffer].name + "' and '" +
+                          artifact.buffers[other.buffer].name + "')");
+      }
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        const OperandView &in = op.inputs[i];
+        Range ri = range(in.buffer, in.perLayer, layer);
+        if (!r.overlaps(ri))
+          continue;
+        const std::vector<int> &allowed = op.inPlaceAllowed[o];
+        bool inPlace = r == ri && in.bytes == out.bytes &&
+                       std::find(allowed.begin(), allowed.end(),
+                                 static_cast<int>(i)) != allowed.end();
+        if (!inPlace)
+          throw ExecError(
+              op.where + ": output " + std::to_string(o) + " (buffer '" +
+              artifact.buffers[out.buffer].name + "') overlaps input " +
+              std::to_string(i) + " (buffer '" +
+              artifact.buffers[in.buffer].name + "') in the arena" +
+              (kernel.layers > 1 ? " at layer " + std::to_string(layer) : "") +
+              "; this kernel cannot run in place");
+      }
+    }
+  }
+}
+
+void Executor::Impl::prepareKernel(int32_t index) {
+  const artifact::Kernel &kernel = artifact.kernels[index];
+  if (kernel.layers < 1)
+    fail(kernel, "layers must be >= 1, got " + std::to_string(kernel.layers));
+  KernelPlan plan;
+  int32_t bufferCount = static_cast<int32_t>(artifact.buffers.size());
+  int32_t paramCount = static_cast<int32_t>(artifact.params.size());
+
+  auto checkParam = [&](int32_t param, const std::string &role) {
+    if (param < 0 || param >= paramCount)
+      fail(kernel, role + " names parameter " + std::to_string(param) +
+                       " but the artifact has " + std::to_string(paramCount));
+    const artifact::Parameter &p = artifact.params[param];
+    if (!p.group.empty() &&
+        (p.group != kernel.group || p.layers < kernel.layers))
+      fail(kernel, role + " streams '" + p.name + "' of group '" + p.group +
+                       "' (" + std::to_string(p.layers) +
+                       " layers) but the kernel runs " +
+                       std::to_string(kernel.layers) + " time(s) in group '" +
+                       kernel.group + "'");
+  };
+  auto checkOperand = [&](const artifact::Operand &operand, int32_t param,
+                          const std::string &role) {
+    if (operand.buffer < 0 || operand.buffer >= bufferCount)
+      fail(kernel, role + " names buffer " + std::to_string(operand.buffer) +
+                       " but the artifact has " + std::to_string(bufferCount));
+    const artifact::Buffer &b = artifact.buffers[operand.buffer];
+    if (operand.perLayer && b.layers < kernel.layers)
+      fail(kernel, role + " takes a per-layer slice of buffer '" + b.name +
+                       "', which holds " + std::to_string(b.layers) +
+                       " layers but the kernel runs " +
+                       std::to_string(kernel.layers));
+    int64_t elements =
+        b.type.elements() * (!operand.perLayer && b.layers > 0 ? b.layers : 1);
+    const artifact::Parameter &p = artifact.params[param];
+    if (b.type.dtype != artifact::DType::F32 || elements != p.elements())
+      fail(kernel, role + " buffer '" + b.name + "' (" +
+                       artifact::toString(b.type.dtype) + " " +
+                       detail::formatShape(b.type.shape) +
+                       ") does not hold parameter '" + p.name + "' (f32 " +
+                       detail::formatShape(p.shape) + ")");
+    return elements * 4;
+  };
+
+  for (size_t j = 0; j < kernel.streamIn.size(); ++j) {
+    const artifact::StreamIn &s = kernel.streamIn[j];
+    std::string role = "stream_in " + std::to_string(j);
+    checkParam(s.param, role);
+    StreamSlot slot;
+    slot.param = s.param;
+    slot.buffer = s.target.buffer;
+    slot.perLayer = s.target.perLayer;
+    slot.bytes = checkOperand(s.target, s.param, role);
+    for (const StreamSlot &previous : plan.streamIn)
+      for (int64_t layer = 0; layer < kernel.layers; ++layer)
+        if (range(previous.buffer, previous.perLayer, layer)
+                .overlaps(range(slot.buffer, slot.perLayer, layer)))
+          fail(kernel, role + " streams into buffer '" +
+                           artifact.buffers[slot.buffer].name +
+                           "', which overlaps another stream_in's target");
+    plan.streamIn.push_back(slot);
+  }
+  for (size_t j = 0; j < kernel.streamOut.size(); ++j) {
+    const artifact::StreamOut &s = kernel.streamOut[j];
+    std::string role = "stream_out " + std::to_string(j);
+    checkParam(s.param, role);
+    checkOperand(s.source, s.param, role);
+  }
+  for (size_t j = 0; j < kernel.carry.size(); ++j) {
+    auto [into, from] = kernel.carry[j];
+    std::string role = "carry " + std::to_string(j);
+    if (into < 0 || into >= bufferCount || from < 0 || from >= bufferCount)
+      fail(kernel, role + " names a buffer outside the " +
+                       std::to_string(bufferCount) + " buffers");
+    const artifact::Buffer &a = artifact.buffers[into],
+                           &b = artifact.buffers[from];
+    if (a.totalBytes() != b.totalBytes())
+      fail(kernel, role + " copies buffer '" + b.name + "' (" +
+                       std::to_string(b.totalBytes()) + " bytes) into '" +
+                       a.name + "' (" + std::to_string(a.totalBytes()) +
+                       " bytes)");
+    if (into != from && !(wholeRange(into) == wholeRange(from)) &&
+        wholeRange(into).overlaps(wholeRange(from)))
+      fail(kernel, role + " copies between overlapping buffers '" + b.name +
+                       "' and '" + a.name + "'");
+  }
+  for (size_t i = 0; i < kernel.ops.size(); ++i) {
+    PreparedOp op = detail::prepareOp(artifact, kernel, i, plans);
+    checkAliasing(kernel, op);
+    plan.ops.push_back(std::move(op));
+  }
+  kernels.push_back(std::move(plan));
+}
+
+/// A stream-in target can be replaced by the store's memory itself (no copy
+/// into the arena) when nothing can tell the difference: the target is a
+/// whole, non-stacked buffer; nothing ever writes it or touches it through
+/// another buffer sharing its bytes; and every kernel that reads it streams
+/// into it first.
+void Executor::Impl::chooseBindings() {
+  size_t bufferCount = artifact.buffers.size();
+  std::vector<char> candidate(bufferCount, 0);
+  for (const KernelPlan &plan : kernels)
+    for (const StreamSlot &slot : plan.streamIn)
+      if (!slot.perLayer && artifact.buffers[slot.buffer].layers == 0)
+        candidate[slot.buffer] = 1;
+  for (size_t x = 0; x < bufferCount; ++x) {
+    if (!candidate[x])
+      continue;
+    int32_t target = static_cast<int32_t>(x);
+    Range r = wholeRange(target);
+    bool ok = r.begin < r.end;
+    auto touches = [&](int32_t buffer) {
+      return buffer != target && wholeRange(buffer).overlaps(r);
+    };
+    for (int32_t io : {artifact.tokens, artifact.targets, artifact.loss})
+      if (io == target || touches(io))
+        ok = false;
+    for (size_t k = 0; k < artifact.kernels.size() && ok; ++k) {
+      const artifact::Kernel &kernel = artifact.kernels[k];
+      bool reads = false, streams = false;
+      for (const artifact::StreamIn &s : kernel.streamIn) {
+        if (s.target.buffer == target)
+          streams = true;
+        else if (touches(s.target.buffer))
+          ok = false;
+      }
+      for (const artifact::Op &op : kernel.ops) {
+        for (const artifact::Operand &in : op.inputs) {
+          if (in.buffer == target)
+            reads = true;
+          else if (touches(in.buffer))
+            ok = false;
+        }
+        for (const artifact::Operand &out : op.outputs)
+          if (out.buffer == target || touches(out.buffer))
+            ok = false;
+      }
+      for (const artifact::StreamOut &s : kernel.streamOut) {
+        if (s.source.buffer == target)
+          reads = true;
+        else if (touches(s.source.buffer))
+          ok = false;
+      }
+      for (auto [into, from] : kernel.carry)
+        if (into == target || from == target || touches(into) || touches(from))
+          ok = false;
+      if (reads && !streams)
+        ok = false;
+    }
+    if (!ok)
+      continue;
+    for (KernelPlan &plan : kernels)
+      for (StreamSlot &slot : plan.streamIn)
+        if (slot.buffer == target)
+          slot.bind = true;
+  }
+}
+
+/// The streamer's job: start reading the invocation's weights (a disk store
+/// reads ahead) and touch one byte per page, so that the compute thread finds
+/// them resident.
+void Executor::Impl::prefetch(const Invocation &invocation) {
+  const KernelPlan &plan = kernels[invocation.kernel];
+  for (const StreamSlot &s : plan.streamIn) {
+    std::lock_guard<std::mutex> lock(storeMutex);
+    store.prefetch(s.param, paramLayer(s.param, invocation.layer));
+  }
+  for (const StreamSlot &s : plan.streamIn) {
+    const volatile char *weights;
+    {
+      std::lock_guard<std::mutex> lock(storeMutex);
+      weights = reinterpret_cast<const char *>(
+          store.weights(s.param, paramLayer(s.param, invocation.layer)));
+    }
+    char sink = 0;
+    for (int64_t offset = 0; offset < s.bytes; offset += 4096)
+      sink ^= weights[offset];
+    (void)sink;
+  }
+}
+
+void Executor::Impl::invoke(const Invocation &invocation,
+                            const Invocation *next) {
+  const artifact::Kernel &kernel = artifact.kernels[invocation.kernel];
+  KernelPlan &plan = kernels[invocation.kernel];
+  int64_t layer = invocation.layer;
+  // Stream in: this layer's weights, prefetched meanwhile by the streamer.
+  for (const StreamSlot &s : plan.streamIn) {
+    char *weights;
+    {
+      std::lock_guard<std::mutex> lock(storeMutex);
+      weights = reinterpret_cast<char *>(
+          store.weights(s.param, paramLayer(s.param, layer)));
+    }
+    if (s.bind)
+      bound[s.buffer] = weights;
+    else
+      std::memcpy(resolve(s.buffer, s.perLayer, layer), weights, s.bytes);
+  }
+  if (next)
+    streamer.post([this, nextInvocation = *next] { prefetch(nextInvocation); });
+  struct Unbind {
+    Impl &impl;
+    KernelPlan &plan;
+    ~Unbind() {
+      for (const StreamSlot &s : plan.streamIn)
+        impl.bound[s.buffer] = nullptr;
+    }
+  } unbind{*this, plan};
+
+  float *scratchFloats = reinterpret_cast<float *>(scratch.data());
+  for (PreparedOp &op : plan.ops) {
+    for (size_t i = 0; i < op.inputs.size(); ++i)
+      op.in[i] = resolve(op.inputs[i].buffer, op.inputs[i].perLayer, layer);
+    for (size_t i = 0; i < op.outputs.size(); ++i)
+      op.out[i] = resolve(op.outputs[i].buffer, op.outputs[i].perLayer, layer);
+    detail::runOp(op, scratchFloats, layer);
+  }
+  for (const artifact::StreamOut &s : kernel.streamOut) {
+    const float *grad = reinterpret_cast<const float *>(
+        resolve(s.source.buffer, s.source.perLayer, layer));
+    std::lock_guard<std::mutex> lock(storeMutex);
+    store.accumulateGrad(s.param, paramLayer(s.param, layer), grad);
+  }
+  for (auto [into, from] : kernel.carry) {
+    char *dst = resolve(into, false, 0);
+    const char *src = resolve(from, false, 0);
+    if (dst != src)
+      std::memcpy(dst, src, artifact.buffers[into].totalBytes());
+  }
+}
+
+float Executor::Impl::run(const int32_t *tokens, const int32_t *targets,
+                          const std::vector<Invocation> &program) {
+  const artifact::Buffer &tokenBuffer = artifact.buffers[artifact.tokens];
+  const artifact::Buffer &targetBuffer = artifact.buffers[artifact.targets];
+  std::memcpy(arena.data() + tokenBuffer.offset, tokens,
+              tokenBuffer.type.bytes());
+  std::memcpy(arena.data() + targetBuffer.offset, targets,
+              targetBuffer.type.bytes());
+  auto streams = [&](size_t i) {
+    return !kernels[program[i].kernel].streamIn.empty();
+  };
+  try {
+    if (!program.empty() && streams(0))
+      streamer.post([this, &program] { prefetch(program[0]); });
+    for (size_t i = 0; i < program.size(); ++i) {
+      streamer.wait(); // this invocation's weights are resident
+      const Invocation *next =
+          i + 1 < program.size() && streams(i + 1) ? &program[i + 1] : nullptr;
+      invoke(program[i], next);
+    }
+    streamer.wait();
+  } catch (...) {
+    streamer.waitQuietly();
+    throw;
+  }
+  float loss;
+  std::memcpy(&loss, arena.data() + artifact.buffers[artifact.loss].offset,
+              sizeof(float));
+  return loss;
+}
+
+Executor::Executor(const artifact::Artifact &artifact,
+                   store::WeightStore &store)
+    : impl(std::make_unique<Impl>(artifact, store)) {
+  Impl &m = *impl;
+  m.checkBuffers();
+  m.checkIo();
+  for (int32_t k = 0; k < static_cast<int32_t>(m.artifact.kernels.size()); ++k)
+    m.prepareKernel(k);
+  m.chooseBindings();
+
+  int64_t scratchFloats = 0;
+  for (const KernelPlan &plan : m.kernels)
+    for (const PreparedOp &op : plan.ops)
+      scratchFloats = std::max(scratchFloats, op.scratchFloats);
+  m.arena = AlignedBuffer(m.artifact.arenaBytes, "activation arena");
+  m.scratch = AlignedBuffer(scratchFloats * 4, "scratch");
+  m.bound.assign(m.artifact.buffers.size(), nullptr);
+
+  for (int32_t k = 0; k < static_cast<int32_t>(m.artifact.kernels.size());
+       ++k) {
+    const artifact::Kernel &kernel = m.artifact.kernels[k];
+    for (int64_t i = 0; i < kernel.layers; ++i) {
+      Invocation invocation{k, kernel.reverse ? kernel.layers - 1 - i : i};
+      m.train.push_back(invocation);
+      if (!kernel.backward)
+        m.eval.push_back(invocation);
+    }
+  }
+}
+
+Executor::~Executor() = default;
+
+float Executor::runMicroBatch(const int32_t *tokens, const int32_t *targets) {
+  return impl->run(tokens, targets, impl->train);
+}
+
+float Executor::evaluate(const int32_t *tokens, const int32_t *targets) {
+  return impl->run(tokens, targets, impl->eval);
+}
+
+const void *Executor::buffer(int32_t index, int64_t layer) const {
+  const artifact::Artifact &a = impl->artifact;
+  if (index < 0 || index >= static_cast<int32_t>(a.buffers.size()))
+    throw ExecError("buffer " + std::to_string(index) +
+                    " is out of range (the artifact has " +
+                    std::to_string(a.buffers.size()) + " buffers)");
+  const artifact::Buffer &b = a.buffers[index];
+  int64_t layers = b.layers > 0 ? b.layers : 1;
+  if (layer < 0 || layer >= layers)
+    throw ExecError("buffer '" + b.name + "' has no layer " +
+                    std::to_string(layer));
+  return impl->arena.data() + b.offset + layer * b.type.bytes();
+}
+
+} // namespace giga::exec

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Every bad input is one line on stderr naming the file or flag and the
+# fix, exit status 1, and nothing half-written: no --out directory appears.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+make_toy
+toy="$work/toy.wafer"
+data=(--data "$work/train.bin")
+
+run_error() { # NAME SUBSTRING ARGS... (with a fresh --out that must stay absent)
+  local name=$1 want=$2
+  shift 2
+  expect_user_error "$name" "$want" "$gigarun" "$@" --out "$work/out-$name"
+  [[ ! -e "$work/out-$name" ]] || fail "$name: created $work/out-$name"
+}
+
+# Artifacts.
+run_error missing-artifact "$work/nope.wafer" "$work/nope.wafer" "${data[@]}"
+head -c 100 "$toy" >"$work/truncated.wafer"
+run_error truncated-artifact "truncated" "$work/truncated.wafer" "${data[@]}"
+cp "$toy" "$work/corrupt.wafer"
+printf '\xff' | dd of="$work/corrupt.wafer" bs=1 seek=200 conv=notrunc status=none
+run_error corrupt-artifact "checksum" "$work/corrupt.wafer" "${data[@]}"
+run_error not-an-artifact "bad magic" "$work/train.bin" "${data[@]}"
+: >"$work/empty.wafer"
+run_error empty-artifact "empty.wafer" "$work/empty.wafer" "${data[@]}"
+
+# Data.
+run_error missing-data "$work/nope.bin" "$toy" --data "$work/nope.bin"
+run_error bad-token "bad-token.bin" "$toy" --data "$work/bad-token.bin"
+run_error short-data "short.bin" "$toy" --data "$work/short.bin"
+run_error odd-data "odd.bin" "$toy" --data "$work/odd.bin"
+run_error wrong-format "toy.wafer" "$toy" --data "$toy"
+run_error bad-val "short.bin" "$toy" "${data[@]}" --val "$work/short.bin"
+
+# Options.
+run_error budget-garbage "--memory-budget" "$toy" "${data[@]}" --memory-budget lots
+run_error budget-unit "--memory-budget" "$toy" "${data[@]}" --memory-budget 12Q
+run_error budget-too-small "--store" "$toy" "${data[@]}" --memory-budget 1K
+run_error steps-zero "--steps" "$toy" "${data[@]}" --steps 0
+run_error steps-garbage "--steps" "$toy" "${data[@]}" --steps many
+run_error unknown-flag "--frobnicate" "$toy" "${data[@]}" --frobnicate
+run_error no-data "--data" "$toy"
+run_error trace-out-of-range "--trace-step" "$toy" "${data[@]}" --steps 2 --trace-step 5
+run_error resume-and-init "--init" "$toy" "${data[@]}" --resume --init "$work/x.safetensors"
+run_error init-missing "x.safetensors" "$toy" "${data[@]}" --init "$work/x.safetensors"
+run_error init-not-safetensors "not a safetensors" "$toy" "${data[@]}" --init "$work/train.bin"
+
+# A checkpoint of another model for --init.
+"$gigarun" "$work/wide.wafer" "${data[@]}" --steps 1 --out "$work/wide" --quiet || fail "wide run"
+run_error init-other-model "another model" "$toy" "${data[@]}" --init "$work/wide/checkpoint-1.safetensors"
+
+# An unwritable --out (a file is in the way; the tests may run as root).
+: >"$work/afile"
+expect_user_error unwritable-out "--out" "$gigarun" "$toy" "${data[@]}" --out "$work/afile/run"
+
+# A NaN loss stops the run, names the step and keeps the last good checkpoint.
+expect_user_error nan-loss "the loss is NaN" \
+  "$gigarun" "$work/nan.wafer" "${data[@]}" --out "$work/nan"
+grep -q "step 2" "$work/nan-loss.err" || fail "NaN message does not name step 2"
+[[ -f "$work/nan/checkpoint-1.safetensors" ]] || fail "lost the good checkpoint"
+[[ ! -e "$work/nan/checkpoint-2.safetensors" ]] || fail "checkpointed the NaN step"
+[[ $(wc -l <"$work/nan/metrics.jsonl") -eq 1 ]] || fail "NaN step in metrics.jsonl"
+
+# inspect on bad artifacts.
+expect_user_error inspect-truncated "truncated" "$gigarun" inspect "$work/truncated.wafer"
+expect_user_error inspect-corrupt "checksum" "$gigarun" inspect "$work/corrupt.wafer"
+expect_user_error inspect-missing "nope.wafer" "$gigarun" inspect "$work/nope.wafer"
+finish

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The real thing: gigac compiles configs/gpt-tiny.json, gigarun inspects
+# it and trains it with evaluation, a kill and a bit-exact resume.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+make_toy
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+"$bin/gigac" compile "$repo/configs/gpt-tiny.json" -o "$work/tiny.wafer" \
+  >"$work/gigac.log" 2>&1 || { fail "gigac: $(tail -5 "$work/gigac.log")"; finish; }
+if [[ "$(head -c 7 "$work/tiny.wafer")" != "GIGAWFR" ]]; then
+  fail "gigac compile did not write a step.wafer artifact (it starts with: $(head -c 40 "$work/tiny.wafer"))"
+  finish
+fi
+"$gigarun" inspect "$work/tiny.wafer" >"$work/inspect.txt" || fail "inspect"
+grep -q '^parameters' "$work/inspect.txt" || fail "inspect output"
+
+# The toy data has vocabulary 32 < 64: fine for tiny.
+args=(--data "$work/train.bin" --val "$work/val.bin" --steps 20
+      --checkpoint-steps 5 --eval-interval 10 --eval-steps 2)
+"$gigarun" "$work/tiny.wafer" "${args[@]}" --out "$work/whole" \
+  >"$work/whole.log" 2>&1 || fail "train: $(tail -3 "$work/whole.log")"
+cat "$work/whole.log"
+python3 - "$work/whole/metrics.jsonl" <<'PY' || fail "loss did not fall"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert len(r) == 20 and r[-1]["loss"] < r[0]["loss"], (r[0]["loss"], r[-1]["loss"])
+PY
+GIGARUN_TEST_KILL_AFTER_STEP=12 "$gigarun" "$work/tiny.wafer" "${args[@]}" \
+  --out "$work/killed" --quiet
+"$gigarun" "$work/tiny.wafer" "${args[@]}" --out "$work/killed" --resume --quiet ||
+  fail "resume"
+for key in loss grad_norm val_loss; do
+  diff <(column "$work/whole/metrics.jsonl" $key) \
+       <(column "$work/killed/metrics.jsonl" $key) >/dev/null ||
+    fail "resumed tiny run differs in $key"
+done
+"$gigarun" "$work/tiny.wafer" --data "$work/train.bin" --steps 1 --trace-step 1 \
+  --out "$work/trace" --quiet || fail "trace"
+[[ -f "$work/trace/trace-step-1.safetensors" ]] || fail "no trace"
+finish

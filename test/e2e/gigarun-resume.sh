@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Kill a run mid-way (SIGKILL after step 7, checkpoints every 3 steps),
+# resume it, and compare with an uninterrupted run: every loss, gradient
+# norm, learning rate, window and validation loss is the same, bit for bit.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+make_toy
+args=(--data "$work/train.bin" --val "$work/val.bin" --steps 12
+      --checkpoint-steps 3 --eval-interval 4 --eval-steps 2 --quiet)
+
+"$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/whole" || fail "uninterrupted run"
+
+GIGARUN_TEST_KILL_AFTER_STEP=7 "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/killed"
+status=$?
+[[ $status -eq 137 ]] || fail "the killed run exited $status, expected 137 (SIGKILL)"
+[[ $(wc -l <"$work/killed/metrics.jsonl") -eq 7 ]] || fail "killed run metrics"
+[[ -f "$work/killed/checkpoint-6.safetensors" ]] || fail "no checkpoint-6"
+
+"$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/killed" --resume \
+  >"$work/resume.log" 2>&1 || fail "resume: $(cat "$work/resume.log")"
+
+for key in step loss lr grad_norm batch_offsets val_loss; do
+  if ! diff <(column "$work/whole/metrics.jsonl" $key) \
+            <(column "$work/killed/metrics.jsonl" $key) >"$work/diff-$key"; then
+    fail "resumed run differs in $key: $(head -5 "$work/diff-$key")"
+  fi
+done
+echo "losses: $(column "$work/killed/metrics.jsonl" loss | tr '\n' ' ')"
+
+# --resume with a checkpoint of another model or another program.
+expect_user_error resume-other-model "another model" \
+  "$gigarun" "$work/wide.wafer" "${args[@]}" --out "$work/killed" --resume
+expect_user_error resume-other-artifact "another artifact" \
+  "$gigarun" "$work/remicro.wafer" "${args[@]}" --out "$work/killed" --resume
+expect_user_error resume-nothing "no checkpoint" \
+  "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/empty" --resume
+[[ ! -e "$work/empty" ]] || fail "--resume without a run created its --out"
+expect_user_error fresh-over-run "--resume" \
+  "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/whole"
+finish

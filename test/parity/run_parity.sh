@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Parity of giga against the PyTorch oracle for one config:
+#   run_parity.sh CONFIG.json
+# makes a token file and initial weights, compiles CONFIG with gigac, trains
+# PARITY_STEPS (10) steps with gigarun tracing step 1, and runs
+# `gpt_reference.py compare` (logits, loss, every gradient, the trajectory).
+#
+# Environment:
+#   GIGA_BIN_DIR     where gigac and gigarun are (default: <repo>/build/bin)
+#   GIGA_PYTHON      a Python with torch and numpy (default: /usr/bin/python3)
+#   PARITY_WORK_DIR  where to keep the files (default: a new temporary folder)
+#   PARITY_TOL       per-tensor relative tolerance (default: 1e-4)
+#   PARITY_STEPS     trajectory length (default: 10)
+# Exits 0 on parity, 1 on a mismatch or a failing tool, 77 (skip) when the
+# Python lacks torch.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 CONFIG.json" >&2
+  exit 2
+fi
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+config=$(realpath "$1")
+bin=${GIGA_BIN_DIR:-$repo/build/bin}
+python=${GIGA_PYTHON:-/usr/bin/python3}
+tol=${PARITY_TOL:-1e-4}
+steps=${PARITY_STEPS:-10}
+reference="$here/gpt_reference.py"
+
+if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
+  echo "parity: SKIP: $python cannot import torch and numpy (install python3-torch)" >&2
+  exit 77
+fi
+for tool in gigac gigarun; do
+  if [[ ! -x "$bin/$tool" ]]; then
+    echo "parity: $bin/$tool not found; build it or set GIGA_BIN_DIR" >&2
+    exit 1
+  fi
+done
+
+work=${PARITY_WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/giga-parity.XXXXXX")}
+mkdir -p "$work"
+work=$(realpath "$work")
+rm -rf "$work/run"
+echo "parity: $(basename "$config") in $work"
+
+# Run a step quietly into a log; on failure show the log and stop.
+step() {
+  local log="$work/$1.log"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    echo "parity: FAILED: $*" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+}
+
+step data "$python" "$reference" make-data "$config" "$work/train.bin" --tokens 20000 --seed 1234
+step init "$python" "$reference" make-init "$config" "$work/init.safetensors"
+step gigac "$bin/gigac" compile "$config" -o "$work/step.wafer"
+step gigarun "$bin/gigarun" "$work/step.wafer" --data "$work/train.bin" --steps "$steps" \
+  --out "$work/run" --init "$work/init.safetensors" --trace-step 1 --quiet
+
+"$python" "$reference" compare "$config" "$work/init.safetensors" "$work/train.bin" \
+  "$work/run" --tol "$tol" --steps "$steps" | tee "$work/compare.log"
+status=${PIPESTATUS[0]}
+[[ $status -eq 0 ]] || echo "parity: FAILED, files kept in $work" >&2
+exit "$status"

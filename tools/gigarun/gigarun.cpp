@@ -1,0 +1,179 @@
+//===- gigarun.cpp - train a compiled step on this CPU --------------------===//
+//
+//   gigarun STEP.wafer --data TRAIN.bin [--val VAL.bin] [--steps N] ...
+//   gigarun inspect STEP.wafer
+//
+// A thin main over runtime/train (docs/gigarun.md). Exit status: 0 done,
+// 1 a user error (one line on stderr naming the file or flag and the fix),
+// 2 an internal error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Inspect.h"
+
+#include "runtime/artifact/Artifact.h"
+#include "runtime/exec/Executor.h"
+#include "runtime/store/WeightStore.h"
+#include "runtime/support/AtomicFile.h"
+#include "runtime/train/Batches.h"
+#include "runtime/train/Trainer.h"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+#include <new>
+#include <unistd.h>
+
+using namespace giga;
+
+namespace {
+
+/// Messages from the libraries may span lines ("...\n  fix: ..."); gigarun
+/// prints one.
+std::string oneLine(std::string text) {
+  std::string line;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = true;
+      continue;
+    }
+    if (space && !line.empty())
+      line += ' ';
+    space = false;
+    line += c;
+  }
+  return line;
+}
+
+int fail(const std::string &message) {
+  std::cout.flush();
+  std::cerr << "gigarun: error: " << oneLine(message) << "\n";
+  return 1;
+}
+
+int runInspect(int argc, char **argv) {
+  CLI::App app{"Print what a compiled training step (step.wafer) holds",
+               "gigarun inspect"};
+  std::string path;
+  app.add_option("STEP", path, "the artifact, from gigac compile")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &error) {
+    int status = app.exit(error);
+    return status == 0 ? 0 : 1;
+  }
+  artifact::Artifact artifact = artifact::readArtifact(path);
+  std::error_code error;
+  auto size = std::filesystem::file_size(path, error);
+  tools::inspectArtifact(artifact, path, error ? 0 : int64_t(size), std::cout);
+  return 0;
+}
+
+int runTrain(int argc, char **argv) {
+  CLI::App app{"Train a compiled GPT step (gigac compile CONFIG -o "
+               "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer",
+               "gigarun"};
+  train::TrainOptions options;
+  std::string memoryBudget;
+  int64_t steps = 0, evalInterval = 0, evalSteps = 0, checkpointSteps = 0;
+  uint64_t seed = 0;
+  app.add_option("STEP", options.artifactPath,
+                 "the compiled step, from gigac compile")
+      ->required();
+  app.add_option("--data", options.dataPath,
+                 "training tokens: nanoGPT uint16 .bin or llm.c shard")
+      ->required();
+  app.add_option("--val", options.valPath, "validation tokens, same formats");
+  auto *stepsFlag = app.add_option(
+      "--steps", steps, "train up to this step (default: run.num_steps)");
+  app.add_option("--out", options.outDir,
+                 "metrics, checkpoints, traces (default: runs/<STEP stem>)");
+  app.add_option("--store", options.storeDir,
+                 "keep weights, gradients and optimizer state in files here "
+                 "(default: RAM)");
+  app.add_option("--memory-budget", memoryBudget,
+                 "resident store memory with --store, e.g. 512M, 2G");
+  app.add_flag("--resume", options.resume,
+               "continue from the newest checkpoint in --out");
+  app.add_option("--init", options.initPath,
+                 "start from these weights (safetensors; no optimizer state)");
+  auto *seedFlag =
+      app.add_option("--seed", seed, "data and init seed (default: run.seed)");
+  auto *evalIntervalFlag =
+      app.add_option("--eval-interval", evalInterval,
+                     "evaluate on --val every N steps and at the end (default: "
+                     "run.eval_interval; 0: only at the end)");
+  auto *evalStepsFlag =
+      app.add_option("--eval-steps", evalSteps,
+                     "batches per evaluation (default: run.eval_steps)");
+  auto *checkpointFlag =
+      app.add_option("--checkpoint-steps", checkpointSteps,
+                     "checkpoint every N steps and at the end (default: "
+                     "run.checkpoint_steps; 0: only at the end)");
+  app.add_option("--trace-step", options.traceStep,
+                 "write --out/trace-step-K.safetensors: the batch, logits, "
+                 "loss and gradients of step K");
+  app.add_flag("--quiet", options.quiet, "print nothing but errors");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &error) {
+    if (error.get_exit_code() == 0)
+      return app.exit(error);
+    std::cerr << "gigarun: error: " << oneLine(error.what())
+              << " (see gigarun --help)\n";
+    return 1;
+  }
+  if (*stepsFlag)
+    options.steps = steps;
+  if (*seedFlag)
+    options.seed = seed;
+  if (*evalIntervalFlag)
+    options.evalInterval = evalInterval;
+  if (*evalStepsFlag)
+    options.evalSteps = evalSteps;
+  if (*checkpointFlag)
+    options.checkpointSteps = checkpointSteps;
+  if (!memoryBudget.empty())
+    options.memoryBudget = train::parseByteSize(memoryBudget);
+  options.progressBar = ::isatty(STDOUT_FILENO) == 1;
+
+  artifact::Artifact artifact = artifact::readArtifact(options.artifactPath);
+  train::runTraining(artifact, options, std::cout);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  try {
+    if (argc >= 2 && std::string(argv[1]) == "inspect")
+      return runInspect(argc - 1, argv + 1);
+    return runTrain(argc, argv);
+  } catch (const train::TrainError &error) {
+    return fail(error.what());
+  } catch (const artifact::ArtifactError &error) {
+    return fail(error.what());
+  } catch (const train::BatchError &error) {
+    return fail(error.what());
+  } catch (const store::StoreError &error) {
+    return fail(error.what());
+  } catch (const exec::ExecError &error) {
+    return fail(error.what());
+  } catch (const FileError &error) {
+    return fail(error.what());
+  } catch (const std::bad_alloc &) {
+    return fail("out of memory; train with --store DIR (and --memory-budget) "
+                "or compile a smaller batch");
+  } catch (const std::exception &error) {
+    std::cout.flush();
+    std::cerr << "gigarun: internal error: " << oneLine(error.what())
+              << "; please report it\n";
+    return 2;
+  } catch (...) {
+    std::cerr << "gigarun: internal error: unknown exception; please report "
+                 "it\n";
+    return 2;
+  }
+}
