@@ -177,7 +177,7 @@ DType parseDType(const Reader &reader, const std::string &text,
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 
 uint64_t fnv1a(const char *data, size_t size) {
-  uint64_t hash = 1469598103934665603ull;
+  uint64_t hash = 14695981039346656037ull; // the FNV-1a 64 offset basis
   for (size_t i = 0; i < size; ++i) {
     hash ^= static_cast<unsigned char>(data[i]);
     hash *= 1099511628211ull;
