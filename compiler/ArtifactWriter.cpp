@@ -147,8 +147,10 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
         kernel.streamIn.push_back(
             {lookupParam(in.getName()), operandOf(plan->refs.lookup(in))});
       } else if (auto out = dyn_cast<wafer::StreamOutOp>(inner)) {
+        // Right after the op before it (the plan frees its bytes there).
         kernel.streamOut.push_back({operandOf(plan->refs.lookup(out.getGrad())),
-                                    lookupParam(out.getName())});
+                                    lookupParam(out.getName()),
+                                    int32_t(kernel.ops.size()) - 1});
       } else if (!isa<ReshapeOp, func::ReturnOp>(inner)) {
         artifact::Op op;
         op.kernel = inner.getName().stripDialect().str();

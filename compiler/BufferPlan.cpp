@@ -85,10 +85,19 @@ public:
       plan.kernels[kernel].scratchBytes = bytes;
       plan.scratchBytes = std::max(plan.scratchBytes, bytes);
     }
+    // The streaming region last: on a wafer it is the MemoryX stream, not
+    // SRAM; the runtime reads weights from the store where it can, so much
+    // of it is never touched.
+    int64_t streamBase = plan.programBytes + plan.scratchBytes;
+    for (auto &[kernel, indices] : kernelStreamed) {
+      int64_t bytes = allocate(plan.buffers, indices, streamBase);
+      plan.kernels[kernel].streamBytes = bytes;
+      plan.streamBytes = std::max(plan.streamBytes, bytes);
+    }
     for (PlannedBuffer &buffer : plan.buffers)
       if (buffer.aliasOf >= 0)
         buffer.offset = plan.buffers[root(buffer.aliasOf)].offset;
-    plan.arenaBytes = plan.programBytes + plan.scratchBytes;
+    plan.arenaBytes = streamBase + plan.streamBytes;
     return std::move(plan);
   }
 
@@ -123,6 +132,7 @@ private:
   ModuleOp module;
   BufferPlan plan;
   std::vector<std::pair<Operation *, std::vector<int>>> kernelScratch;
+  std::vector<std::pair<Operation *, std::vector<int>>> kernelStreamed;
 };
 
 LogicalResult Planner::planProgram(func::FuncOp program) {
@@ -139,8 +149,8 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
   };
 
   for (BlockArgument argument : program.getArguments()) {
-    auto type = cast<RankedTensorType>(argument.getType());
-    if (type.getRank() == 0)
+    auto type = dyn_cast<RankedTensorType>(argument.getType());
+    if (!type || type.getRank() == 0)
       continue; // the step number goes to the store, not the arena
     int buffer = addBuffer(argument.getArgNumber() == 0 ? "tokens" : "targets",
                            type, 0, true, -1);
@@ -167,6 +177,10 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
     if (auto attr = kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr))
       layers = attr.getInt();
     bool grouped = kernel->hasAttr(wafer::kCarriedAttr);
+    // Before the results: a carried result takes its operand's buffer.
+    for (Value arg : invoke.getArgs())
+      if (!plan.refs.count(arg))
+        return invoke.emitOpError("reads a value the plan has no buffer for");
     for (auto [i, result] : llvm::enumerate(invoke.getResults())) {
       if (grouped && int64_t(i) < carried) {
         // The carried value stays in its buffer from layer to layer.
@@ -189,9 +203,6 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
       plan.buffers[buffer].end = std::max(lastUse(result), at);
       plan.refs[result] = {buffer, false};
     }
-    for (Value arg : invoke.getArgs())
-      if (!plan.refs.count(arg))
-        return invoke.emitOpError("reads a value the plan has no buffer for");
     if (failed(planKernel(kernel, invoke, at)))
       return failure();
   }
@@ -201,7 +212,7 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
 LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
                                   int) {
   KernelPlan &kernelPlan = plan.kernels[kernel];
-  std::vector<int> scratch;
+  std::vector<int> scratch, streamed;
   Block &body = kernel.getBody().front();
   bool grouped = kernel->hasAttr(wafer::kCarriedAttr);
   int64_t carried = 0, sliced = 0;
@@ -225,11 +236,10 @@ LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
         position.lookup(value.getParentBlock() == &body && value.getDefiningOp()
                             ? value.getDefiningOp()
                             : nullptr);
+    // A gradient streams out where its wafer.stream_out sits (the artifact
+    // writer records the op it follows), so its bytes are free after that.
     for (Operation *user : value.getUsers())
-      // Gradients stream out after the kernel's last op (docs/artifact.md).
-      last = std::max(last, isa<wafer::StreamOutOp>(user)
-                                ? int(body.getOperations().size())
-                                : position.lookup(user));
+      last = std::max(last, position.lookup(user));
     return last;
   };
 
@@ -282,15 +292,22 @@ LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
           extend(input.buffer, lastUse(result));
         continue;
       }
-      int start = isa<wafer::StreamInOp>(op) ? 0 : position[&op];
+      // Weights streaming in and gradients streaming out pass through the
+      // wafer rather than stay on it: they go to the streaming region.
+      bool isWeight = isa<wafer::StreamInOp>(op);
+      bool streams =
+          isWeight || (!result.use_empty() &&
+                       llvm::all_of(result.getUsers(), [](Operation *user) {
+                         return isa<wafer::StreamOutOp>(user);
+                       }));
       int buffer =
           addBuffer((kernel.getSymName() + "." + op.getName().stripDialect() +
                      "#" + Twine(position[&op]))
                         .str(),
-                    type, 0, false, start);
+                    type, 0, false, isWeight ? 0 : position[&op]);
       plan.buffers[buffer].end = lastUse(result);
       plan.refs[result] = {buffer, false};
-      scratch.push_back(buffer);
+      (streams ? streamed : scratch).push_back(buffer);
     }
   }
   // Copies run after the ops: their sources live to the end.
@@ -304,6 +321,7 @@ LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
     if (!plan.buffers[root(to.buffer)].program)
       extend(to.buffer, index);
   kernelScratch.push_back({kernel, scratch});
+  kernelStreamed.push_back({kernel, streamed});
   return success();
 }
 } // namespace

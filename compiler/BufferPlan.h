@@ -4,8 +4,9 @@
 // Every tensor of the program gets bytes in one arena: values that cross
 // kernels (the program's) by their live range over the invocations, values
 // inside a kernel in a scratch region that all kernels share, since they
-// run one after another. Stacked values hold one tensor per layer; a
-// reshape shares its input's bytes. Used by wafer-plan-buffers (which shows
+// run one after another, and one layer's weights streaming in and
+// gradients streaming out in a region after both. Stacked values hold one tensor per layer; a reshape
+// shares its input's bytes. Used by wafer-plan-buffers (which shows
 // the plan as attributes) and by the artifact writer.
 //
 //===----------------------------------------------------------------------===//
@@ -44,15 +45,21 @@ struct KernelPlan {
   /// After each layer: buffer .second is copied into .first.
   std::vector<std::pair<int, int>> carry;
   int64_t scratchBytes = 0;
+  int64_t streamBytes = 0; // one layer's weights in and gradients out
 };
 
 struct BufferPlan {
   std::vector<PlannedBuffer> buffers;
   llvm::DenseMap<mlir::Value, BufferRef> refs;
   llvm::DenseMap<mlir::Operation *, KernelPlan> kernels; // by kernel func
-  int64_t programBytes = 0;
-  int64_t scratchBytes = 0;
-  int64_t arenaBytes = 0;
+  int64_t programBytes = 0; // values that cross kernels
+  int64_t scratchBytes = 0; // values inside a kernel
+  int64_t streamBytes = 0;  // staging for weights in and gradients out
+  int64_t arenaBytes = 0;   // all three
+
+  /// What must stay on the wafer: weights and gradients only stream
+  /// through.
+  int64_t activationBytes() const { return programBytes + scratchBytes; }
 };
 
 /// Plans `program` (the function marked wafer.program) and its kernels;

@@ -99,8 +99,8 @@ def WaferPlace : Pass<"wafer-place", "mlir::ModuleOp"> {
     A kernel has the whole wafer while it runs (one layer at a time, as in
     weight streaming): each op gets a band of PE rows in proportion to its
     share of the kernel's FLOPs (`wafer.pe_rect` = [row, col, rows, cols]).
-    Per kernel it records PEs, SRAM for one invocation (one layer's
-    weights, its inputs and its scratch), FLOPs, compute cycles (FLOPs /
+    Per kernel it records PEs, SRAM for one invocation (its inputs and its
+    scratch; weights stream through a slice at a time), FLOPs, compute cycles (FLOPs /
     (PEs x FLOPs per cycle x utilization)) and weight-stream cycles (bytes /
     MemoryX bandwidth); a layer costs the larger, since the next layer's
     weights stream in while this one computes. A kernel whose invocation

@@ -174,7 +174,7 @@ FailureOr<int64_t> activationBytes(ModuleOp forward, int64_t batch,
   FailureOr<BufferPlan> plan = planBuffers(*clone);
   if (failed(plan))
     return failure();
-  return plan->arenaBytes;
+  return plan->activationBytes();
 }
 
 struct WaferMicrobatchPass

@@ -116,8 +116,11 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
         row += rows;
       }
 
-      int64_t sram =
-          weightBytes + inputBytes + plan->kernels.lookup(kernel).scratchBytes;
+      // Inputs and scratch stay for the whole invocation; the streamed-in
+      // weights have their own staging region (BufferPlan) and are not
+      // counted here.
+      int64_t scratchBytes = plan->kernels.lookup(kernel).scratchBytes;
+      int64_t sram = inputBytes + scratchBytes;
       double computeCycles = flops / (target.pes() * target.flopsPerCyclePerPe *
                                       target.utilization);
       double streamCycles =
@@ -134,9 +137,9 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
       if (sram > target.memoryBytes()) {
         kernel.emitError("kernel @")
             << kernel.getSymName() << " needs " << sram
-            << " bytes of SRAM for one invocation (weights " << weightBytes
-            << ", inputs " << inputBytes << ", scratch "
-            << plan->kernels.lookup(kernel).scratchBytes << ") but "
+            << " bytes of SRAM for one invocation (inputs " << inputBytes
+            << ", scratch " << scratchBytes << "; its " << weightBytes
+            << " bytes of weights stream through) but "
             << target.name << " has " << target.memoryBytes()
             << "; use a target with more memory or a smaller batch";
         fits = false;
@@ -173,6 +176,7 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
         {"totals",
          {{"parameters", parameters},
           {"arena_bytes", plan->arenaBytes},
+          {"activation_bytes", plan->activationBytes()},
           {"accumulation", accumulation},
           {"step_flops", stepFlops},
           {"step_seconds", seconds},

@@ -115,8 +115,29 @@ LogicalResult InvokeOp::verifySymbolUses(SymbolTableCollection &symbols) {
     return success();
   }
   int64_t layers = layersAttr ? layersAttr.getInt() : 1;
-  int64_t carried = kernel->getAttrOfType<IntegerAttr>(kCarriedAttr).getInt();
-  int64_t sliced = kernel->getAttrOfType<IntegerAttr>(kSlicedAttr).getInt();
+  auto carriedAttr = kernel->getAttrOfType<IntegerAttr>(kCarriedAttr);
+  auto slicedAttr = kernel->getAttrOfType<IntegerAttr>(kSlicedAttr);
+  if (!carriedAttr || !slicedAttr)
+    return emitOpError("invokes grouped kernel @")
+           << getKernel()
+           << ", which needs integer 'wafer.carried' and 'wafer.sliced' "
+              "attributes";
+  int64_t carried = carriedAttr.getInt();
+  int64_t sliced = slicedAttr.getInt();
+  if (carried < 0 || sliced < 0 ||
+      carried + sliced > int64_t(type.getNumInputs()) ||
+      carried > int64_t(type.getNumResults()))
+    return emitOpError("invokes grouped kernel @")
+           << getKernel() << " with " << carried << " carried and " << sliced
+           << " sliced operands, but the kernel takes " << type.getNumInputs()
+           << " operands and returns " << type.getNumResults() << " results";
+  auto ranked = [](Type t) { return isa<RankedTensorType>(t); };
+  if (!llvm::all_of(type.getInputs().slice(carried, sliced), ranked) ||
+      !llvm::all_of(type.getResults().drop_front(carried), ranked))
+    return emitOpError("invokes grouped kernel @")
+           << getKernel()
+           << ", whose sliced operands and stacked results must be ranked "
+              "tensors";
   SmallVector<Type> args, results;
   for (auto [index, input] : llvm::enumerate(type.getInputs()))
     args.push_back(int64_t(index) >= carried &&

@@ -225,7 +225,7 @@ json toJson(const Artifact &artifact) {
     for (const StreamIn &s : k.streamIn)
       in.push_back({s.param, operandJson(s.target)});
     for (const StreamOut &s : k.streamOut)
-      out.push_back({operandJson(s.source), s.param});
+      out.push_back({operandJson(s.source), s.param, s.afterOp});
     for (auto [into, from] : k.carry)
       carry.push_back({into, from});
     const Placement &p = k.placement;
@@ -368,11 +368,14 @@ Artifact fromJson(const json &root, const std::string &source) {
       kernel.ops.push_back(std::move(parsed));
     }
     for (const json &s : r.array(k, "stream_out", where)) {
-      if (!s.is_array() || s.size() != 2)
-        r.fail(where + ".stream_out", "expected [operand, param]");
-      kernel.streamOut.push_back(
-          {r.operand(s[0], a.buffers, where + ".stream_out"),
-           r.index(s[1], a.params.size(), where + ".stream_out")});
+      if (!s.is_array() || s.size() != 3)
+        r.fail(where + ".stream_out", "expected [operand, param, after_op]");
+      StreamOut out{r.operand(s[0], a.buffers, where + ".stream_out"),
+                    r.index(s[1], a.params.size(), where + ".stream_out"),
+                    -1};
+      if (s[2] != -1)
+        out.afterOp = r.index(s[2], kernel.ops.size(), where + ".stream_out");
+      kernel.streamOut.push_back(out);
     }
     for (const json &c : r.array(k, "carry", where)) {
       if (!c.is_array() || c.size() != 2)

@@ -101,11 +101,13 @@ struct StreamIn {
   Operand target;
 };
 
-/// After an invocation: `source` is added to the parameter's gradient in
-/// the store (this layer's, in a group).
+/// Right after op `afterOp` of an invocation (after the last op if -1):
+/// `source` is added to the parameter's gradient in the store (this
+/// layer's, in a group), so its bytes can serve later ops.
 struct StreamOut {
   Operand source;
   int32_t param = -1;
+  int32_t afterOp = -1;
 };
 
 /// Where a kernel sits on the wafer and what one invocation costs there.

@@ -62,7 +62,13 @@ std::string formatReport(const Artifact &a) {
   out << "batch            " << a.batchSize << " = " << a.accumulation()
       << " x micro-batch " << a.microBatch << " of " << a.sequenceLength
       << " tokens\n";
-  out << "activation arena " << formatBytes(double(a.arenaBytes)) << "\n";
+  if (totals.contains("activation_bytes"))
+    out << "activations      "
+        << formatBytes(totals.value("activation_bytes", 0.0))
+        << " on the wafer; arena " << formatBytes(double(a.arenaBytes))
+        << " with the weight and gradient streams\n";
+  else
+    out << "activation arena " << formatBytes(double(a.arenaBytes)) << "\n";
   if (totals.contains("step_seconds")) {
     std::snprintf(line, sizeof(line),
                   "estimated step   %.4g s (%s FLOPs), utilisation %.1f%% of "

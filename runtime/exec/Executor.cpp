@@ -511,20 +511,31 @@ void Executor::Impl::invoke(const Invocation &invocation,
     }
   } unbind{*this, plan};
 
+  // A gradient streams out right after the op it follows, so the plan may
+  // reuse its bytes for later ops.
+  auto streamOutAfter = [&](int64_t opIndex) {
+    for (const artifact::StreamOut &s : kernel.streamOut) {
+      int64_t after = s.afterOp < 0 ? int64_t(plan.ops.size()) - 1 : s.afterOp;
+      if (after != opIndex)
+        continue;
+      const float *grad = reinterpret_cast<const float *>(
+          resolve(s.source.buffer, s.source.perLayer, layer));
+      std::lock_guard<std::mutex> lock(storeMutex);
+      store.accumulateGrad(s.param, paramLayer(s.param, layer), grad);
+    }
+  };
   float *scratchFloats = reinterpret_cast<float *>(scratch.data());
-  for (PreparedOp &op : plan.ops) {
+  for (int64_t index = 0; index < int64_t(plan.ops.size()); ++index) {
+    PreparedOp &op = plan.ops[index];
     for (size_t i = 0; i < op.inputs.size(); ++i)
       op.in[i] = resolve(op.inputs[i].buffer, op.inputs[i].perLayer, layer);
     for (size_t i = 0; i < op.outputs.size(); ++i)
       op.out[i] = resolve(op.outputs[i].buffer, op.outputs[i].perLayer, layer);
     detail::runOp(op, scratchFloats, layer);
+    streamOutAfter(index);
   }
-  for (const artifact::StreamOut &s : kernel.streamOut) {
-    const float *grad = reinterpret_cast<const float *>(
-        resolve(s.source.buffer, s.source.perLayer, layer));
-    std::lock_guard<std::mutex> lock(storeMutex);
-    store.accumulateGrad(s.param, paramLayer(s.param, layer), grad);
-  }
+  if (plan.ops.empty())
+    streamOutAfter(-1);
   for (auto [into, from] : kernel.carry) {
     char *dst = resolve(into, false, 0);
     const char *src = resolve(from, false, 0);

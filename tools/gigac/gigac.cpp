@@ -78,6 +78,9 @@ void runPasses(mlir::ModuleOp module, mlir::MLIRContext &context,
                const CompileOptions &options,
                llvm::function_ref<void(mlir::OpPassManager &)> build,
                ExitCode onFailure, const std::string &what) {
+  // IR printing needs the passes to run on this thread.
+  if (!options.dumpIrDir.empty())
+    context.disableMultithreading();
   mlir::PassManager pm(&context);
   if (!options.dumpIrDir.empty())
     pm.enableIRPrintingToFileTree(
