@@ -123,10 +123,12 @@ def WaferMicrobatch : Pass<"wafer-microbatch", "mlir::ModuleOp"> {
     chooses the largest micro-batch that divides the batch and fits,
     rewriting every type along the batch dimension; gradients then
     accumulate in the store over `batch / micro-batch` passes, as
-    Cerebras' automatic micro-batching does. If saving activations does not
-    fit even one sample, it asks giga-autodiff to recompute each repeated
-    block in its backward (`wafer.recompute`), which keeps one tensor per
-    layer; if that does not fit either, it fails and gives the numbers.
+    Cerebras' automatic micro-batching does. It also tries recomputing each
+    repeated block in its backward (`wafer.recompute`, one tensor kept per
+    layer), which fits larger micro-batches for a third more compute, and
+    keeps whichever of the two gives the shorter estimated step (wafer-
+    place's cost model: small micro-batches stream the weights more often).
+    If neither fits one sample, it fails and gives the numbers.
     Results: `wafer.micro_batch`, `wafer.accumulation` and
     `wafer.activation_bytes` on the module.
   }];

@@ -7,6 +7,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <optional>
+
 namespace giga {
 #define GEN_PASS_DEF_WAFERMICROBATCH
 #include "compiler/Passes.h.inc"
@@ -158,15 +160,20 @@ private:
   llvm::MapVector<Value, int64_t> batchDim;
 };
 
-/// The activation arena one training pass needs at this batch, from the
-/// same autodiff, partition and buffer plan the real compile runs.
-FailureOr<int64_t> activationBytes(ModuleOp forward, int64_t batch,
-                                   int64_t fullBatch, bool recompute) {
+/// What one training pass at a micro-batch costs, from the same autodiff,
+/// partition and buffer plan the real compile runs.
+struct Estimate {
+  int64_t activationBytes = 0;
+  double seconds = 0.0; // per optimizer step
+};
+
+FailureOr<Estimate> estimate(ModuleOp forward, int64_t micro, int64_t batch,
+                             bool recompute, const Target &target) {
   OwningOpRef<ModuleOp> clone = cast<ModuleOp>(forward->clone());
   func::FuncOp loss = findLossFunction(*clone);
   if (!loss)
     return failure();
-  if (batch != fullBatch && failed(BatchRescaler(fullBatch, batch).run(loss)))
+  if (micro != batch && failed(BatchRescaler(batch, micro).run(loss)))
     return failure();
   if (failed(differentiateLoss(loss, recompute)) ||
       failed(partitionStep(*clone, /*requireOptimizer=*/false)))
@@ -174,7 +181,26 @@ FailureOr<int64_t> activationBytes(ModuleOp forward, int64_t batch,
   FailureOr<BufferPlan> plan = planBuffers(*clone);
   if (failed(plan))
     return failure();
-  return plan->activationBytes();
+  // wafer-place's model: a layer takes the longer of its compute and its
+  // weight stream.
+  double cycles = 0.0;
+  for (auto kernel : clone->getOps<func::FuncOp>()) {
+    if (!kernel->hasAttr(wafer::kKernelAttr))
+      continue;
+    double flops = 0.0, weightBytes = 0.0;
+    kernel.walk([&](Operation *op) {
+      flops += opFlops(op);
+      if (auto in = dyn_cast<wafer::StreamInOp>(op))
+        weightBytes += cast<RankedTensorType>(in.getType()).getNumElements() * 4.0;
+    });
+    double compute =
+        flops / (target.pes() * target.flopsPerCyclePerPe * target.utilization);
+    double stream = weightBytes / target.memoryxBytesPerSec * target.clockHz;
+    cycles += std::max(compute, stream) *
+              kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
+  }
+  return Estimate{plan->activationBytes(),
+                  cycles * double(batch / micro) / target.clockHz};
 }
 
 struct WaferMicrobatchPass
@@ -201,31 +227,45 @@ struct WaferMicrobatchPass
     int64_t memory = target.memoryBytes();
     Builder builder(module.getContext());
 
-    // Largest micro-batch first, saving activations; then recomputing each
-    // block's activations in its backward, which keeps one tensor per layer.
+    // For each way of keeping activations (saving them, or recomputing
+    // each block in its backward, which keeps one tensor per layer), the
+    // largest micro-batch that fits; then whichever gives the shorter
+    // estimated step: small micro-batches stream the weights more often.
+    struct Choice {
+      int64_t micro = 0;
+      bool recompute = false;
+      Estimate cost;
+    };
+    std::optional<Choice> best;
     int64_t smallestNeed = 0;
     for (bool recompute : {false, true}) {
       for (int64_t micro = batch; micro >= 1; --micro) {
         if (batch % micro != 0)
           continue;
-        FailureOr<int64_t> need =
-            activationBytes(module, micro, batch, recompute);
-        if (failed(need))
+        FailureOr<Estimate> cost =
+            estimate(module, micro, batch, recompute, target);
+        if (failed(cost))
           return signalPassFailure();
-        smallestNeed = *need;
-        if (*need > memory)
+        smallestNeed = cost->activationBytes;
+        if (cost->activationBytes > memory)
           continue;
-        if (micro != batch && failed(BatchRescaler(batch, micro).run(loss)))
-          return signalPassFailure();
-        module->setAttr(kMicroBatchAttr, builder.getI64IntegerAttr(micro));
-        module->setAttr(kAccumulationAttr,
-                        builder.getI64IntegerAttr(batch / micro));
-        module->setAttr("wafer.activation_bytes",
-                        builder.getI64IntegerAttr(*need));
-        if (recompute)
-          module->setAttr(kRecomputeAttr, builder.getUnitAttr());
-        return;
+        if (!best || cost->seconds < best->cost.seconds)
+          best = Choice{micro, recompute, *cost};
+        break;
       }
+    }
+    if (best) {
+      if (best->micro != batch &&
+          failed(BatchRescaler(batch, best->micro).run(loss)))
+        return signalPassFailure();
+      module->setAttr(kMicroBatchAttr, builder.getI64IntegerAttr(best->micro));
+      module->setAttr(kAccumulationAttr,
+                      builder.getI64IntegerAttr(batch / best->micro));
+      module->setAttr("wafer.activation_bytes",
+                      builder.getI64IntegerAttr(best->cost.activationBytes));
+      if (best->recompute)
+        module->setAttr(kRecomputeAttr, builder.getUnitAttr());
+      return;
     }
     module.emitError("even one sample does not fit ")
         << target.name << ": its activations need " << smallestNeed
