@@ -199,45 +199,5 @@ TEST(DiskStore, UnwritableDirectoryIsAnError) {
 /// Not run by default: `giga_store_test --gtest_also_run_disabled_tests
 /// --gtest_filter='*Throughput*'`. GIGA_STORE_BENCH_MB sets the weights'
 /// size (default 256 MiB: 1 GiB of AdamW store).
-TEST(DiskStore, DISABLED_UpdateThroughput) {
-  const char *sizeText = std::getenv("GIGA_STORE_BENCH_MB");
-  int64_t megabytes = sizeText ? std::atoll(sizeText) : 256;
-  artifact::Artifact a;
-  int64_t layers = megabytes / 4;
-  a.params.push_back(
-      param("w", {1024, 1024}, "normal", 0.02, 0.1, "h", layers));
-  a.optimizer.kind = "adamw";
-  a.optimizer.learningRate = 1e-3;
-  TempDir dir;
-  std::vector<float> grad(1024 * 1024, 1e-3f);
-  for (int64_t budget : {int64_t(0), int64_t(64) << 20}) {
-    for (bool onDisk : {false, true}) {
-      if (!onDisk && budget)
-        continue;
-      StoreOptions options;
-      if (onDisk)
-        options = {dir.path("store"), budget};
-      WeightStore store(a, options);
-      store.initialize(1);
-      double best = 1e30;
-      for (int step = 1; step <= 3; ++step) {
-        for (int64_t l = 0; l < layers; ++l)
-          store.accumulateGrad(0, l, grad.data());
-        auto start = std::chrono::steady_clock::now();
-        store.applyUpdate(step, 0.5);
-        best = std::min(best, std::chrono::duration<double>(
-                                  std::chrono::steady_clock::now() - start)
-                                  .count());
-      }
-      double stateBytes = double(a.parameterCount()) * 16;
-      std::cout << "[ bench    ] " << (onDisk ? "disk" : "RAM ") << " budget "
-                << budget / (1 << 20) << " MiB: " << a.parameterCount() / 1e6
-                << " M params, update " << best * 1e3 << " ms, "
-                << stateBytes / best / 1e9 << " GB/s of store (w, g, m, v), "
-                << a.parameterCount() / best / 1e9 << " G params/s\n";
-    }
-  }
-}
-
 } // namespace
 } // namespace giga::store::test
