@@ -211,6 +211,72 @@ std::string parentOf(const std::string &path) {
 
 } // namespace
 
+ProcessMemory readProcessMemory() {
+  ProcessMemory memory;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    // "VmRSS:     1234 kB"
+    int64_t *field = line.rfind("VmRSS:", 0) == 0   ? &memory.rssBytes
+                     : line.rfind("VmHWM:", 0) == 0 ? &memory.peakBytes
+                                                    : nullptr;
+    if (field)
+      *field = std::atoll(line.c_str() + 6) * 1024;
+  }
+  return memory;
+}
+
+namespace {
+
+/// Bytes of --memory-budget kept back from the store for what the baseline
+/// does not see: heap growth during training (oneDNN's scratchpads are made
+/// at the first run), the streamer's stack, and the kernel's fault-around,
+/// which may map up to 64 KiB of cached neighbours per fault before the
+/// store drops them (docs/store.md). Measured slack is a few MiB
+/// (test/e2e/gigarun-memory-budget.sh).
+constexpr int64_t kBudgetReserve = int64_t(16) << 20;
+
+/// The store's bulk-work chunk for a budget and the 8 of them it keeps
+/// back (WeightStore.cpp, docs/store.md): its budget must hold the largest
+/// tensor plus these.
+int64_t storeChunkReserve(int64_t storeBudget) {
+  const int64_t page = 4096, maxChunk = int64_t(4) << 20;
+  return 8 * std::clamp(std::max<int64_t>(storeBudget, 0) / 64 / page * page,
+                        page, maxChunk);
+}
+
+int64_t roundUpToMiB(int64_t bytes) {
+  const int64_t mib = int64_t(1) << 20;
+  return (bytes + mib - 1) / mib;
+}
+
+} // namespace
+
+int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
+                       int64_t largestTensorBytes) {
+  int64_t storeBudget = budgetBytes - baselineBytes - kBudgetReserve;
+  if (storeBudget >= largestTensorBytes + storeChunkReserve(storeBudget))
+    return storeBudget;
+  // The smallest store budget that holds the largest tensor and the chunks
+  // (which grow with the budget, up to 8 x 4 MiB): a short fixpoint.
+  int64_t minimum = largestTensorBytes + storeChunkReserve(largestTensorBytes);
+  while (minimum - storeChunkReserve(minimum) < largestTensorBytes)
+    minimum = largestTensorBytes + storeChunkReserve(minimum);
+  int64_t enough = baselineBytes + kBudgetReserve + minimum;
+  throw TrainError(
+      "--memory-budget " + humanBytes(double(budgetBytes)) +
+      " is too small: the process holds " + humanBytes(double(baselineBytes)) +
+      " before the weight store (the program, its libraries, the data and "
+      "the executor's activation arena), " +
+      humanBytes(double(kBudgetReserve)) +
+      " are reserved for the heap, and the store needs at least " +
+      humanBytes(double(minimum)) + " (its largest tensor, " +
+      humanBytes(double(largestTensorBytes)) +
+      ", resident while a kernel reads it, plus its streaming chunks); "
+      "raise --memory-budget to at least " +
+      std::to_string(roundUpToMiB(enough)) + "M");
+}
+
 std::string artifactChecksum(const artifact::Artifact &artifact) {
   json program = artifact::toJson(artifact);
   program.erase("report");
@@ -599,7 +665,9 @@ TrainResult runTraining(const artifact::Artifact &artifact,
                      "continues the run in --out, --init starts a new one "
                      "from given weights");
 
-  // A RAM store ignores the budget; say so if it would not fit.
+  // A RAM store cannot fit a budget smaller than itself: say so before
+  // anything is built (with the rest of the process it is checked again
+  // once the executor has been measured, below).
   if (options.memoryBudget > 0 && options.storeDir.empty()) {
     int64_t perParam = artifact.optimizer.kind == "adamw" ? 16 : 12;
     double need = double(perParam) * double(artifact.parameterCount());
@@ -700,7 +768,54 @@ TrainResult runTraining(const artifact::Artifact &artifact,
   }
   bool evaluating = valSampler && s.evalSteps > 0;
 
-  store::WeightStore store(artifact, {options.storeDir, options.memoryBudget});
+  // --memory-budget bounds the whole process. What it holds besides the
+  // store (code, the artifact, the data, the executor's zeroed arena and
+  // matmul plans) is measured on an executor built against a scratch store
+  // of the same kind with no budget (neither is touched, so neither adds
+  // resident pages), then freed; the store gets the rest. Building the
+  // executor twice costs one more zeroing of the arena (under a second for
+  // GPT-2 124M's 2.2 GiB), and measuring beats predicting what oneDNN and
+  // the heap hold.
+  int64_t storeBudget = 0;
+  if (options.memoryBudget > 0) {
+    ProcessMemory baseline;
+    {
+      store::WeightStore scratch(artifact, {options.storeDir, 0});
+      exec::Executor probe(artifact, scratch);
+      baseline = readProcessMemory();
+    }
+    int64_t largest = 0, storeBytes = 0;
+    for (const artifact::Parameter &param : artifact.params) {
+      int64_t bytes = (param.elements() * 4 + 4095) / 4096 * 4096;
+      largest = std::max(largest, bytes);
+      storeBytes +=
+          bytes * param.layers * (artifact.optimizer.kind == "adamw" ? 4 : 3);
+    }
+    if (options.storeDir.empty()) {
+      if (baseline.rssBytes + storeBytes + kBudgetReserve >
+          options.memoryBudget)
+        throw TrainError(
+            "--memory-budget " + humanBytes(double(options.memoryBudget)) +
+            ": the weight store of " + options.artifactPath + " needs " +
+            humanBytes(double(storeBytes)) + " in RAM on top of the " +
+            humanBytes(double(baseline.rssBytes)) +
+            " the rest of the process holds; pass --store DIR to keep the "
+            "store on disk, or raise --memory-budget");
+    } else {
+      storeBudget =
+          storeBudgetFor(options.memoryBudget, baseline.rssBytes, largest);
+    }
+    if (!options.quiet)
+      log << "gigarun: --memory-budget " << humanBytes(options.memoryBudget)
+          << ": " << humanBytes(double(baseline.rssBytes))
+          << " resident before the store, "
+          << (options.storeDir.empty()
+                  ? humanBytes(double(storeBytes)) + " RAM store"
+                  : humanBytes(double(storeBudget)) + " for the store in " +
+                        options.storeDir)
+          << "\n";
+  }
+  store::WeightStore store(artifact, {options.storeDir, storeBudget});
   exec::Executor executor(artifact, store);
   if (options.resume) {
     store.load(ckptPath, /*withOptimizer=*/true);
@@ -942,9 +1057,17 @@ TrainResult runTraining(const artifact::Artifact &artifact,
     }
   }
   progress.finish();
-  if (!options.quiet)
+  result.peakRssBytes = readProcessMemory().peakBytes;
+  if (!options.quiet) {
     log << "gigarun: trained to step " << s.lastStep << "; checkpoint "
         << result.lastCheckpoint << ", metrics " << metricsPath << "\n";
+    log << "peak RSS: " << roundUpToMiB(result.peakRssBytes) << " MiB ("
+        << (options.memoryBudget > 0
+                ? "budget " + std::to_string(options.memoryBudget >> 20) +
+                      " MiB"
+                : std::string("no --memory-budget"))
+        << ")\n";
+  }
   return result;
 }
 

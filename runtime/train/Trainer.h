@@ -44,7 +44,11 @@ struct TrainOptions {
   std::optional<uint64_t> seed;
   std::string outDir; // empty: runs/<artifact stem>
   std::string storeDir;
-  int64_t memoryBudget = 0; // bytes, 0: none
+  /// Bytes of resident memory (RSS) for the whole process, 0: none. With
+  /// storeDir the store gets what is left after the rest of the process
+  /// (measured once the executor is built); without it the RAM store and
+  /// the rest must fit, else TrainError.
+  int64_t memoryBudget = 0;
   bool resume = false;
   std::string initPath; // weights only, no optimizer state
   int64_t traceStep = -1;
@@ -74,6 +78,8 @@ struct TrainResult {
   std::vector<StepRecord> steps;
   std::string outDir;
   std::string lastCheckpoint; // empty if none was written
+  /// The process's peak resident memory (VmHWM) at the end, 0 if unknown.
+  int64_t peakRssBytes = 0;
 };
 
 /// Trains `artifact` with `options`, writing log lines to `log` (stdout in
@@ -91,6 +97,22 @@ TrainResult runTraining(const artifact::Artifact &artifact,
 /// 1024) into bytes. Throws TrainError naming `flag` for anything else.
 int64_t parseByteSize(const std::string &text,
                       const std::string &flag = "--memory-budget");
+
+/// This process's resident memory from /proc/self/status: VmRSS now and
+/// VmHWM, its peak so far (both 0 where /proc is unavailable).
+struct ProcessMemory {
+  int64_t rssBytes = 0;
+  int64_t peakBytes = 0;
+};
+ProcessMemory readProcessMemory();
+
+/// What --memory-budget leaves to a disk store once the rest of the process
+/// holds `baselineBytes`: budget − baseline − a reserve for the heap and
+/// the kernel's fault-around (docs/gigarun.md). Throws TrainError with the
+/// numbers if that is not enough for the store to keep `largestTensorBytes`
+/// resident plus its streaming chunks.
+int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
+                       int64_t largestTensorBytes);
 
 /// A hex FNV-1a 64 hash of the artifact's program (its JSON payload without
 /// the informational report): checkpoints record it, and resuming from a

