@@ -10,6 +10,9 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <algorithm>
+#include <string>
+
 namespace giga {
 
 #define GEN_PASS_DECL
@@ -43,6 +46,23 @@ mlir::LogicalResult partitionStep(mlir::ModuleOp module, bool requireOptimizer);
 
 /// Estimated FLOPs of one giga op (0 for data movement).
 double opFlops(mlir::Operation *op);
+
+struct Target;
+
+/// What one invocation of a kernel costs on a target (wafer-place's model).
+struct KernelCost {
+  double flops = 0.0;
+  int64_t weightBytes = 0;
+  double computeCycles = 0.0;
+  double streamCycles = 0.0;
+  /// The next layer's weights stream in while this one computes.
+  double cycles() const { return std::max(computeCycles, streamCycles); }
+};
+KernelCost costKernel(mlir::func::FuncOp kernel, const Target &target);
+
+/// The target named by a pass option, or an error on `anchor`.
+mlir::FailureOr<Target> loadTargetFor(mlir::Operation *anchor,
+                                      const std::string &nameOrPath);
 
 /// The function marked `giga.loss`, or null after an error on `module`.
 mlir::func::FuncOp findLossFunction(mlir::ModuleOp module);

@@ -181,24 +181,11 @@ FailureOr<Estimate> estimate(ModuleOp forward, int64_t micro, int64_t batch,
   FailureOr<BufferPlan> plan = planBuffers(*clone);
   if (failed(plan))
     return failure();
-  // wafer-place's model: a layer takes the longer of its compute and its
-  // weight stream.
   double cycles = 0.0;
-  for (auto kernel : clone->getOps<func::FuncOp>()) {
-    if (!kernel->hasAttr(wafer::kKernelAttr))
-      continue;
-    double flops = 0.0, weightBytes = 0.0;
-    kernel.walk([&](Operation *op) {
-      flops += opFlops(op);
-      if (auto in = dyn_cast<wafer::StreamInOp>(op))
-        weightBytes += cast<RankedTensorType>(in.getType()).getNumElements() * 4.0;
-    });
-    double compute =
-        flops / (target.pes() * target.flopsPerCyclePerPe * target.utilization);
-    double stream = weightBytes / target.memoryxBytesPerSec * target.clockHz;
-    cycles += std::max(compute, stream) *
-              kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
-  }
+  for (auto kernel : clone->getOps<func::FuncOp>())
+    if (kernel->hasAttr(wafer::kKernelAttr))
+      cycles += costKernel(kernel, target).cycles() *
+                kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
   return Estimate{plan->activationBytes(),
                   cycles * double(batch / micro) / target.clockHz};
 }
@@ -209,13 +196,10 @@ struct WaferMicrobatchPass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    Target target;
-    try {
-      target = loadTarget(wafer);
-    } catch (const ConfigError &error) {
-      module.emitError(error.what());
+    FailureOr<Target> loaded = loadTargetFor(module, wafer);
+    if (failed(loaded))
       return signalPassFailure();
-    }
+    const Target &target = *loaded;
     func::FuncOp loss = findLossFunction(module);
     if (!loss)
       return signalPassFailure();

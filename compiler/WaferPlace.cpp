@@ -57,6 +57,29 @@ double giga::opFlops(Operation *op) {
       .Default([](Operation *) { return 0.0; });
 }
 
+KernelCost giga::costKernel(func::FuncOp kernel, const Target &target) {
+  KernelCost cost;
+  kernel.walk([&](Operation *op) {
+    cost.flops += opFlops(op);
+    if (auto in = dyn_cast<wafer::StreamInOp>(op))
+      cost.weightBytes += bytes(in.getWeights());
+  });
+  cost.computeCycles = cost.flops / (target.pes() * target.flopsPerCyclePerPe *
+                                     target.utilization);
+  cost.streamCycles =
+      double(cost.weightBytes) / target.memoryxBytesPerSec * target.clockHz;
+  return cost;
+}
+
+FailureOr<Target> giga::loadTargetFor(Operation *anchor,
+                                      const std::string &nameOrPath) {
+  try {
+    return loadTarget(nameOrPath);
+  } catch (const ConfigError &error) {
+    return anchor->emitError(error.what());
+  }
+}
+
 namespace {
 
 struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
@@ -64,13 +87,10 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    Target target;
-    try {
-      target = loadTarget(wafer);
-    } catch (const ConfigError &error) {
-      module.emitError(error.what());
+    FailureOr<Target> loaded = loadTargetFor(module, wafer);
+    if (failed(loaded))
       return signalPassFailure();
-    }
+    const Target &target = *loaded;
     FailureOr<BufferPlan> plan = planBuffers(module);
     if (failed(plan))
       return signalPassFailure();
@@ -88,18 +108,14 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
         continue;
       int64_t layers =
           kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
-      double flops = 0.0;
-      int64_t weightBytes = 0, inputBytes = 0;
+      KernelCost cost = costKernel(kernel, target);
+      double flops = cost.flops, computeCycles = cost.computeCycles,
+             streamCycles = cost.streamCycles;
+      int64_t weightBytes = cost.weightBytes, inputBytes = 0;
       std::vector<std::pair<Operation *, double>> work;
-      for (Operation &op : kernel.getBody().front()) {
-        if (auto in = dyn_cast<wafer::StreamInOp>(op))
-          weightBytes += bytes(in.getWeights());
-        double opWork = opFlops(&op);
-        if (opWork > 0) {
+      for (Operation &op : kernel.getBody().front())
+        if (double opWork = opFlops(&op); opWork > 0)
           work.push_back({&op, opWork});
-          flops += opWork;
-        }
-      }
       for (BlockArgument argument : kernel.getArguments())
         inputBytes += bytes(argument);
 
@@ -121,10 +137,6 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
       // counted here.
       int64_t scratchBytes = plan->kernels.lookup(kernel).scratchBytes;
       int64_t sram = inputBytes + scratchBytes;
-      double computeCycles = flops / (target.pes() * target.flopsPerCyclePerPe *
-                                      target.utilization);
-      double streamCycles =
-          double(weightBytes) / target.memoryxBytesPerSec * target.clockHz;
       kernel->setAttr("wafer.pes", builder.getI64IntegerAttr(target.pes()));
       kernel->setAttr("wafer.sram_bytes", builder.getI64IntegerAttr(sram));
       kernel->setAttr("wafer.flops", builder.getF64FloatAttr(flops));
@@ -139,15 +151,12 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
             << kernel.getSymName() << " needs " << sram
             << " bytes of SRAM for one invocation (inputs " << inputBytes
             << ", scratch " << scratchBytes << "; its " << weightBytes
-            << " bytes of weights stream through) but "
-            << target.name << " has " << target.memoryBytes()
+            << " bytes of weights stream through) but " << target.name
+            << " has " << target.memoryBytes()
             << "; use a target with more memory or a smaller batch";
         fits = false;
       }
-      // Weights stream in while the previous layer computes, so a layer
-      // takes the longer of the two.
-      double cycles = std::max(computeCycles, streamCycles);
-      stepCycles += cycles * layers * accumulation;
+      stepCycles += cost.cycles() * layers * accumulation;
       stepFlops += flops * layers * accumulation;
       kernels.push_back(
           {{"name", kernel.getSymName().str()},

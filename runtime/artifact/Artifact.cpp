@@ -1,6 +1,7 @@
 //===- Artifact.cpp - reading and writing step.wafer ----------------------===//
 #include "runtime/artifact/Artifact.h"
 #include "runtime/support/AtomicFile.h"
+#include "runtime/support/Hash.h"
 
 #include <cmath>
 #include <cstring>
@@ -33,7 +34,8 @@ int64_t TensorType::elements() const {
 }
 
 std::string Parameter::fullName(int64_t layer) const {
-  return group.empty() ? name : group + "." + std::to_string(layer) + "." + name;
+  return group.empty() ? name
+                       : group + "." + std::to_string(layer) + "." + name;
 }
 
 int64_t Parameter::elements() const {
@@ -46,9 +48,9 @@ int64_t Parameter::elements() const {
 double Optimizer::learningRateAt(int64_t step) const {
   if (step < warmupSteps)
     return learningRate * double(step) / double(warmupSteps);
-  double progress =
-      decaySteps > 0 ? std::min(1.0, double(step - warmupSteps) / decaySteps)
-                     : 1.0;
+  double progress = decaySteps > 0
+                        ? std::min(1.0, double(step - warmupSteps) / decaySteps)
+                        : 1.0;
   double cosine = 0.5 * (1.0 + std::cos(M_PI * progress));
   return learningRate * (minLrRatio + (1.0 - minLrRatio) * cosine);
 }
@@ -140,7 +142,8 @@ public:
     return dims;
   }
 
-  int32_t index(const json &value, size_t size, const std::string &where) const {
+  int32_t index(const json &value, size_t size,
+                const std::string &where) const {
     if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
         value.get<int64_t>() >= int64_t(size))
       fail(where, "index out of range (0.." + std::to_string(size) + ")");
@@ -175,15 +178,6 @@ DType parseDType(const Reader &reader, const std::string &text,
 }
 
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
-
-uint64_t fnv1a(const char *data, size_t size) {
-  uint64_t hash = 14695981039346656037ull; // the FNV-1a 64 offset basis
-  for (size_t i = 0; i < size; ++i) {
-    hash ^= static_cast<unsigned char>(data[i]);
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 template <typename T> void put(std::string &out, T value) {
   char bytes[sizeof(T)];
@@ -357,7 +351,8 @@ Artifact fromJson(const json &root, const std::string &source) {
            r.operand(s[1], a.buffers, where + ".stream_in")});
     }
     for (const json &op : r.array(k, "ops", where)) {
-      std::string opWhere = where + ".ops[" + std::to_string(kernel.ops.size()) + "]";
+      std::string opWhere =
+          where + ".ops[" + std::to_string(kernel.ops.size()) + "]";
       Op parsed;
       parsed.kernel = r.string(op, "kernel", opWhere);
       for (const json &v : r.array(op, "inputs", opWhere))
@@ -371,8 +366,7 @@ Artifact fromJson(const json &root, const std::string &source) {
       if (!s.is_array() || s.size() != 3)
         r.fail(where + ".stream_out", "expected [operand, param, after_op]");
       StreamOut out{r.operand(s[0], a.buffers, where + ".stream_out"),
-                    r.index(s[1], a.params.size(), where + ".stream_out"),
-                    -1};
+                    r.index(s[1], a.params.size(), where + ".stream_out"), -1};
       if (s[2] != -1)
         out.afterOp = r.index(s[2], kernel.ops.size(), where + ".stream_out");
       kernel.streamOut.push_back(out);
@@ -380,12 +374,14 @@ Artifact fromJson(const json &root, const std::string &source) {
     for (const json &c : r.array(k, "carry", where)) {
       if (!c.is_array() || c.size() != 2)
         r.fail(where + ".carry", "expected [into, from]");
-      kernel.carry.push_back({r.index(c[0], a.buffers.size(), where + ".carry"),
-                              r.index(c[1], a.buffers.size(), where + ".carry")});
+      kernel.carry.push_back(
+          {r.index(c[0], a.buffers.size(), where + ".carry"),
+           r.index(c[1], a.buffers.size(), where + ".carry")});
     }
     const json &p = r.field(k, "placement", where);
     kernel.placement.pes = r.integer(p, "pes", where + ".placement");
-    kernel.placement.sramBytes = r.integer(p, "sram_bytes", where + ".placement");
+    kernel.placement.sramBytes =
+        r.integer(p, "sram_bytes", where + ".placement");
     kernel.placement.flops = r.real(p, "flops", where + ".placement");
     kernel.placement.computeCycles =
         r.real(p, "compute_cycles", where + ".placement");
@@ -396,8 +392,10 @@ Artifact fromJson(const json &root, const std::string &source) {
     a.kernels.push_back(std::move(kernel));
   }
   const json &io = r.field(root, "io", "payload");
-  a.tokens = r.index(r.field(io, "tokens", "io"), a.buffers.size(), "io.tokens");
-  a.targets = r.index(r.field(io, "targets", "io"), a.buffers.size(), "io.targets");
+  a.tokens =
+      r.index(r.field(io, "tokens", "io"), a.buffers.size(), "io.tokens");
+  a.targets =
+      r.index(r.field(io, "targets", "io"), a.buffers.size(), "io.targets");
   a.loss = r.index(r.field(io, "loss", "io"), a.buffers.size(), "io.loss");
   const json &logits = r.field(io, "logits", "io");
   a.logits = logits == -1 ? -1 : r.index(logits, a.buffers.size(), "io.logits");
@@ -410,8 +408,9 @@ std::string serialize(const Artifact &artifact) {
   put<uint32_t>(bytes, kFormatVersion);
   put<uint32_t>(bytes, 0); // flags, reserved
   put<uint64_t>(bytes, payload.size());
-  put<uint64_t>(bytes, fnv1a(reinterpret_cast<const char *>(payload.data()),
-                             payload.size()));
+  put<uint64_t>(bytes, fnv1a64(std::string_view(
+                           reinterpret_cast<const char *>(payload.data()),
+                           payload.size())));
   bytes.append(reinterpret_cast<const char *>(payload.data()), payload.size());
   return bytes;
 }
@@ -423,10 +422,11 @@ Artifact deserialize(const std::string &bytes, const std::string &source) {
                                  "one with gigac compile CONFIG -o FILE.wafer");
   uint32_t version = get<uint32_t>(bytes, 8);
   if (version != kFormatVersion)
-    throw ArtifactError(source + ": artifact format version " +
-                        std::to_string(version) + ", but this gigarun reads "
-                        "version " + std::to_string(kFormatVersion) +
-                        "; recompile it with this gigac");
+    throw ArtifactError(
+        source + ": artifact format version " + std::to_string(version) +
+        ", but this gigarun reads "
+        "version " +
+        std::to_string(kFormatVersion) + "; recompile it with this gigac");
   uint64_t length = get<uint64_t>(bytes, 16);
   uint64_t checksum = get<uint64_t>(bytes, 24);
   if (bytes.size() - kHeaderBytes != length)
@@ -434,7 +434,7 @@ Artifact deserialize(const std::string &bytes, const std::string &source) {
                         std::to_string(bytes.size() - kHeaderBytes) +
                         " bytes, header says " + std::to_string(length) +
                         "); recompile it");
-  if (fnv1a(bytes.data() + kHeaderBytes, length) != checksum)
+  if (fnv1a64(std::string_view(bytes).substr(kHeaderBytes, length)) != checksum)
     throw ArtifactError(source + ": checksum mismatch, the artifact is "
                                  "corrupted; recompile it");
   json payload;
@@ -453,8 +453,9 @@ void writeArtifact(const std::string &path, const Artifact &artifact) {
 Artifact readArtifact(const std::string &path) {
   std::ifstream file(path, std::ios::binary);
   if (!file)
-    throw ArtifactError(path + ": cannot open artifact (does it exist? make "
-                               "one with gigac compile CONFIG -o " +
+    throw ArtifactError(path +
+                        ": cannot open artifact (does it exist? make "
+                        "one with gigac compile CONFIG -o " +
                         path + ")");
   std::stringstream bytes;
   bytes << file.rdbuf();

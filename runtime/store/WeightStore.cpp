@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/store/WeightStore.h"
+#include "runtime/support/Hash.h"
 
 #include "runtime/kernels/Optimizer.h"
 
@@ -86,15 +87,6 @@ uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
-}
-
-uint64_t fnv1a64(const std::string &text) {
-  uint64_t hash = 0xCBF29CE484222325ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 0x100000001B3ull;
-  }
-  return hash;
 }
 
 uint64_t tensorKey(uint64_t seed, const std::string &name) {

@@ -1,5 +1,6 @@
 //===- Trainer.cpp - the training loop behind gigarun ---------------------===//
 #include "runtime/train/Trainer.h"
+#include "runtime/support/Hash.h"
 
 #include "runtime/exec/Executor.h"
 #include "runtime/kernels/Matmul.h"
@@ -92,15 +93,6 @@ int64_t parseByteSize(const std::string &text, const std::string &flag) {
 }
 
 namespace {
-
-uint64_t fnv1a(const std::string &bytes) {
-  uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    hash ^= c;
-    hash *= 1099511628211ull;
-  }
-  return hash;
-}
 
 std::string hex(uint64_t value) {
   char text[17];
@@ -280,7 +272,7 @@ int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
 std::string artifactChecksum(const artifact::Artifact &artifact) {
   json program = artifact::toJson(artifact);
   program.erase("report");
-  return hex(fnv1a(program.dump()));
+  return hex(fnv1a64(program.dump()));
 }
 
 double modelFlopsPerStep(const artifact::Artifact &artifact) {
