@@ -94,7 +94,9 @@ private:
 
 /// Inside the backward body of a repeat: a value of the forward body reaches
 /// the backward as a slice of a stacked saved activation, except parameters
-/// and operand-free ops (iota, masks), which are declared again.
+/// and operand-free ops (iota, masks), which are declared again, and, when
+/// recomputing, every other op, which is computed again from the layer's
+/// saved input.
 class RepeatBodyContext : public VJPContext {
 public:
   RepeatBodyContext(RepeatOp forwardRepeat, Block &backwardBody,
@@ -108,33 +110,30 @@ public:
     if (Value mapped = mapping.lookup(value))
       return mapped;
     Operation *def = value.getDefiningOp();
-    Value mapped;
-    if (def && def->getNumRegions() == 0 && isPure(def) &&
-        (recompute || def->getNumOperands() == 0)) {
-      // Declared again (parameters, constants) or, when recomputing,
-      // computed again from the layer's saved input. The backward body is
-      // detached until its repeat exists, so the builder cannot take the
-      // context from it.
-      SmallVector<Value> operands;
-      for (Value operand : def->getOperands())
-        operands.push_back(forward(operand));
-      OpBuilder builder(def->getContext());
-      if (def->getNumOperands() == 0)
-        builder.setInsertionPointToStart(&backwardBody);
-      else
-        builder.setInsertionPointToEnd(&backwardBody);
-      IRMapping operandMap;
-      operandMap.map(def->getOperands(), operands);
-      Operation *clone = builder.clone(*def, operandMap);
-      for (auto [old, copy] : llvm::zip(def->getResults(), clone->getResults()))
-        mapping[old] = copy;
-      return clone->getResult(cast<OpResult>(value).getResultNumber());
-    } else {
+    bool rebuild = def && def->getNumRegions() == 0 && isPure(def) &&
+                   (recompute || def->getNumOperands() == 0);
+    if (!rebuild) {
       saved.push_back(value);
-      mapped = backwardBody.addArgument(value.getType(), value.getLoc());
+      Value slice = backwardBody.addArgument(value.getType(), value.getLoc());
+      mapping[value] = slice;
+      return slice;
     }
-    mapping[value] = mapped;
-    return mapped;
+    SmallVector<Value> operands;
+    for (Value operand : def->getOperands())
+      operands.push_back(forward(operand));
+    // The backward body is detached until its repeat exists, so the builder
+    // cannot take the context from it.
+    OpBuilder builder(def->getContext());
+    if (def->getNumOperands() == 0)
+      builder.setInsertionPointToStart(&backwardBody);
+    else
+      builder.setInsertionPointToEnd(&backwardBody);
+    IRMapping operandMap;
+    operandMap.map(def->getOperands(), operands);
+    Operation *clone = builder.clone(*def, operandMap);
+    for (auto [old, copy] : llvm::zip(def->getResults(), clone->getResults()))
+      mapping[old] = copy;
+    return mapping.lookup(value);
   }
   bool needsGrad(Value operand) override { return activity.isActive(operand); }
 

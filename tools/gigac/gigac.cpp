@@ -104,7 +104,6 @@ int compile(const CompileOptions &options) {
   nlohmann::json config;
   if (fromMlir) {
     llvm::SourceMgr sources;
-    std::string error;
     auto buffer = llvm::MemoryBuffer::getFile(options.input);
     if (!buffer)
       throw giga::ConfigError(options.input + ": cannot open (" +
@@ -142,7 +141,6 @@ int compile(const CompileOptions &options) {
   if (finish("forward"))
     return kOk;
 
-  std::string waferOption = "wafer=" + options.wafer;
   if (emit != "giga")
     runPasses(*module, context, options,
               [&](mlir::OpPassManager &pm) {
