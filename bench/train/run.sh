@@ -6,7 +6,7 @@
 # with the commands and the machine they ran on.
 #
 #   bench/train/run.sh [BIN_DIR]   (default: $GIGA_BIN_DIR or build/bin)
-#   WARMUP=3 MEASURED=10 bench/train/run.sh
+#   WARMUP=3 MEASURED=10 THREADS=1 bench/train/run.sh   (THREADS: gigarun --threads)
 #
 # One step takes ~25 s on a 2 GHz AVX-512 core, so the default 13 steps take
 # ~6 minutes (plus the final checkpoint, ~1.5 GB, written to a temp dir).
@@ -16,6 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin_dir=${1:-${GIGA_BIN_DIR:-$root/build/bin}}
 warmup=${WARMUP:-3}
 measured=${MEASURED:-10}
+threads=${THREADS:-1}
 for tool in gigac gigarun gigatok; do
   [[ -x "$bin_dir/$tool" ]] ||
     { echo "run.sh: $bin_dir/$tool is not built; build the $tool target first" >&2; exit 1; }
@@ -52,7 +53,7 @@ echo "MFU peak: $(awk -v k="$khz" 'BEGIN {printf "%.1f GFLOP/s fp32 (%.0f MHz x 
 compile=("$bin_dir/gigac" compile "$work/gpt2-124m.json" --wafer host
          -o "$work/gpt2-124m.wafer")
 train=("$bin_dir/gigarun" "$work/gpt2-124m.wafer" --data "$work/moby/train.bin"
-       --steps $((warmup + measured)) --quiet --out "$work/run")
+       --steps $((warmup + measured)) --threads "$threads" --quiet --out "$work/run")
 echo "\$ ${compile[*]}"
 "${compile[@]}"
 echo "\$ ${train[*]}"

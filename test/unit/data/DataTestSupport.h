@@ -5,6 +5,7 @@
 
 #include "runtime/data/Cache.h"
 #include "runtime/data/Tokenizer.h"
+#include "test/unit/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -45,31 +46,7 @@ inline const Tokenizer &gpt2() {
   return tokenizer;
 }
 
-/// A fresh empty folder under the system temp dir, removed at scope end.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "giga-data-test.XXXXXX")
-            .string();
-    char *made = mkdtemp(pattern.data());
-    if (!made)
-      throw std::runtime_error("mkdtemp failed");
-    root = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::permissions(root, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ignored);
-    std::filesystem::remove_all(root, ignored);
-  }
-  std::string path(const std::string &name = "") const {
-    return name.empty() ? root.string() : (root / name).string();
-  }
-
-private:
-  std::filesystem::path root;
-};
+using giga::test::TempDir;
 
 /// FNV-1a over the ids: a compact fingerprint of a long encoding.
 inline uint64_t fingerprint(const std::vector<TokenId> &ids) {

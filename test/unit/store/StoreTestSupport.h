@@ -4,6 +4,7 @@
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/store/WeightStore.h"
+#include "test/unit/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -17,29 +18,7 @@
 
 namespace giga::store::test {
 
-/// A fresh empty folder under the system temp dir, removed at scope end.
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "giga-store-test.XXXXXX")
-            .string();
-    char *made = mkdtemp(pattern.data());
-    if (!made)
-      throw std::runtime_error("mkdtemp failed");
-    root = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root, ignored);
-  }
-  std::string path(const std::string &name = "") const {
-    return name.empty() ? root.string() : (root / name).string();
-  }
-
-private:
-  std::filesystem::path root;
-};
+using giga::test::TempDir;
 
 inline std::string readFile(const std::string &path) {
   std::ifstream file(path, std::ios::binary);

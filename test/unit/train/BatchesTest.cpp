@@ -2,6 +2,7 @@
 
 #include "runtime/train/Batches.h"
 #include "runtime/data/TokenFile.h"
+#include "test/unit/TempDir.h"
 
 #include <gtest/gtest.h>
 
@@ -14,28 +15,7 @@
 namespace giga::train::test {
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "giga-train-test.XXXXXX")
-            .string();
-    char *made = mkdtemp(pattern.data());
-    if (!made)
-      throw std::runtime_error("mkdtemp failed");
-    root = made;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root, ignored);
-  }
-  std::string path(const std::string &name) const {
-    return (root / name).string();
-  }
-
-private:
-  std::filesystem::path root;
-};
+using giga::test::TempDir;
 
 /// Token i is i * 7 % modulus: each window is recognizable from its offset.
 std::string writeTokens(const std::string &path, uint64_t count,

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ToyArtifact.h"
+#include "test/unit/TempDir.h"
 
 #include "runtime/store/WeightStore.h"
 #include "runtime/train/Batches.h"
@@ -31,26 +32,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-public:
-  TempDir() {
-    std::string pattern =
-        (fs::temp_directory_path() / "giga-trainer-test.XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      throw std::runtime_error("mkdtemp failed");
-    root = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(root, ignored);
-  }
-  std::string path(const std::string &name = "") const {
-    return name.empty() ? root.string() : (root / name).string();
-  }
-
-private:
-  fs::path root;
-};
+using giga::test::TempDir;
 
 std::vector<json> readMetrics(const std::string &dir) {
   std::vector<json> lines;

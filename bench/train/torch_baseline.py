@@ -1,0 +1,325 @@
+#!/usr/bin/python3
+"""PyTorch baseline for bench/train/run.sh: the same GPT-2 124M-shape training
+step, written as nanoGPT writes it, timed on this CPU.
+
+The model and step are the ones run.sh compiles and gigarun trains: 12
+layers, width 768, 12 heads, vocab 50257, 1024 learned positions, B=8,
+T=256, pre-LN blocks with separate q/k/v Linear layers (with bias), a 4x MLP
+with exact GELU, the head tied to the token embedding (no bias), mean
+cross-entropy, global-norm clipping to 1.0 (clip_grad_norm_) and AdamW
+(betas 0.9/0.95, eps 1e-8, weight decay 0.1 on rank >= 2 tensors only, lr
+6e-4 with cosine decay to 0.1x over the run), all in float32. Init as
+gigarun's: N(0, 0.02), residual projections 0.02/sqrt(2*depth), zero biases.
+Batches are B random windows of T+1 tokens from Moby Dick's train.bin
+(`gigatok fetch-corpus moby-dick`, nanoGPT uint16).
+
+Attention is nanoGPT's explicit path (q k^T / sqrt(d), masked_fill with a
+causal mask, softmax, @ v) by default; --attention sdpa uses
+F.scaled_dot_product_attention(is_causal=True), which needs torch >= 2.0.
+
+For each thread count (torch.set_num_threads, default 1 then 2) a fresh
+child process trains WARMUP + MEASURED steps (3 + 10) and reports the median
+ms/step, tokens/s and MFU of the measured steps, MFU as gigarun computes it
+(docs/gigarun.md, MFU): model FLOPs 6*N*tokens + 12*depth*T*width*tokens
+over a peak of clock x 64 FLOP/cycle x threads (128 GFLOP/s per thread at
+2.0 GHz). The children run one after the other, never at once.
+
+  /usr/bin/python3 bench/train/torch_baseline.py [--threads 1 2]
+      [--data moby/train.bin] [--warmup 3] [--measured 10]
+      [--attention explicit|sdpa] [--bin-dir build/bin]
+
+Without --data the corpus is fetched with BIN_DIR/gigatok into a temporary
+folder. Run it on a quiet machine: a step takes tens of seconds.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as error:
+    sys.exit("torch_baseline.py: %s (run with /usr/bin/python3 and python3-torch "
+             "installed)" % error)
+
+CONFIG = {"vocab_size": 50257, "max_position_embeddings": 1024, "depth": 12,
+          "width": 768, "heads": 12, "init_std": 0.02, "layer_norm_epsilon": 1e-5}
+BATCH, SEQ = 8, 256
+LEARNING_RATE, MIN_LR_RATIO = 6e-4, 0.1
+BETAS, EPS, WEIGHT_DECAY, CLIP = (0.9, 0.95), 1e-8, 0.1, 1.0
+SEED = 1337
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, c, attention):
+        super().__init__()
+        width = c["width"]
+        self.heads = c["heads"]
+        self.attention = attention
+        self.q = nn.Linear(width, width)
+        self.k = nn.Linear(width, width)
+        self.v = nn.Linear(width, width)
+        self.proj = nn.Linear(width, width)
+        P = c["max_position_embeddings"]
+        self.register_buffer("mask", torch.tril(torch.ones(P, P, dtype=torch.bool))
+                             .view(1, 1, P, P), persistent=False)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        H = self.heads
+        D = C // H
+        q = self.q(x).view(B, T, H, D).transpose(1, 2)  # [B, H, T, D]
+        k = self.k(x).view(B, T, H, D).transpose(1, 2)
+        v = self.v(x).view(B, T, H, D).transpose(1, 2)
+        if self.attention == "sdpa":
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # nanoGPT's "slow attention"
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(D))
+            att = att.masked_fill(~self.mask[:, :, :T, :T], float("-inf"))
+            y = F.softmax(att, dim=-1) @ v
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc = nn.Linear(c["width"], 4 * c["width"])
+        self.proj = nn.Linear(4 * c["width"], c["width"])
+
+    def forward(self, x):
+        return self.proj(F.gelu(self.fc(x)))  # exact (erf) GELU
+
+
+class Block(nn.Module):
+    def __init__(self, c, attention):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(c["width"], eps=c["layer_norm_epsilon"])
+        self.attn = CausalSelfAttention(c, attention)
+        self.ln_2 = nn.LayerNorm(c["width"], eps=c["layer_norm_epsilon"])
+        self.mlp = MLP(c)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, c, attention):
+        super().__init__()
+        self.wte = nn.Embedding(c["vocab_size"], c["width"])
+        self.wpe = nn.Embedding(c["max_position_embeddings"], c["width"])
+        self.h = nn.ModuleList(Block(c, attention) for _ in range(c["depth"]))
+        self.ln_f = nn.LayerNorm(c["width"], eps=c["layer_norm_epsilon"])
+        std = c["init_std"]
+        for name, p in self.named_parameters():
+            if ".ln_" in name or name.startswith("ln_f."):
+                continue  # ones and zeros already
+            if name.endswith(".bias"):
+                nn.init.zeros_(p)
+            elif name.endswith("attn.proj.weight") or name.endswith("mlp.proj.weight"):
+                nn.init.normal_(p, 0.0, std / math.sqrt(2 * c["depth"]))
+            else:
+                nn.init.normal_(p, 0.0, std)
+
+    def forward(self, tokens, targets):
+        B, T = tokens.shape
+        x = self.wte(tokens) + self.wpe(torch.arange(T))
+        for block in self.h:
+            x = block(x)
+        logits = F.linear(self.ln_f(x), self.wte.weight)  # tied head, no bias
+        return F.cross_entropy(logits.view(B * T, -1), targets.view(-1))
+
+
+def learning_rate(step, total):
+    """run.sh's schedule: no warmup, cosine from LEARNING_RATE to 0.1x."""
+    cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, step / total)))
+    return LEARNING_RATE * (MIN_LR_RATIO + (1.0 - MIN_LR_RATIO) * cosine)
+
+
+def peak_mhz():
+    """gigarun's clock: cpuinfo_max_freq, else /proc/cpuinfo's cpu MHz."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
+            return int(f.read()) / 1000.0
+    except OSError:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("cpu MHz"):
+                    return float(line.split(":")[1])
+    raise SystemExit("torch_baseline.py: no CPU clock in /sys or /proc/cpuinfo")
+
+
+def loaded_blas():
+    """The BLAS libraries this process has mapped (torch's CPU matmuls)."""
+    names = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            base = os.path.basename(path)
+            if any(k in base for k in ("blas", "mkl_", "blis")):
+                names.add(os.path.realpath(path))
+    return sorted(names)
+
+
+def child(args):
+    """Train warmup + measured steps with args.threads threads; print JSON."""
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(SEED)
+    data = np.memmap(args.data, dtype=np.uint16, mode="r")
+    if len(data) < SEQ + 2:
+        raise SystemExit("torch_baseline.py: %s is too short" % args.data)
+    model = GPT(CONFIG, args.attention)
+    model.train()
+    params = list(model.parameters())
+    n_params = sum(p.numel() for p in params)
+    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": WEIGHT_DECAY},
+              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    optimizer = torch.optim.AdamW(groups, lr=LEARNING_RATE, betas=BETAS, eps=EPS)
+    generator = torch.Generator().manual_seed(SEED)
+    total = args.warmup + args.measured
+    records = []
+    for step in range(1, total + 1):
+        start = time.perf_counter()
+        offsets = torch.randint(len(data) - SEQ - 1, (BATCH,), generator=generator)
+        windows = np.stack([data[o:o + SEQ + 1] for o in offsets.tolist()]).astype(np.int64)
+        windows = torch.from_numpy(windows)
+        tokens, targets = windows[:, :-1].contiguous(), windows[:, 1:].contiguous()
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, total)
+        optimizer.zero_grad(set_to_none=True)
+        loss = model(tokens, targets)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, CLIP)
+        optimizer.step()
+        loss_value = loss.item()
+        seconds = time.perf_counter() - start
+        records.append({"step": step, "ms": seconds * 1000.0, "loss": loss_value,
+                        "grad_norm": float(grad_norm)})
+        print("  threads %d step %2d: %8.0f ms  loss %.4f" % (args.threads, step,
+              seconds * 1000.0, loss_value), file=sys.stderr, flush=True)
+    c = CONFIG
+    blas = loaded_blas()
+    tokens_per_step = BATCH * SEQ
+    flops = (6 * n_params * tokens_per_step
+             + 12 * c["depth"] * SEQ * c["width"] * tokens_per_step)
+    peak = peak_mhz() * 1e6 * 64 * args.threads
+    measured = records[args.warmup:]
+    ms = statistics.median(r["ms"] for r in measured)
+    print(json.dumps({
+        "threads": args.threads, "torch_threads": torch.get_num_threads(),
+        "blas": blas,
+        "parameters": n_params, "flops_per_step": flops, "peak_flops": peak,
+        "median_ms": ms,
+        "median_tokens_per_sec": statistics.median(
+            tokens_per_step * 1000.0 / r["ms"] for r in measured),
+        "median_mfu": statistics.median(flops / (r["ms"] / 1000.0) / peak for r in measured),
+        "median_mfu_1thread_peak": statistics.median(
+            flops / (r["ms"] / 1000.0) / (peak / args.threads) for r in measured),
+        "steps": records}))
+
+
+def machine():
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    fields = dict(line.split(":", 1) for line in lscpu.splitlines() if ":" in line)
+    model = fields.get("Model name", platform.processor()).strip()
+    sockets = int(fields.get("Socket(s)", "1").strip() or 1)
+    cores = int(fields.get("Core(s) per socket", "0").strip() or 0) * sockets
+    cpus = fields.get("CPU(s)", "?").strip()
+    with open("/proc/meminfo") as f:
+        kib = next(int(line.split()[1]) for line in f if line.startswith("MemTotal"))
+    return ("%s, %s CPUs (%d cores), %d available to this process, %.1f GiB memory"
+            % (model, cpus, cores, len(os.sched_getaffinity(0)), kib / 1048576))
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="torch.set_num_threads values, run one after the other")
+    parser.add_argument("--data", help="nanoGPT uint16 train.bin (default: fetch Moby Dick)")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--measured", type=int, default=10)
+    parser.add_argument("--attention", choices=["explicit", "sdpa"], default="explicit")
+    parser.add_argument("--bin-dir", default=os.environ.get("GIGA_BIN_DIR",
+                                                            os.path.join(root, "build", "bin")))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.warmup < 0 or args.measured < 1 or min(args.threads) < 1:
+        parser.error("--warmup must be >= 0, --measured and --threads >= 1")
+    if args.attention == "sdpa" and not hasattr(F, "scaled_dot_product_attention"):
+        parser.error("--attention sdpa needs torch >= 2.0 (this is %s)" % torch.__version__)
+    if args.child:
+        if len(args.threads) != 1:
+            parser.error("--child takes one --threads value")
+        args.threads = args.threads[0]
+        return child(args)
+
+    print("$ " + "".join("%s=%s " % (k, os.environ[k]) for k in ("LD_LIBRARY_PATH",)
+                         if os.environ.get(k)) + shlex.join([sys.executable] + sys.argv))
+    print("machine: %s" % machine())
+    print("torch %s (%s), numpy %s, Python %s" % (
+        torch.__version__, torch.__file__, np.__version__, platform.python_version()))
+    print("MFU peak: %.1f GFLOP/s fp32 per thread (%.0f MHz x 64 FLOP/cycle)"
+          % (peak_mhz() * 64 / 1000.0, peak_mhz()))
+    print("attention: %s" % ("F.scaled_dot_product_attention(is_causal=True)"
+                             if args.attention == "sdpa" else
+                             "explicit: q@k^T/sqrt(d), masked_fill(-inf), softmax, @v"))
+    with tempfile.TemporaryDirectory(prefix="giga-torch-baseline.") as work:
+        data = args.data
+        if data is None:
+            fetch = [os.path.join(args.bin_dir, "gigatok"), "fetch-corpus", "moby-dick",
+                     "--out", os.path.join(work, "moby")]
+            print("$ " + shlex.join(fetch))
+            subprocess.run(fetch, check=True, stdout=subprocess.DEVNULL)
+            data = os.path.join(work, "moby", "train.bin")
+        results = []
+        for threads in args.threads:
+            # torch.set_num_threads covers OpenMP (and MKL); OpenBLAS's own
+            # pool follows OPENBLAS_NUM_THREADS, so set all three.
+            env = {name: str(threads) for name in
+                   ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+            command = [sys.executable, os.path.abspath(__file__), "--child",
+                       "--threads", str(threads), "--data", data,
+                       "--warmup", str(args.warmup), "--measured", str(args.measured),
+                       "--attention", args.attention]
+            print("$ " + " ".join("%s=%s" % kv for kv in sorted(env.items())) + " "
+                  + shlex.join(command), flush=True)
+            start = time.time()
+            out = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, **env}).stdout
+            result = json.loads(out.strip().splitlines()[-1])
+            print("trained %d steps in %.0f s" % (args.warmup + args.measured,
+                                                  time.time() - start))
+            print("BLAS: %s" % (", ".join(result["blas"]) or "none mapped"))
+            if any("/blas/libblas" in path for path in result["blas"]):
+                print("warning: this is the reference (netlib) BLAS of Debian's libblas3, "
+                      "~30x slower than an optimized one; install libopenblas0 (or put "
+                      "its libblas.so.3 on LD_LIBRARY_PATH) for a fair baseline")
+            results.append(result)
+    first = args.warmup + 1
+    last = args.warmup + args.measured
+    print("GPT-2 124M shape (%d parameters), B %d, T %d, fp32; steps %d..%d (after %d warmup):"
+          % (results[0]["parameters"], BATCH, SEQ, first, last, args.warmup))
+    print("  threads  median ms/step  median tokens/s  median MFU  (MFU vs 1-thread peak)"
+          "  final loss")
+    for r in results:
+        print("  %7d  %14.0f  %15.1f  %9.1f%%  %21.1f%%  %10.4f" % (
+            r["threads"], r["median_ms"], r["median_tokens_per_sec"],
+            100 * r["median_mfu"], 100 * r["median_mfu_1thread_peak"],
+            r["steps"][-1]["loss"]))
+
+
+if __name__ == "__main__":
+    main()
