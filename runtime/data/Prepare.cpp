@@ -24,6 +24,40 @@ namespace fs = std::filesystem;
 
 namespace giga::data {
 
+Utf8Guard::Utf8Guard(InvalidUtf8Policy policy, std::ostream *log)
+    : policy(policy), log(log) {}
+
+void Utf8Guard::apply(std::string &text, const std::string &path,
+                      uint64_t fileOffset, const std::string &where) {
+  if (policy == InvalidUtf8Policy::Keep)
+    return;
+  Utf8Report report = checkUtf8(text);
+  if (report.invalidSequences == 0)
+    return;
+  if (policy == InvalidUtf8Policy::Reject)
+    throw DataError(
+        path + ": invalid UTF-8 at " + where + "byte " +
+        std::to_string(fileOffset + report.firstInvalidOffset) +
+        " (rejected because of --invalid-utf8=reject)\n  fix: convert the "
+        "file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or pass "
+        "--invalid-utf8=replace to replace bad bytes with U+FFFD");
+  text = replaceInvalidUtf8(text);
+  if (fileReplaced == 0)
+    firstOffset = fileOffset + report.firstInvalidOffset, firstWhere = where;
+  fileReplaced += report.invalidSequences;
+}
+
+void Utf8Guard::finishFile(const std::string &path) {
+  if (fileReplaced > 0 && log)
+    *log << "warning: " << path << " is not valid UTF-8: replaced "
+         << fileReplaced << " invalid sequence(s) with U+FFFD (first at "
+         << firstWhere << "byte " << firstOffset
+         << "); pass --invalid-utf8=reject to stop instead, or "
+            "--invalid-utf8=keep to encode the raw bytes\n";
+  totalReplaced += fileReplaced;
+  fileReplaced = 0;
+}
+
 namespace {
 
 constexpr size_t kPieceBytes = 64 << 10;
@@ -97,54 +131,6 @@ struct Piece {
   std::string text;
   uint64_t index = 0;
   bool endsDocument = false;
-};
-
-/// Applies the invalid-UTF-8 policy to text from `path` at `fileOffset`.
-class Utf8Guard {
-public:
-  Utf8Guard(InvalidUtf8Policy policy, std::ostream *log)
-      : policy(policy), log(log) {}
-
-  void apply(std::string &text, const std::string &path, uint64_t fileOffset,
-             const std::string &where) {
-    if (policy == InvalidUtf8Policy::Keep)
-      return;
-    Utf8Report report = checkUtf8(text);
-    if (report.invalidSequences == 0)
-      return;
-    if (policy == InvalidUtf8Policy::Reject)
-      throw DataError(
-          path + ": invalid UTF-8 at " + where + "byte " +
-          std::to_string(fileOffset + report.firstInvalidOffset) +
-          " (rejected because of --invalid-utf8=reject)\n  fix: convert the "
-          "file to UTF-8 (e.g. iconv -f latin1 -t utf-8), or pass "
-          "--invalid-utf8=replace to replace bad bytes with U+FFFD");
-    text = replaceInvalidUtf8(text);
-    if (fileReplaced == 0)
-      firstOffset = fileOffset + report.firstInvalidOffset, firstWhere = where;
-    fileReplaced += report.invalidSequences;
-  }
-
-  /// Reports the file's replacements, once per file.
-  void finishFile(const std::string &path) {
-    if (fileReplaced > 0 && log)
-      *log << "warning: " << path << " is not valid UTF-8: replaced "
-           << fileReplaced << " invalid sequence(s) with U+FFFD (first at "
-           << firstWhere << "byte " << firstOffset
-           << "); pass --invalid-utf8=reject to stop instead, or "
-              "--invalid-utf8=keep to encode the raw bytes\n";
-    totalReplaced += fileReplaced;
-    fileReplaced = 0;
-  }
-
-  uint64_t totalReplaced = 0;
-
-private:
-  InvalidUtf8Policy policy;
-  std::ostream *log;
-  uint64_t fileReplaced = 0;
-  uint64_t firstOffset = 0;
-  std::string firstWhere;
 };
 
 /// Reads the inputs in order and hands out pieces; `emit` receives each.

@@ -38,6 +38,30 @@ enum class InvalidUtf8Policy {
 std::optional<InvalidUtf8Policy>
 parseInvalidUtf8Policy(const std::string &name);
 
+/// Applies the invalid-UTF-8 policy to text read from files (prepare) or
+/// stdin (encode): rejects with the byte offset, or replaces and warns
+/// once per file.
+class Utf8Guard {
+public:
+  Utf8Guard(InvalidUtf8Policy policy, std::ostream *log);
+
+  /// `text` came from `path` at `fileOffset`; `where` prefixes the offset
+  /// in messages ("line 3, ").
+  void apply(std::string &text, const std::string &path, uint64_t fileOffset,
+             const std::string &where);
+  /// Reports the file's replacements, once per file.
+  void finishFile(const std::string &path);
+
+  uint64_t totalReplaced = 0;
+
+private:
+  InvalidUtf8Policy policy;
+  std::ostream *log;
+  uint64_t fileReplaced = 0;
+  uint64_t firstOffset = 0;
+  std::string firstWhere;
+};
+
 struct PrepareOptions {
   std::vector<std::string> inputs; // files and folders
   std::string outDir;

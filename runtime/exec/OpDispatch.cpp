@@ -607,6 +607,15 @@ PreparedOp prepareOp(const artifact::Artifact &artifact,
                        const OperandView &like) {
     c.shape(view, role, like.shape);
   };
+  // Elementwise ops and their gradients: every operand f32 of one shape.
+  auto allF32OfOneShape = [&] {
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+      c.dtype(c.in(i), "input " + std::to_string(i), DType::F32);
+      sameShape(c.in(i), "input " + std::to_string(i), c.in(0));
+    }
+    c.dtype(c.out(0), "result", DType::F32);
+    sameShape(c.out(0), "result", c.in(0));
+  };
 
   switch (p.kind) {
   case OpKind::Embedding:
@@ -738,12 +747,7 @@ PreparedOp prepareOp(const artifact::Artifact &artifact,
   case OpKind::GeluGrad: {
     bool grad = p.kind == OpKind::GeluGrad;
     c.operandCounts(grad ? 2 : 1, 1);
-    for (size_t i = 0; i < p.inputs.size(); ++i) {
-      c.dtype(c.in(i), "input " + std::to_string(i), DType::F32);
-      sameShape(c.in(i), "input " + std::to_string(i), c.in(0));
-    }
-    c.dtype(c.out(0), "result", DType::F32);
-    sameShape(c.out(0), "result", c.in(0));
+    allF32OfOneShape();
     p.flag = c.flag("tanh");
     p.count = c.in(0).elements;
     p.inPlaceAllowed[0] = grad ? std::vector<int>{0, 1} : std::vector<int>{0};
@@ -753,12 +757,7 @@ PreparedOp prepareOp(const artifact::Artifact &artifact,
   case OpKind::SoftmaxGrad: {
     bool grad = p.kind == OpKind::SoftmaxGrad;
     c.operandCounts(grad ? 2 : 1, 1);
-    for (size_t i = 0; i < p.inputs.size(); ++i) {
-      c.dtype(c.in(i), "input " + std::to_string(i), DType::F32);
-      sameShape(c.in(i), "input " + std::to_string(i), c.in(0));
-    }
-    c.dtype(c.out(0), "result", DType::F32);
-    sameShape(c.out(0), "result", c.in(0));
+    allF32OfOneShape();
     const std::vector<int64_t> &shape = c.in(0).shape;
     c.minRank(c.in(0), "x", 1);
     int64_t axis = c.axis("axis", shape.size());

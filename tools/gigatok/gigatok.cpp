@@ -56,29 +56,6 @@ InvalidUtf8Policy policyFromName(const std::string &name) {
                   name + "'");
 }
 
-/// Applies the invalid-UTF-8 policy to text read by `encode`.
-void applyUtf8Policy(std::string &text, InvalidUtf8Policy policy,
-                     const std::string &source) {
-  if (policy == InvalidUtf8Policy::Keep)
-    return;
-  Utf8Report report = checkUtf8(text);
-  if (report.invalidSequences == 0)
-    return;
-  if (policy == InvalidUtf8Policy::Reject)
-    throw DataError(source + ": invalid UTF-8 at byte " +
-                    std::to_string(report.firstInvalidOffset) +
-                    " (rejected because of --invalid-utf8=reject)\n  fix: "
-                    "convert the input to UTF-8 (e.g. iconv -f latin1 -t "
-                    "utf-8), or pass --invalid-utf8=replace");
-  text = replaceInvalidUtf8(text);
-  std::cerr << "warning: " << source << " is not valid UTF-8: replaced "
-            << report.invalidSequences
-            << " invalid sequence(s) with U+FFFD (first at byte "
-            << report.firstInvalidOffset
-            << "); pass --invalid-utf8=reject to stop instead, or "
-               "--invalid-utf8=keep to encode the raw bytes\n";
-}
-
 std::vector<TokenId> parseIds(const std::string &text) {
   std::vector<TokenId> ids;
   size_t i = 0;
@@ -301,7 +278,10 @@ int run(int argc, char **argv) {
     InvalidUtf8Policy policy = policyFromName(encodeInvalidUtf8);
     Tokenizer tokenizer = loadTokenizer();
     std::string text = readInput(encodeInput);
-    applyUtf8Policy(text, policy, encodeInput.empty() ? "stdin" : encodeInput);
+    std::string source = encodeInput.empty() ? "stdin" : encodeInput;
+    Utf8Guard guard(policy, &std::cerr);
+    guard.apply(text, source, 0, "");
+    guard.finishFile(source);
     std::vector<TokenId> ids = encodeParallel(tokenizer, text, 0);
     std::string line;
     for (size_t i = 0; i < ids.size(); ++i) {
