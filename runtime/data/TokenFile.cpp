@@ -1,6 +1,7 @@
 //===- TokenFile.cpp - nanoGPT and llm.c token files ----------------------===//
 
 #include "runtime/data/TokenFile.h"
+#include "runtime/support/AtomicFile.h"
 
 #include "runtime/data/DataError.h"
 
@@ -74,18 +75,10 @@ TokenFileWriter::~TokenFileWriter() {
 }
 
 void TokenFileWriter::writeAll(const void *data, size_t size) {
-  const char *bytes = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t written = ::write(fd, bytes, size);
-    if (written < 0 && errno == EINTR)
-      continue;
-    if (written <= 0)
-      throw DataError("cannot write " + finalPath + ": " + errnoText() +
-                      "\n  fix: free disk space or choose another output "
-                      "folder");
-    bytes += written;
-    size -= size_t(written);
-  }
+  if (!writeFully(fd, data, size))
+    throw DataError("cannot write " + finalPath + ": " + errnoText() +
+                    "\n  fix: free disk space or choose another output "
+                    "folder");
 }
 
 void TokenFileWriter::flush() {

@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/store/WeightStore.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/support/Hash.h"
 
 #include "runtime/kernels/Optimizer.h"
@@ -124,17 +125,8 @@ void fillNormal(float *out, uint64_t key, int64_t begin, int64_t count,
 // --- low-level file helpers ----------------------------------------------
 
 void writeAll(int fd, const void *data, size_t size, const std::string &path) {
-  const char *bytes = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      throw StoreError("cannot write checkpoint " + path + ": " +
-                       (n < 0 ? errnoText() : std::string("short write")));
-    bytes += n;
-    size -= size_t(n);
-  }
+  if (!writeFully(fd, data, size))
+    throw StoreError("cannot write checkpoint " + path + ": " + errnoText());
 }
 
 /// Reads exactly `size` bytes at `offset`; false at end of file.

@@ -21,25 +21,35 @@ std::string directoryOf(const std::string &path) {
 }
 } // namespace
 
-void writeFileAtomically(const std::string &path, std::string_view contents) {
-  std::string temporary = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0644);
-  if (fd < 0)
-    fail(path, "create a file in " + directoryOf(path));
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+bool writeFully(int fd, const void *data, size_t size) {
+  const char *bytes = static_cast<const char *>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, bytes, size);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
-      int saved = errno;
-      ::close(fd);
-      ::unlink(temporary.c_str());
-      errno = saved;
-      fail(path, "write");
+      if (n == 0)
+        errno = EIO;
+      return false;
     }
-    written += n;
+    bytes += n;
+    size -= size_t(n);
+  }
+  return true;
+}
+
+void writeFileAtomically(const std::string &path, std::string_view contents) {
+  std::string temporary = path + ".tmp." + std::to_string(getpid());
+  int fd =
+      ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    fail(path, "create a file in " + directoryOf(path));
+  if (!writeFully(fd, contents.data(), contents.size())) {
+    int saved = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    errno = saved;
+    fail(path, "write");
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     int saved = errno;
@@ -54,7 +64,8 @@ void writeFileAtomically(const std::string &path, std::string_view contents) {
     fail(path, "rename the finished file into place");
   }
   // Make the rename itself durable.
-  int dir = ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dir =
+      ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);

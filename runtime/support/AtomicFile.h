@@ -2,6 +2,7 @@
 #ifndef GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
 #define GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -12,6 +13,11 @@ class FileError : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
+
+/// Writes all of `data` to `fd`, retrying interrupted and partial writes;
+/// false with errno set if it cannot (EIO for a write that makes no
+/// progress).
+bool writeFully(int fd, const void *data, size_t size);
 
 /// Writes `contents` to a temporary file beside `path`, fsyncs it and renames
 /// it over `path`, so a reader sees the old file or the whole new one, never

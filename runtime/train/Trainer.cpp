@@ -184,16 +184,8 @@ double readCpuMHz(std::string &source) {
 }
 
 void writeAll(int fd, const void *data, size_t size, const std::string &path) {
-  const char *bytes = static_cast<const char *>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      failErrno(path, "write");
-    bytes += n;
-    size -= size_t(n);
-  }
+  if (!writeFully(fd, data, size))
+    failErrno(path, "write");
 }
 
 std::string parentOf(const std::string &path) {
