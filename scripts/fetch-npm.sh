@@ -79,8 +79,18 @@ fetch_one() {
 
   echo "fetch-npm.sh: fetching $spec from the npm registry" >&2
   local tarball
-  tarball=$(cd "$tmp" && npm pack --silent "$spec" 2>"$tmp/npm.log" | tail -n 1) ||
-    die "npm pack $spec failed: $(tail -n 3 "$tmp/npm.log" | tr '\n' ' ')"
+  # --loglevel=error rather than --silent: a failure must say why.
+  if ! tarball=$(cd "$tmp" && npm pack --loglevel=error "$spec" 2>"$tmp/npm.log" | tail -n 1); then
+    local reason
+    reason=$(grep -m 1 -E 'reason:|ERR! (code|errno|[0-9]{3})' "$tmp/npm.log" | sed 's/^npm ERR! *//')
+    case "$(cat "$tmp/npm.log")" in
+      *CERT* | *certificate*)
+        die "npm pack $spec failed: the npm registry's TLS certificate is not trusted ($reason); if your network intercepts TLS, add its CA to /usr/local/share/ca-certificates and run update-ca-certificates" ;;
+      *ENOTFOUND* | *EAI_AGAIN* | *ECONNREFUSED* | *ETIMEDOUT* | *ENETUNREACH*)
+        die "npm pack $spec failed: cannot reach the npm registry ($reason); check the network, or 'npm config get registry'" ;;
+      *) die "npm pack $spec failed: ${reason:-$(tail -n 3 "$tmp/npm.log" | tr '\n' ' ')}" ;;
+    esac
+  fi
   [[ -f "$tmp/$tarball" ]] || die "npm pack $spec produced no tarball: $(tail -n 3 "$tmp/npm.log" | tr '\n' ' ')"
 
   local want=${tarball_sha256[$spec]:-}

@@ -4,11 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Everything the build, the tests and the benchmarks use, named explicitly:
+# packages are installed without their recommendations, so a package that a
+# dependency's CMake config needs (oneDNN's asks for OpenCL) is listed here.
 packages=(
-  cmake g++ ninja-build ccache git
+  cmake g++ ninja-build ccache git ca-certificates
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
-  libdnnl-dev libcli11-dev nlohmann-json3-dev libgtest-dev
-  python3 python3-torch
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libcli11-dev nlohmann-json3-dev libgtest-dev
+  python3 python3-torch python3-numpy
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -29,7 +33,38 @@ if ((${#missing[@]})); then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# On a configure failure, name the package that most likely provides what
+# CMake could not find (the patterns are CMake's own messages).
+hint_missing_package() {
+  local log=$1 hint=""
+  case "$(cat "$log")" in
+    *"find OpenCL"* | *OpenCL_LIBRARY*) hint=ocl-icd-opencl-dev ;;
+    *MLIRConfig.cmake* | *mlir-config.cmake* | *"package \"MLIR\""*) hint=libmlir-19-dev ;;
+    *LLVMConfig.cmake* | *llvm-config.cmake*) hint=llvm-19-dev ;;
+    *dnnl*) hint=libdnnl-dev ;;
+    *nlohmann_json*) hint=nlohmann-json3-dev ;;
+    *CLI11*) hint=libcli11-dev ;;
+    *GTest*) hint=libgtest-dev ;;
+    *OpenMP*) hint="g++ (libgomp)" ;;
+    *"CMAKE_MAKE_PROGRAM"* | *Ninja*) hint=ninja-build ;;
+  esac
+  if [[ -n "$hint" ]]; then
+    echo "setup: error: configure failed (log: $log); the likely missing package is $hint: apt-get install $hint" >&2
+  else
+    echo "setup: error: configure failed (log: $log); see the first CMake Error there" >&2
+  fi
+}
+
 if [[ ! -f build/build.ninja ]]; then
-  cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release
+  mkdir -p build
+  if ! cmake -G Ninja -S . -B build -DCMAKE_BUILD_TYPE=Release > build/configure.log 2>&1; then
+    cat build/configure.log >&2
+    hint_missing_package build/configure.log
+    # A failed configure leaves a partial CMakeCache.txt that would hide the
+    # fix on the next run; start over then.
+    rm -f build/CMakeCache.txt
+    exit 1
+  fi
+  tail -n 3 build/configure.log
 fi
 ninja -C build
