@@ -96,12 +96,9 @@ int main(int argc, char **argv) {
     std::printf(" %s", argv[i]);
   std::printf("\nmachine: %s, %u hardware threads\n", cpuModel().c_str(),
               std::thread::hardware_concurrency());
-#ifdef GIGA_KERNELS_NATIVE
-  std::printf("build: -march=native; ");
-#else
-  std::printf("build: -mavx2 -mfma; ");
-#endif
-  std::printf("matmul threads: %d; median of %d runs\n\n", threads, reps);
+  std::printf("build: -march=%s; oneDNN ISA: %s; matmul threads: %d; median "
+              "of %d runs\n\n",
+              GIGA_KERNELS_MARCH, cpuIsaName(hostCpu().isa), threads, reps);
 
   const int64_t B = 8, T = 256, C = 768, H = 12, D = 64, N = B * T;
   const int64_t V = 50257;

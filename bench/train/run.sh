@@ -8,8 +8,9 @@
 #   bench/train/run.sh [BIN_DIR]   (default: $GIGA_BIN_DIR or build/bin)
 #   WARMUP=3 MEASURED=10 THREADS=1 bench/train/run.sh   (THREADS: gigarun --threads)
 #
-# One step takes ~25 s on a 2 GHz AVX-512 core, so the default 13 steps take
-# ~6 minutes (plus the final checkpoint, ~1.5 GB, written to a temp dir).
+# One step took ~21 s on one thread of an Intel Xeon with AVX-512 (2026-11-22),
+# so the default 13 steps take ~5 minutes (plus the final checkpoint, ~1.5 GB,
+# written to a temp dir); expect about twice that on an AVX2-only CPU.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,20 +46,18 @@ JSON
 model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 echo "machine: $model, $(nproc) cores available, $memory memory"
-# gigarun's MFU peak (docs/gigarun.md, MFU): clock x 64 FLOP/cycle x 1 thread.
-khz=$(cat /sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq 2>/dev/null ||
-      awk -F: '/^cpu MHz/ {print $2 * 1000; exit}' /proc/cpuinfo)
-echo "MFU peak: $(awk -v k="$khz" 'BEGIN {printf "%.1f GFLOP/s fp32 (%.0f MHz x 64 FLOP/cycle x 1 thread)", k * 64 / 1e6, k / 1000}')"
 
 compile=("$bin_dir/gigac" compile "$work/gpt2-124m.json" --wafer host
          -o "$work/gpt2-124m.wafer")
 train=("$bin_dir/gigarun" "$work/gpt2-124m.wafer" --data "$work/moby/train.bin"
-       --steps $((warmup + measured)) --threads "$threads" --quiet --out "$work/run")
+       --steps $((warmup + measured)) --threads "$threads" --out "$work/run")
 echo "\$ ${compile[*]}"
 "${compile[@]}"
 echo "\$ ${train[*]}"
 start=$(date +%s)
-"${train[@]}"
+"${train[@]}" > "$work/gigarun.log"
+# gigarun's own peak for this machine's ISA (docs/gigarun.md, MFU).
+grep -o 'MFU assumes .*FLOP)' "$work/gigarun.log" || true
 echo "trained $((warmup + measured)) steps in $(($(date +%s) - start)) s"
 
 python3 - "$work/run/metrics.jsonl" "$warmup" "$measured" <<'PY'

@@ -21,8 +21,8 @@ For each thread count (torch.set_num_threads, default 1 then 2) a fresh
 child process trains WARMUP + MEASURED steps (3 + 10) and reports the median
 ms/step, tokens/s and MFU of the measured steps, MFU as gigarun computes it
 (docs/gigarun.md, MFU): model FLOPs 6*N*tokens + 12*depth*T*width*tokens
-over a peak of clock x 64 FLOP/cycle x threads (128 GFLOP/s per thread at
-2.0 GHz). The children run one after the other, never at once.
+over a peak of clock x FLOP/cycle x threads, FLOP/cycle from the CPU's ISA
+as gigarun takes it (32 for AVX2+FMA, 64 for AVX-512). The children run one after the other, never at once.
 
   /usr/bin/python3 bench/train/torch_baseline.py [--threads 1 2]
       [--data moby/train.bin] [--warmup 3] [--measured 10]
@@ -160,6 +160,25 @@ def peak_mhz():
     raise SystemExit("torch_baseline.py: no CPU clock in /sys or /proc/cpuinfo")
 
 
+def flops_per_cycle():
+    """gigarun's fp32 FLOP/cycle/core (runtime/kernels/Cpu.cpp): two FMA units
+    of the widest ISA, AVX-512 at half width on AMD before Zen 5."""
+    flags, vendor, family = set(), "", 0
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if key == "flags" and not flags:
+                flags = set(value.split())
+            elif key == "vendor_id" and not vendor:
+                vendor = value.strip()
+            elif key == "cpu family" and not family:
+                family = int(value)
+    if "avx512f" in flags:
+        return 32 if vendor == "AuthenticAMD" and family < 0x1A else 64
+    return 32 if {"avx2", "fma"} <= flags else 16
+
+
 def loaded_blas():
     """The BLAS libraries this process has mapped (torch's CPU matmuls)."""
     names = set()
@@ -213,7 +232,7 @@ def child(args):
     tokens_per_step = BATCH * SEQ
     flops = (6 * n_params * tokens_per_step
              + 12 * c["depth"] * SEQ * c["width"] * tokens_per_step)
-    peak = peak_mhz() * 1e6 * 64 * args.threads
+    peak = peak_mhz() * 1e6 * flops_per_cycle() * args.threads
     measured = records[args.warmup:]
     ms = statistics.median(r["ms"] for r in measured)
     print(json.dumps({
@@ -271,8 +290,8 @@ def main():
     print("machine: %s" % machine())
     print("torch %s (%s), numpy %s, Python %s" % (
         torch.__version__, torch.__file__, np.__version__, platform.python_version()))
-    print("MFU peak: %.1f GFLOP/s fp32 per thread (%.0f MHz x 64 FLOP/cycle)"
-          % (peak_mhz() * 64 / 1000.0, peak_mhz()))
+    print("MFU peak: %.1f GFLOP/s fp32 per thread (%.0f MHz x %d FLOP/cycle)"
+          % (peak_mhz() * flops_per_cycle() / 1000.0, peak_mhz(), flops_per_cycle()))
     print("attention: %s" % ("F.scaled_dot_product_attention(is_causal=True)"
                              if args.attention == "sdpa" else
                              "explicit: q@k^T/sqrt(d), masked_fill(-inf), softmax, @v"))

@@ -3,6 +3,7 @@
 #include "runtime/support/Hash.h"
 
 #include "runtime/exec/Executor.h"
+#include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
 #include "runtime/support/AtomicFile.h"
@@ -287,14 +288,15 @@ PeakFlops cpuPeakFlops(int threads) {
   std::string source;
   double mhz = readCpuMHz(source);
   threads = std::max(1, threads);
+  kernels::CpuPeak cpu = kernels::cpuPeak(kernels::hostCpu());
   PeakFlops peak;
-  peak.flopsPerSec = mhz * 1e6 * 64.0 * threads;
-  char text[256];
+  peak.flopsPerSec = mhz * 1e6 * cpu.fp32FlopsPerCycle * threads;
+  char text[320];
   std::snprintf(text, sizeof(text),
                 "MFU assumes a peak of %.1f GFLOP/s fp32: %d thread%s x %.0f "
-                "MHz (%s) x 64 FLOP/cycle (AVX-512 FMA)",
+                "MHz (%s) x %.0f FLOP/cycle (%s)",
                 peak.flopsPerSec / 1e9, threads, threads == 1 ? "" : "s", mhz,
-                source.c_str());
+                source.c_str(), cpu.fp32FlopsPerCycle, cpu.fp32Basis.c_str());
   peak.assumption = text;
   return peak;
 }

@@ -126,8 +126,9 @@ std::string artifactChecksum(const artifact::Artifact &artifact);
 double modelFlopsPerStep(const artifact::Artifact &artifact);
 
 /// The assumed peak fp32 FLOP/s of this CPU for `threads` cores: clock ×
-/// 64 FLOP/cycle (two AVX-512 FMA units: 2 × 16 lanes × 2 FLOP). The clock
-/// comes from cpufreq's cpuinfo_max_freq, else /proc/cpuinfo "cpu MHz".
+/// FLOP/cycle of the ISA oneDNN runs on (kernels::cpuPeak: 32 for AVX2+FMA,
+/// 64 for AVX-512). The clock comes from cpufreq's cpuinfo_max_freq, else
+/// /proc/cpuinfo "cpu MHz".
 struct PeakFlops {
   double flopsPerSec = 0.0;
   std::string assumption; // one line for the log
