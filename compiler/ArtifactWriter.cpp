@@ -69,6 +69,16 @@ artifact::Operand operandOf(const BufferRef &ref) {
   return {ref.buffer, ref.perLayer};
 }
 
+/// Causal attention's two T×T products per layer, forward and backward:
+/// 3 × 2 × (2·B·H·T²·D), the attention term of PaLM's model FLOPs
+/// (appendix B), counted from the op so any model in the dialect is counted.
+double attentionModelFlops(AttentionOp attention) {
+  ArrayRef<int64_t> q = cast<RankedTensorType>(attention.getQuery().getType())
+                            .getShape(); // [B, H, T, D]
+  return 12.0 * double(q[0]) * double(q[1]) * double(q[2]) * double(q[2]) *
+         double(q[3]);
+}
+
 double numberAttr(Operation *op, StringRef name, double fallback) {
   if (auto attr = op->getAttrOfType<FloatAttr>(name))
     return attr.getValueAsDouble();
@@ -122,6 +132,7 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
       program = function;
   SymbolTable symbols(module);
   wafer::UpdateOp update;
+  double attentionFlopsPerMicroBatch = 0.0;
   for (Operation &op : program.getBody().front()) {
     if (auto u = dyn_cast<wafer::UpdateOp>(op))
       update = u;
@@ -160,6 +171,10 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
           op.outputs.push_back(operandOf(plan->refs.lookup(result)));
         op.attrs = attributesOf(&inner);
         kernel.ops.push_back(std::move(op));
+        if (auto attention = dyn_cast<AttentionOp>(inner);
+            attention && !kernel.backward)
+          attentionFlopsPerMicroBatch +=
+              attentionModelFlops(attention) * double(kernel.layers);
         if (auto loss = dyn_cast<CrossEntropyOp>(inner)) {
           a.logits = plan->refs.lookup(loss.getLogits()).buffer;
           a.vocabSize = cast<RankedTensorType>(loss.getLogits().getType())
@@ -211,6 +226,11 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   a.microBatch = tokens.getShape()[0];
   a.sequenceLength = tokens.getShape()[1];
   a.batchSize = a.microBatch * update.getAccumulation();
+  // Model FLOPs for MFU: 6 per parameter and token (matmuls forward and
+  // backward) plus attention; recomputation is not model work.
+  a.modelFlopsPerStep = 6.0 * double(a.parameterCount()) * double(a.batchSize) *
+                            double(a.sequenceLength) +
+                        attentionFlopsPerMicroBatch * double(a.accumulation());
   if (a.logits < 0)
     return program.emitOpError("computes no giga.cross_entropy loss");
   if (auto report = module->getAttrOfType<StringAttr>("wafer.report"))

@@ -247,6 +247,7 @@ json toJson(const Artifact &artifact) {
           {"micro_batch", artifact.microBatch},
           {"sequence_length", artifact.sequenceLength},
           {"vocab_size", artifact.vocabSize},
+          {"model_flops_per_step", artifact.modelFlopsPerStep},
           {"params", params},
           {"optimizer",
            {{"kind", o.kind},
@@ -284,6 +285,9 @@ Artifact fromJson(const json &root, const std::string &source) {
     r.fail("payload.micro_batch", "does not divide batch_size");
   a.sequenceLength = r.integer(root, "sequence_length", "payload", 1);
   a.vocabSize = r.integer(root, "vocab_size", "payload", 1);
+  a.modelFlopsPerStep = r.real(root, "model_flops_per_step", "payload");
+  if (!(a.modelFlopsPerStep >= 0.0))
+    r.fail("payload.model_flops_per_step", "must be >= 0");
 
   for (const json &p : r.array(root, "params", "payload")) {
     std::string where = "params[" + std::to_string(a.params.size()) + "]";

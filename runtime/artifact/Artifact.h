@@ -25,7 +25,7 @@ public:
 };
 
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
 
 enum class DType { F32, I32, I64 };
 const char *toString(DType type);
@@ -151,6 +151,9 @@ struct Artifact {
   std::vector<Kernel> kernels; // run in this order, once per micro-batch
   int32_t tokens = -1, targets = -1, loss = -1; // buffers
   int32_t logits = -1; // the loss's input, for traces; -1 if unknown
+  /// Model FLOPs of one optimizer step, forward and backward without
+  /// recomputation, as the compiler counts them (the numerator of MFU).
+  double modelFlopsPerStep = 0.0;
   nlohmann::json report = nlohmann::json::object();
 
   int64_t accumulation() const { return batchSize / microBatch; }

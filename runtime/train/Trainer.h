@@ -119,12 +119,6 @@ int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
 /// checkpoint of another artifact is refused.
 std::string artifactChecksum(const artifact::Artifact &artifact);
 
-/// Model FLOPs of one optimizer step (forward + backward, no recompute):
-/// 6·N·tokens for the matmuls with the N parameters, plus attention's
-/// 12·depth·T·width·tokens when the config has a GPT model section
-/// (PaLM's formula, appendix B). tokens = batch_size · sequence_length.
-double modelFlopsPerStep(const artifact::Artifact &artifact);
-
 /// The assumed peak fp32 FLOP/s of this CPU for `threads` cores: clock ×
 /// FLOP/cycle of the ISA oneDNN runs on (kernels::cpuPeak: 32 for AVX2+FMA,
 /// 64 for AVX-512). The clock comes from cpufreq's cpuinfo_max_freq, else

@@ -12,6 +12,18 @@ if [[ "$(head -c 7 "$work/tiny.wafer")" != "GIGAWFR" ]]; then
 fi
 "$gigarun" inspect "$work/tiny.wafer" >"$work/inspect.txt" || fail "inspect"
 grep -q '^parameters' "$work/inspect.txt" || fail "inspect output"
+# MFU's numerator is the compiler's: PaLM's 6*N*tokens + 12*depth*T*width*tokens
+# for this config, counted from the IR (the runtime knows no depth or width).
+python3 - "$work/inspect.txt" "$repo/configs/gpt-tiny.json" <<'PY' || fail "model FLOPs per step"
+import json, re, sys
+text, config = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+n = int(re.search(r"^parameters \(\d+ tensors, ([\d,]+) parameters", text, re.M)[1].replace(",", ""))
+flops = int(re.search(r"model FLOPs per step (\d+)", text)[1])
+m, r = config["model"], config["run"]
+tokens = r["batch_size"] * r["sequence_length"]
+want = 6 * n * tokens + 12 * m["depth"] * r["sequence_length"] * m["width"] * tokens
+assert flops == want, (flops, want)
+PY
 
 # The toy data has vocabulary 32 < 64: fine for tiny.
 args=(--data "$work/train.bin" --val "$work/val.bin" --steps 20

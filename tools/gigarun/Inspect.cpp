@@ -234,7 +234,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
   }
   out << "  per micro-batch: " << number(totalFlops) << " FLOPs (placement); "
       << "per step: " << number(totalFlops * double(a.accumulation()))
-      << " FLOPs; model FLOPs per step " << number(train::modelFlopsPerStep(a))
+      << " FLOPs; model FLOPs per step " << number(a.modelFlopsPerStep, "%.0f")
       << "\n";
 
   out << "\nreport\n";

@@ -60,6 +60,8 @@ inline artifact::Artifact makeToyArtifact(const ToyShape &s = {}) {
               {"w", "h", s.depth, {C, C}, "normal", s.initStd, 0.1},
               {"head", "", 1, {C, V}, "normal", s.initStd, 0.1},
               {"head_bias", "", 1, {V}, "zeros", 0.0, 0.0}};
+  a.modelFlopsPerStep = 6.0 * double(a.parameterCount()) * double(s.batch) *
+                        double(s.seq); // as gigac counts it (no attention)
   a.optimizer.kind = "adamw";
   a.optimizer.learningRate = s.learningRate;
   a.optimizer.warmupSteps = 2;

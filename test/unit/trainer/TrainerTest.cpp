@@ -13,6 +13,7 @@
 #include "test/unit/TempDir.h"
 
 #include "runtime/kernels/Cpu.h"
+#include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
 #include "runtime/train/Batches.h"
 #include "runtime/train/Trainer.h"
@@ -124,15 +125,19 @@ TEST(ArtifactChecksum, NamesTheProgramNotTheReport) {
   EXPECT_NE(artifactChecksum(a), base);
 }
 
-TEST(ModelFlops, SixNPlusAttention) {
-  artifact::Artifact a = test::makeToyArtifact();
-  double tokens = double(a.batchSize * a.sequenceLength);
-  double expected = 6.0 * double(a.parameterCount()) * tokens +
-                    12.0 * 2 * double(a.sequenceLength) * 8 * tokens;
-  EXPECT_DOUBLE_EQ(modelFlopsPerStep(a), expected);
-  a.config.erase("model"); // not a GPT: 6N only
-  EXPECT_DOUBLE_EQ(modelFlopsPerStep(a),
-                   6.0 * double(a.parameterCount()) * tokens);
+TEST(Trainer, MfuIsTheArtifactsModelFlopsOverTheStepTimeAndPeak) {
+  Fixture f;
+  f.options.steps = 2;
+  f.artifact.modelFlopsPerStep = 1e12;
+  f.run();
+  double peak = cpuPeakFlops(kernels::matmulThreads()).flopsPerSec;
+  for (const json &line : readMetrics(f.options.outDir)) {
+    double seconds =
+        f.artifact.batchSize / line["samples_per_sec"].get<double>();
+    EXPECT_NEAR(line["mfu"].get<double>(), 1e12 / seconds / peak,
+                1e-6 * line["mfu"].get<double>())
+        << line.dump();
+  }
 }
 
 TEST(CpuPeak, ScalesWithThreadsAndNamesTheHostIsa) {
