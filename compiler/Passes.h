@@ -9,6 +9,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
 
 #include <algorithm>
 #include <string>
@@ -20,6 +21,36 @@ namespace giga {
 
 /// frontend output -> giga-autodiff -> giga-optimizer: one training step.
 void buildTrainStepPipeline(mlir::OpPassManager &pm);
+
+/// The last stage giga-compile-pipeline runs; gigac's --emit=giga|wafer.
+enum class CompileStage {
+  /// The training step in the giga dialect, micro-batched for the target.
+  Giga,
+  /// Kernels, placement and the buffer plan: what the artifact is written
+  /// from.
+  Wafer,
+};
+
+struct CompilePipelineOptions
+    : mlir::PassPipelineOptions<CompilePipelineOptions> {
+  Option<std::string> wafer{
+      *this, "wafer",
+      llvm::cl::desc("the target: wse2, wse3, host or a target JSON file"),
+      llvm::cl::init("wse2")};
+  Option<CompileStage> stopAfter{
+      *this, "stop-after", llvm::cl::desc("the last stage to run"),
+      llvm::cl::init(CompileStage::Wafer),
+      llvm::cl::values(
+          clEnumValN(CompileStage::Giga, "giga",
+                     "the training step: forward, backward, optimizer"),
+          clEnumValN(CompileStage::Wafer, "wafer",
+                     "per-layer kernels, placement and buffer plan"))};
+};
+
+/// The frontend's forward and loss -> the planned wafer program: exactly
+/// what `gigac compile` runs (registered as giga-compile-pipeline).
+void buildCompilePipeline(mlir::OpPassManager &pm,
+                          const CompilePipelineOptions &options);
 
 /// Registers every giga pass and the named pipelines with MLIR's registry.
 void registerCompilerPasses();

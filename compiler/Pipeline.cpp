@@ -15,6 +15,19 @@ void buildTrainStepPipeline(mlir::OpPassManager &pm) {
   pm.addPass(createGigaOptimizer());
 }
 
+void buildCompilePipeline(mlir::OpPassManager &pm,
+                          const CompilePipelineOptions &options) {
+  // Micro-batching first: it decides the shapes (and recomputation) that
+  // autodiff differentiates.
+  pm.addPass(createWaferMicrobatch(WaferMicrobatchOptions{options.wafer}));
+  buildTrainStepPipeline(pm);
+  if (options.stopAfter == CompileStage::Giga)
+    return;
+  pm.addPass(createWaferPartition());
+  pm.addPass(createWaferPlace(WaferPlaceOptions{options.wafer}));
+  pm.addPass(createWaferPlanBuffers());
+}
+
 void registerCompilerPasses() {
   registerGigaPasses();
   mlir::PassPipelineRegistration<>(
@@ -22,5 +35,10 @@ void registerCompilerPasses() {
       "the frontend's forward and loss -> one training step: autodiff, then "
       "the optimizer update in the weight store",
       buildTrainStepPipeline);
+  mlir::PassPipelineRegistration<CompilePipelineOptions>(
+      "giga-compile-pipeline",
+      "the frontend's forward and loss -> the planned wafer program for a "
+      "target: exactly what gigac compile runs",
+      buildCompilePipeline);
 }
 } // namespace giga

@@ -17,7 +17,7 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -74,10 +74,24 @@ nlohmann::json moduleConfig(mlir::ModuleOp module) {
   return config;
 }
 
-void runPasses(mlir::ModuleOp module, mlir::MLIRContext &context,
-               const CompileOptions &options,
-               llvm::function_ref<void(mlir::OpPassManager &)> build,
-               ExitCode onFailure, const std::string &what) {
+/// Remembers the first pass that failed, so that gigac can say which stage
+/// of the pipeline did.
+class FailedPassRecorder : public mlir::PassInstrumentation {
+public:
+  explicit FailedPassRecorder(std::string &failed) : failed(failed) {}
+  void runAfterPassFailed(mlir::Pass *pass, mlir::Operation *) override {
+    if (failed.empty())
+      failed = pass->getArgument().str();
+  }
+
+private:
+  std::string &failed;
+};
+
+/// Runs giga-compile-pipeline, as giga-opt would with the same options.
+void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
+                 const CompileOptions &options, giga::CompileStage stopAfter,
+                 const std::string &targetName, ExitCode onFailure) {
   // IR printing needs the passes to run on this thread.
   if (!options.dumpIrDir.empty())
     context.disableMultithreading();
@@ -88,9 +102,23 @@ void runPasses(mlir::ModuleOp module, mlir::MLIRContext &context,
         [](mlir::Pass *, mlir::Operation *) { return true; },
         /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false,
         /*printAfterOnlyOnFailure=*/false, options.dumpIrDir);
-  build(pm);
-  if (mlir::failed(pm.run(module)))
-    throw CompileFailure{onFailure, what};
+  std::string failedPass;
+  pm.addInstrumentation(std::make_unique<FailedPassRecorder>(failedPass));
+  giga::CompilePipelineOptions pipeline;
+  pipeline.wafer = options.wafer;
+  pipeline.stopAfter = stopAfter;
+  giga::buildCompilePipeline(pm, pipeline);
+  if (mlir::succeeded(pm.run(module)))
+    return;
+  // Not fitting the target is the user's to fix, whoever built the IR.
+  if (failedPass == "wafer-microbatch")
+    throw CompileFailure{kUserError, "the model does not fit " + targetName};
+  throw CompileFailure{onFailure,
+                       llvm::StringSwitch<std::string>(failedPass)
+                           .Cases("wafer-partition", "wafer-place",
+                                  "lowering to wafer kernels failed")
+                           .Case("wafer-plan-buffers", "buffer planning failed")
+                           .Default("building the training step failed")};
 }
 
 int compile(const CompileOptions &options) {
@@ -118,8 +146,8 @@ int compile(const CompileOptions &options) {
     module = giga::buildGpt(context, parsed);
     config = parsed.toJson();
     if (mlir::failed(mlir::verify(*module)))
-      throw CompileFailure{kInternalError,
-                           "the frontend built invalid IR for " + options.input};
+      throw CompileFailure{
+          kInternalError, "the frontend built invalid IR for " + options.input};
   }
   // On the user's own IR every failure is theirs to fix; on IR gigac built
   // from a config only fitting the target can be.
@@ -141,33 +169,12 @@ int compile(const CompileOptions &options) {
   if (finish("forward"))
     return kOk;
 
-  if (emit != "giga")
-    runPasses(*module, context, options,
-              [&](mlir::OpPassManager &pm) {
-                pm.addPass(giga::createWaferMicrobatch(
-                    giga::WaferMicrobatchOptions{options.wafer}));
-              },
-              kUserError, "the model does not fit " + target.name);
-  runPasses(*module, context, options, giga::buildTrainStepPipeline,
-            passFailure, "building the training step failed");
-  if (finish("giga"))
+  runPipeline(*module, context, options,
+              emit == "giga" ? giga::CompileStage::Giga
+                             : giga::CompileStage::Wafer,
+              target.name, passFailure);
+  if (finish("giga") || finish("wafer"))
     return kOk;
-  runPasses(*module, context, options,
-            [&](mlir::OpPassManager &pm) {
-              pm.addPass(giga::createWaferPartition());
-              pm.addPass(giga::createWaferPlace(
-                  giga::WaferPlaceOptions{options.wafer}));
-            },
-            passFailure, "lowering to wafer kernels failed");
-  if (emit == "wafer") {
-    runPasses(*module, context, options,
-              [&](mlir::OpPassManager &pm) {
-                pm.addPass(giga::createWaferPlanBuffers());
-              },
-              passFailure, "buffer planning failed");
-    finish("wafer");
-    return kOk;
-  }
 
   mlir::FailureOr<giga::artifact::Artifact> artifact =
       giga::buildArtifact(*module, config, target.toJson());
@@ -204,7 +211,8 @@ int main(int argc, char **argv) {
       ->add_option("--emit", options.emit,
                    "print IR instead of writing an artifact: 'forward' (the "
                    "frontend's forward pass and loss), 'giga' (the whole "
-                   "training step: forward, backward, optimizer), 'wafer' "
+                   "training step, micro-batched for --wafer: forward, "
+                   "backward, optimizer), 'wafer' "
                    "(per-layer kernels, placement and buffer plan)")
       ->check(CLI::IsMember({"forward", "giga", "wafer"}));
   compileCommand->add_option(
@@ -243,9 +251,9 @@ int main(int argc, char **argv) {
   try {
     return compile(options);
   } catch (const CompileFailure &failure) {
-    std::cerr << "gigac: " << (failure.code == kInternalError
-                                   ? "internal error: "
-                                   : "error: ")
+    std::cerr << "gigac: "
+              << (failure.code == kInternalError ? "internal error: "
+                                                 : "error: ")
               << failure.message << " (diagnostics above)"
               << (failure.code == kInternalError ? "; please report it" : "")
               << "\n";
