@@ -9,18 +9,18 @@
 #ifndef GIGA_FRONTEND_CONFIG_H
 #define GIGA_FRONTEND_CONFIG_H
 
+#include "runtime/support/Error.h"
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
 namespace giga {
 
 /// A config that cannot be used; the message names the file, the key and the
 /// fix, in one line.
-class ConfigError : public std::runtime_error {
+class ConfigError : public giga::Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 struct ModelConfig {

@@ -10,18 +10,18 @@
 #ifndef GIGA_RUNTIME_ARTIFACT_ARTIFACT_H
 #define GIGA_RUNTIME_ARTIFACT_ARTIFACT_H
 
+#include "runtime/support/Error.h"
 #include <cstdint>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace giga::artifact {
 
 /// A malformed, truncated or corrupted artifact; the message names the file.
-class ArtifactError : public std::runtime_error {
+class ArtifactError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};

@@ -10,15 +10,14 @@
 #ifndef GIGA_RUNTIME_DATA_DATAERROR_H
 #define GIGA_RUNTIME_DATA_DATAERROR_H
 
-#include <stdexcept>
+#include "runtime/support/Error.h"
 #include <string>
 
 namespace giga::data {
 
-class DataError : public std::runtime_error {
+class DataError : public giga::Error {
 public:
-  explicit DataError(const std::string &message)
-      : std::runtime_error(message) {}
+  using Error::Error;
 };
 
 } // namespace giga::data

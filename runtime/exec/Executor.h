@@ -2,20 +2,20 @@
 #ifndef GIGA_RUNTIME_EXEC_EXECUTOR_H
 #define GIGA_RUNTIME_EXEC_EXECUTOR_H
 
+#include "runtime/support/Error.h"
 #include "runtime/artifact/Artifact.h"
 #include "runtime/store/WeightStore.h"
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 namespace giga::exec {
 
 /// An artifact the executor cannot run (an unknown kernel name, operands
 /// that do not fit the kernel); names the kernel and the op.
-class ExecError : public std::runtime_error {
+class ExecError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 class Executor {

@@ -10,20 +10,20 @@
 #ifndef GIGA_RUNTIME_STORE_WEIGHTSTORE_H
 #define GIGA_RUNTIME_STORE_WEIGHTSTORE_H
 
+#include "runtime/support/Error.h"
 #include "runtime/artifact/Artifact.h"
 
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
 namespace giga::store {
 
 /// A store that cannot be created, read or written; names the path.
-class StoreError : public std::runtime_error {
+class StoreError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 struct StoreOptions {

@@ -2,16 +2,16 @@
 #ifndef GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
 #define GIGA_RUNTIME_SUPPORT_ATOMICFILE_H
 
+#include "runtime/support/Error.h"
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace giga {
 
-class FileError : public std::runtime_error {
+class FileError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Writes all of `data` to `fd`, retrying interrupted and partial writes;

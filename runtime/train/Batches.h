@@ -2,18 +2,18 @@
 #ifndef GIGA_RUNTIME_TRAIN_BATCHES_H
 #define GIGA_RUNTIME_TRAIN_BATCHES_H
 
+#include "runtime/support/Error.h"
 #include <cstdint>
 #include <memory>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace giga::train {
 
-class BatchError : public std::runtime_error {
+class BatchError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Windows of sequence_length + 1 tokens at uniformly random offsets, as

@@ -12,6 +12,7 @@
 #ifndef GIGA_RUNTIME_TRAIN_TRAINER_H
 #define GIGA_RUNTIME_TRAIN_TRAINER_H
 
+#include "runtime/support/Error.h"
 #include "runtime/artifact/Artifact.h"
 
 #include <cstdint>
@@ -19,7 +20,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,9 +29,9 @@ namespace giga::train {
 /// checkpoint from another model, a NaN loss, an unwritable directory).
 /// One line that names the file or flag and says how to fix it; gigarun
 /// exits with status 1.
-class TrainError : public std::runtime_error {
+class TrainError : public Error {
 public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 struct TrainOptions {

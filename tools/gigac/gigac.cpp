@@ -12,6 +12,7 @@
 #include "frontend/Gpt.h"
 #include "runtime/artifact/Report.h"
 #include "runtime/support/AtomicFile.h"
+#include "runtime/support/Error.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -37,11 +38,12 @@ struct CompileOptions {
   bool report = false;
 };
 
-/// A failure whose diagnostics MLIR already printed.
-struct CompileFailure {
-  ExitCode code;
-  std::string message;
-};
+/// A failure whose diagnostics MLIR already printed above it.
+giga::Error compileFailure(ExitCode code, const std::string &message) {
+  return giga::Error(message + " (diagnostics above)",
+                     code == kInternalError ? giga::ErrorKind::Internal
+                                            : giga::ErrorKind::User);
+}
 
 bool endsWith(const std::string &text, const std::string &suffix) {
   return text.size() >= suffix.size() &&
@@ -112,13 +114,13 @@ void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
     return;
   // Not fitting the target is the user's to fix, whoever built the IR.
   if (failedPass == "wafer-microbatch")
-    throw CompileFailure{kUserError, "the model does not fit " + targetName};
-  throw CompileFailure{onFailure,
+    throw compileFailure(kUserError, "the model does not fit " + targetName);
+  throw compileFailure(onFailure,
                        llvm::StringSwitch<std::string>(failedPass)
                            .Cases("wafer-partition", "wafer-place",
                                   "lowering to wafer kernels failed")
                            .Case("wafer-plan-buffers", "buffer planning failed")
-                           .Default("building the training step failed")};
+                           .Default("building the training step failed"));
 }
 
 int compile(const CompileOptions &options) {
@@ -139,15 +141,15 @@ int compile(const CompileOptions &options) {
     sources.AddNewSourceBuffer(std::move(*buffer), llvm::SMLoc());
     module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
     if (!module)
-      throw CompileFailure{kUserError, "cannot parse " + options.input};
+      throw compileFailure(kUserError, "cannot parse " + options.input);
     config = moduleConfig(*module);
   } else {
     giga::Config parsed = giga::loadConfig(options.input);
     module = giga::buildGpt(context, parsed);
     config = parsed.toJson();
     if (mlir::failed(mlir::verify(*module)))
-      throw CompileFailure{
-          kInternalError, "the frontend built invalid IR for " + options.input};
+      throw compileFailure(
+          kInternalError, "the frontend built invalid IR for " + options.input);
   }
   // On the user's own IR every failure is theirs to fix; on IR gigac built
   // from a config only fitting the target can be.
@@ -179,7 +181,7 @@ int compile(const CompileOptions &options) {
   mlir::FailureOr<giga::artifact::Artifact> artifact =
       giga::buildArtifact(*module, config, target.toJson());
   if (mlir::failed(artifact))
-    throw CompileFailure{passFailure, "writing the artifact failed"};
+    throw compileFailure(passFailure, "writing the artifact failed");
   if (options.report)
     std::cout << giga::artifact::formatReport(*artifact);
   if (!options.output.empty())
@@ -248,24 +250,5 @@ int main(int argc, char **argv) {
     return kUserError;
   }
 
-  try {
-    return compile(options);
-  } catch (const CompileFailure &failure) {
-    std::cerr << "gigac: "
-              << (failure.code == kInternalError ? "internal error: "
-                                                 : "error: ")
-              << failure.message << " (diagnostics above)"
-              << (failure.code == kInternalError ? "; please report it" : "")
-              << "\n";
-    return failure.code;
-  } catch (const giga::ConfigError &error) {
-    std::cerr << "gigac: error: " << error.what() << "\n";
-    return kUserError;
-  } catch (const giga::FileError &error) {
-    std::cerr << "gigac: error: " << error.what() << "\n";
-    return kUserError;
-  } catch (const std::exception &error) {
-    std::cerr << "gigac: internal error: " << error.what() << "\n";
-    return kInternalError;
-  }
+  return giga::runMain("gigac", [&] { return compile(options); });
 }

@@ -12,11 +12,8 @@
 #include "Inspect.h"
 
 #include "runtime/artifact/Artifact.h"
-#include "runtime/exec/Executor.h"
 #include "runtime/kernels/Matmul.h"
-#include "runtime/store/WeightStore.h"
-#include "runtime/support/AtomicFile.h"
-#include "runtime/train/Batches.h"
+#include "runtime/support/Error.h"
 #include "runtime/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
@@ -24,37 +21,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
-#include <new>
 #include <thread>
 #include <unistd.h>
 
 using namespace giga;
 
 namespace {
-
-/// Messages from the libraries may span lines ("...\n  fix: ..."); gigarun
-/// prints one.
-std::string oneLine(std::string text) {
-  std::string line;
-  bool space = false;
-  for (char c : text) {
-    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
-      space = true;
-      continue;
-    }
-    if (space && !line.empty())
-      line += ' ';
-    space = false;
-    line += c;
-  }
-  return line;
-}
-
-int fail(const std::string &message) {
-  std::cout.flush();
-  std::cerr << "gigarun: error: " << oneLine(message) << "\n";
-  return 1;
-}
 
 int runInspect(int argc, char **argv) {
   CLI::App app{"Print what a compiled training step (step.wafer) holds",
@@ -159,33 +131,13 @@ int runTrain(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    if (argc >= 2 && std::string(argv[1]) == "inspect")
-      return runInspect(argc - 1, argv + 1);
-    return runTrain(argc, argv);
-  } catch (const train::TrainError &error) {
-    return fail(error.what());
-  } catch (const artifact::ArtifactError &error) {
-    return fail(error.what());
-  } catch (const train::BatchError &error) {
-    return fail(error.what());
-  } catch (const store::StoreError &error) {
-    return fail(error.what());
-  } catch (const exec::ExecError &error) {
-    return fail(error.what());
-  } catch (const FileError &error) {
-    return fail(error.what());
-  } catch (const std::bad_alloc &) {
-    return fail("out of memory; train with --store DIR (and --memory-budget) "
-                "or compile a smaller batch");
-  } catch (const std::exception &error) {
-    std::cout.flush();
-    std::cerr << "gigarun: internal error: " << oneLine(error.what())
-              << "; please report it\n";
-    return 2;
-  } catch (...) {
-    std::cerr << "gigarun: internal error: unknown exception; please report "
-                 "it\n";
-    return 2;
-  }
+  return runMain(
+      "gigarun",
+      [&] {
+        if (argc >= 2 && std::string(argv[1]) == "inspect")
+          return runInspect(argc - 1, argv + 1);
+        return runTrain(argc, argv);
+      },
+      "train with --store DIR (and --memory-budget) or compile a smaller "
+      "batch");
 }

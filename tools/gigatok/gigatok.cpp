@@ -383,13 +383,5 @@ int run(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  try {
-    return run(argc, argv);
-  } catch (const DataError &error) {
-    std::cerr << "gigatok: error: " << error.what() << "\n";
-    return 1;
-  } catch (const std::exception &error) {
-    std::cerr << "gigatok: internal error: " << error.what() << "\n";
-    return 2;
-  }
+  return giga::runMain("gigatok", [&] { return run(argc, argv); });
 }
