@@ -1,4 +1,4 @@
-//===- Elementwise.cpp - elementwise and layout kernels -------------------===//
+//===- Elementwise.cpp - elementwise kernels ------------------------------===//
 //
 // Plain loops the compiler vectorizes; `omp simd` (compiled with
 // -fopenmp-simd) lets it reorder float reductions, which -O3 alone may not.
@@ -26,6 +26,32 @@ void accumulate(float *dst, const float *src, int64_t n) {
 void scale(float *x, float factor, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     x[i] *= factor;
+}
+
+void fill(float *out, int64_t n, float value) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = value;
+}
+
+void iota(int32_t *out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = static_cast<int32_t>(i);
+}
+
+void addBroadcast(float *out, const float *a, const float *b, int64_t rows,
+                  int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    add(out + r * cols, a + r * cols, b, cols);
+}
+
+void sumRows(float *y, const float *x, int64_t rows, int64_t cols) {
+  if (rows == 0) {
+    fill(y, cols, 0.0f);
+    return;
+  }
+  std::memcpy(y, x, sizeof(float) * cols);
+  for (int64_t r = 1; r < rows; ++r)
+    accumulate(y, x + r * cols, cols);
 }
 
 void biasAddForward(float *out, const float *inp, const float *bias,
@@ -101,37 +127,6 @@ void geluBackward(float *dinp, const float *inp, const float *dout, int64_t n,
     detail::storeOrAdd(dinp, n, accumulate, [&](int64_t i) {
       return geluExactGrad(inp[i]) * dout[i];
     });
-}
-
-void swapAxes12(float *out, const float *inp, int64_t d0, int64_t d1,
-                int64_t d2, int64_t d3) {
-  for (int64_t a = 0; a < d0; ++a)
-    for (int64_t b = 0; b < d1; ++b)
-      for (int64_t c = 0; c < d2; ++c)
-        std::memcpy(out + ((a * d2 + c) * d1 + b) * d3,
-                    inp + ((a * d1 + b) * d2 + c) * d3, sizeof(float) * d3);
-}
-
-void sliceColumnsForward(float *out, const float *inp, int64_t rows,
-                         int64_t inCols, int64_t offset, int64_t outCols) {
-  for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(out + r * outCols, inp + r * inCols + offset,
-                sizeof(float) * outCols);
-}
-
-void sliceColumnsBackward(float *dinp, const float *dout, int64_t rows,
-                          int64_t inCols, int64_t offset, int64_t outCols,
-                          bool accumulate) {
-  for (int64_t r = 0; r < rows; ++r) {
-    float *dx = dinp + r * inCols + offset;
-    const float *dy = dout + r * outCols;
-    if (accumulate) {
-      for (int64_t c = 0; c < outCols; ++c)
-        dx[c] += dy[c];
-    } else {
-      std::memcpy(dx, dy, sizeof(float) * outCols);
-    }
-  }
 }
 
 } // namespace giga::kernels

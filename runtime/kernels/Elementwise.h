@@ -1,4 +1,4 @@
-//===- Elementwise.h - elementwise and layout kernels -----------*- C++ -*-===//
+//===- Elementwise.h - elementwise kernels ----------------------*- C++ -*-===//
 //
 // Dense row-major fp32 buffers with explicit sizes. Forward kernels may run in
 // place (out == inp). Backward kernels overwrite their gradient outputs, or add
@@ -18,6 +18,20 @@ void add(float *out, const float *a, const float *b, int64_t n);
 void accumulate(float *dst, const float *src, int64_t n);
 /// x *= factor (e.g. the gradient clip coefficient).
 void scale(float *x, float factor, int64_t n);
+/// out[i] = value for i < n.
+void fill(float *out, int64_t n, float value);
+/// out[i] = i for i < n (positions 0, 1, ...; n must fit int32).
+void iota(int32_t *out, int64_t n);
+
+/// out[r, c] = a[r, c] + b[c]; a and out are [rows, cols], b is [cols] (an
+/// add whose rhs is a suffix of the lhs's shape). add() row by row, so it may
+/// run in place (out == a).
+void addBroadcast(float *out, const float *a, const float *b, int64_t rows,
+                  int64_t cols);
+/// y[c] = sum_r x[r, c] for x of [rows, cols], summed in row order (y = row 0,
+/// then accumulate() each further row); rows == 0 gives zeros. y must not
+/// overlap x.
+void sumRows(float *y, const float *x, int64_t rows, int64_t cols);
 
 /// out[r, c] = inp[r, c] + bias[c]; inp is [rows, cols].
 void biasAddForward(float *out, const float *inp, const float *bias,
@@ -34,22 +48,6 @@ void geluForward(float *out, const float *inp, int64_t n,
                  GeluApproximation approximation);
 void geluBackward(float *dinp, const float *inp, const float *dout, int64_t n,
                   GeluApproximation approximation, bool accumulate);
-
-/// out[a, c, b, d] = inp[a, b, c, d] for inp of shape [d0, d1, d2, d3]; e.g.
-/// [B, T, H, D] -> [B, H, T, D] for attention heads. Its own backward with
-/// d1 and d2 swapped.
-void swapAxes12(float *out, const float *inp, int64_t d0, int64_t d1,
-                int64_t d2, int64_t d3);
-
-/// out[r, :] = inp[r, offset : offset + outCols] for inp of [rows, inCols]:
-/// splits the fused qkv projection into q, k and v.
-void sliceColumnsForward(float *out, const float *inp, int64_t rows,
-                         int64_t inCols, int64_t offset, int64_t outCols);
-/// dinp[r, offset : offset + outCols] (+)= dout[r, :]; other columns of dinp
-/// are left untouched so the three slices of qkv can each write theirs.
-void sliceColumnsBackward(float *dinp, const float *dout, int64_t rows,
-                          int64_t inCols, int64_t offset, int64_t outCols,
-                          bool accumulate);
 
 } // namespace giga::kernels
 

@@ -1,7 +1,6 @@
-//===- Embedding.cpp - token and position embeddings ----------------------===//
+//===- Embedding.cpp - token embeddings ----------------------------------===//
 
 #include "runtime/kernels/Embedding.h"
-#include "runtime/kernels/Detail.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -41,28 +40,6 @@ void embeddingBackward(float *dtable, const int32_t *tokens, const float *dout,
     const float *dy = dout + i * channels;
     for (int64_t c = 0; c < channels; ++c)
       row[c] += dy[c];
-  }
-}
-
-void positionEmbeddingForward(float *out, const float *wpe, int64_t batch,
-                              int64_t seqLen, int64_t channels,
-                              bool accumulate) {
-  int64_t rowSize = seqLen * channels;
-  for (int64_t b = 0; b < batch; ++b)
-    detail::storeOrAdd(out + b * rowSize, rowSize, accumulate,
-                       [&](int64_t i) { return wpe[i]; });
-}
-
-void positionEmbeddingBackward(float *dwpe, const float *dout, int64_t batch,
-                               int64_t seqLen, int64_t channels,
-                               bool accumulate) {
-  int64_t rowSize = seqLen * channels;
-  if (!accumulate)
-    std::memset(dwpe, 0, sizeof(float) * rowSize);
-  for (int64_t b = 0; b < batch; ++b) {
-    const float *dy = dout + b * rowSize;
-    for (int64_t i = 0; i < rowSize; ++i)
-      dwpe[i] += dy[i];
   }
 }
 

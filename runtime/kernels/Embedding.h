@@ -1,4 +1,4 @@
-//===- Embedding.h - token and position embeddings --------------*- C++ -*-===//
+//===- Embedding.h - token embeddings ---------------------------*- C++ -*-===//
 //
 // Token ids are int32. An id outside [0, vocab) throws std::out_of_range
 // naming the position and the id, rather than reading out of bounds.
@@ -19,16 +19,6 @@ void embeddingForward(float *out, const int32_t *tokens, const float *table,
 void embeddingBackward(float *dtable, const int32_t *tokens, const float *dout,
                        int64_t n, int64_t vocab, int64_t channels,
                        bool accumulate);
-
-/// out[b, t, :] (+)= wpe[t, :] for t < seqLen; wpe has at least seqLen rows.
-/// With accumulate it adds the positions to the token embeddings in place.
-void positionEmbeddingForward(float *out, const float *wpe, int64_t batch,
-                              int64_t seqLen, int64_t channels,
-                              bool accumulate);
-/// dwpe[t, :] (+)= sum_b dout[b, t, :]. Touches only the first seqLen rows.
-void positionEmbeddingBackward(float *dwpe, const float *dout, int64_t batch,
-                               int64_t seqLen, int64_t channels,
-                               bool accumulate);
 
 } // namespace giga::kernels
 

@@ -12,8 +12,10 @@
 #include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Embedding.h"
 #include "runtime/kernels/LayerNorm.h"
+#include "runtime/kernels/Layout.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/kernels/Optimizer.h"
 #include "runtime/kernels/Registry.h"
+#include "runtime/kernels/Softmax.h"
 
 #endif // GIGA_RUNTIME_KERNELS_KERNELS_H

@@ -3,6 +3,8 @@
 #include "runtime/kernels/Attention.h"
 #include "GradCheck.h"
 
+#include <stdexcept>
+
 namespace giga::kernels::test {
 namespace {
 
@@ -121,6 +123,138 @@ INSTANTIATE_TEST_SUITE_P(Kernels, Attention,
                          ::testing::Values(AttentionCase{1, 2, 17, 16, 0.0f},
                                            AttentionCase{2, 2, 8, 8, 0.0f},
                                            AttentionCase{1, 3, 5, 4, 0.7f}));
+
+// The plan runs the operations the free functions ran before they were built
+// on it (and the executor ran with its own plans): matmul() with these
+// shapes, the mask added, softmax in place. Same shapes, same oneDNN
+// primitives, same order: the same bits.
+void attentionAsBefore(float *out, float *probs, const float *q, const float *k,
+                       const float *v, const float *mask,
+                       const AttentionShape &shape) {
+  int64_t heads = shape.batch * shape.heads, t = shape.seqLen,
+          d = shape.headDim;
+  MatmulShape scores{heads, t, t, d};
+  scores.transB = true;
+  scores.alpha = shape.effectiveScale();
+  matmul(scores, q, k, probs);
+  for (int64_t h = 0; h < heads; ++h) {
+    float *p = probs + h * t * t;
+    for (int64_t i = 0; i < t * t; ++i)
+      p[i] += mask[i];
+    softmaxForward(p, p, t, t);
+  }
+  matmul(MatmulShape{heads, t, d, t}, probs, v, out);
+}
+
+void attentionBackwardAsBefore(float *dq, float *dk, float *dv, float *scratch,
+                               const float *dout, const float *q,
+                               const float *k, const float *v,
+                               const float *probs, const AttentionShape &shape,
+                               bool accumulate) {
+  int64_t heads = shape.batch * shape.heads, t = shape.seqLen,
+          d = shape.headDim;
+  MatmulShape dvShape{heads, t, d, t};
+  dvShape.transA = true;
+  dvShape.accumulate = accumulate;
+  matmul(dvShape, probs, dout, dv);
+  MatmulShape dpShape{heads, t, t, d};
+  dpShape.transB = true;
+  matmul(dpShape, dout, v, scratch);
+  softmaxBackward(scratch, probs, scratch, heads * t, t, /*accumulate=*/false);
+  MatmulShape dqShape{heads, t, d, t};
+  dqShape.alpha = shape.effectiveScale();
+  dqShape.accumulate = accumulate;
+  matmul(dqShape, scratch, k, dq);
+  MatmulShape dkShape = dqShape;
+  dkShape.transA = true;
+  matmul(dkShape, scratch, q, dk);
+}
+
+TEST_P(Attention, PlanEqualsFreeFunctionsAndFormerCodeBitForBit) {
+  AttentionShape s = shape();
+  int64_t t = s.seqLen;
+  size_t n = s.qkvSize(), np = s.probsSize();
+  std::vector<float> q = randomFloats(n, 8), k = randomFloats(n, 9),
+                     v = randomFloats(n, 10), dout = randomFloats(n, 11);
+  std::vector<float> mask(t * t);
+  fillCausalMask(mask.data(), t);
+  AttentionPlan plan(s, /*withBackward=*/true);
+  ASSERT_TRUE(plan.hasBackward());
+
+  std::vector<float> out(n), probs(np), outFree(n), probsFree(np), outBefore(n),
+      probsBefore(np), probsOnly(np);
+  plan.forward(out.data(), probs.data(), q.data(), k.data(), v.data(),
+               mask.data());
+  attentionForward(outFree.data(), probsFree.data(), q.data(), k.data(),
+                   v.data(), mask.data(), s);
+  attentionAsBefore(outBefore.data(), probsBefore.data(), q.data(), k.data(),
+                    v.data(), mask.data(), s);
+  plan.probabilities(probsOnly.data(), q.data(), k.data(), mask.data());
+  EXPECT_EQ(out, outFree);
+  EXPECT_EQ(probs, probsFree);
+  EXPECT_EQ(out, outBefore);
+  EXPECT_EQ(probs, probsBefore);
+  EXPECT_EQ(probsOnly, probs);
+
+  for (bool accumulate : {false, true}) {
+    SCOPED_TRACE(accumulate ? "accumulate" : "overwrite");
+    // Accumulating adds onto these; overwriting must not read them.
+    float fill = accumulate ? 0.25f : std::numeric_limits<float>::quiet_NaN();
+    std::vector<std::vector<float>> grads(9, std::vector<float>(n, fill));
+    std::vector<float> scratch(np);
+    plan.backward(grads[0].data(), grads[1].data(), grads[2].data(),
+                  scratch.data(), dout.data(), q.data(), k.data(), v.data(),
+                  probs.data(), accumulate);
+    attentionBackward(grads[3].data(), grads[4].data(), grads[5].data(),
+                      scratch.data(), dout.data(), q.data(), k.data(), v.data(),
+                      probs.data(), s, accumulate);
+    attentionBackwardAsBefore(grads[6].data(), grads[7].data(), grads[8].data(),
+                              scratch.data(), dout.data(), q.data(), k.data(),
+                              v.data(), probs.data(), s, accumulate);
+    for (int g = 0; g < 3; ++g) {
+      EXPECT_EQ(grads[g], grads[g + 3]) << "gradient " << g << " (free)";
+      EXPECT_EQ(grads[g], grads[g + 6]) << "gradient " << g << " (before)";
+      for (float x : grads[g])
+        ASSERT_FALSE(std::isnan(x)) << "gradient " << g;
+    }
+  }
+}
+
+TEST(AttentionPlan, BackwardNeedsBackwardPlans) {
+  AttentionShape s{1, 1, 3, 2};
+  AttentionPlan plan(s);
+  EXPECT_FALSE(plan.hasBackward());
+  std::vector<float> x(s.probsSize() + s.qkvSize());
+  EXPECT_THROW(plan.backward(x.data(), x.data(), x.data(), x.data(), x.data(),
+                             x.data(), x.data(), x.data(), x.data(), false),
+               std::logic_error);
+}
+
+TEST(AttentionPlan, FreeFunctionsCacheOnePlanPerShape) {
+  // A shape no other test uses, so the counts are this test's.
+  AttentionShape s{1, 2, 6, 3, 0.3f};
+  size_t n = s.qkvSize(), np = s.probsSize();
+  std::vector<float> q = randomFloats(n, 12), out(n), probs(np), mask(36),
+                     scratch(np), dq(n), dk(n), dv(n);
+  fillCausalMask(mask.data(), 6);
+  size_t before = attentionCacheSize();
+  attentionForward(out.data(), probs.data(), q.data(), q.data(), q.data(),
+                   mask.data(), s);
+  attentionForward(out.data(), probs.data(), q.data(), q.data(), q.data(),
+                   mask.data(), s);
+  EXPECT_EQ(attentionCacheSize(), before + 1);
+  attentionBackward(dq.data(), dk.data(), dv.data(), scratch.data(), q.data(),
+                    q.data(), q.data(), q.data(), probs.data(), s, false);
+  EXPECT_EQ(attentionCacheSize(), before + 1) << "backward reuses the entry";
+  // scale 0 means 1/sqrt(D): the same plan as the explicit value.
+  AttentionShape implicit{1, 2, 6, 4}, explicitScale{1, 2, 6, 4, 0.5f};
+  std::vector<float> q4(implicit.qkvSize()), out4(implicit.qkvSize());
+  attentionForward(out4.data(), probs.data(), q4.data(), q4.data(), q4.data(),
+                   mask.data(), implicit);
+  attentionForward(out4.data(), probs.data(), q4.data(), q4.data(), q4.data(),
+                   mask.data(), explicitScale);
+  EXPECT_EQ(attentionCacheSize(), before + 2);
+}
 
 TEST(AttentionShape, DefaultScaleIsInverseSqrtHeadDim) {
   EXPECT_FLOAT_EQ((AttentionShape{1, 1, 4, 16}.effectiveScale()), 0.25f);

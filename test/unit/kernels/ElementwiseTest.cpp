@@ -1,4 +1,4 @@
-//===- ElementwiseTest.cpp - bias, add, GELU and layout kernels -----------===//
+//===- ElementwiseTest.cpp - add, fill, bias and GELU kernels -------------===//
 
 #include "runtime/kernels/Elementwise.h"
 #include "GradCheck.h"
@@ -14,6 +14,67 @@ TEST(Elementwise, AddAccumulateAndScale) {
   EXPECT_EQ(out, (std::vector<float>{2.5f, 2, 10}));
   scale(out.data(), 0.5f, 3);
   EXPECT_EQ(out, (std::vector<float>{1.25f, 1, 5}));
+}
+
+TEST(Elementwise, FillAndIota) {
+  std::vector<float> x(7, 1.0f);
+  fill(x.data(), 5, -2.5f);
+  EXPECT_EQ(x, (std::vector<float>{-2.5f, -2.5f, -2.5f, -2.5f, -2.5f, 1, 1}));
+  fill(x.data(), 0, 9.0f);
+  EXPECT_EQ(x[0], -2.5f);
+
+  std::vector<int32_t> ids(6, -1);
+  iota(ids.data(), 5);
+  EXPECT_EQ(ids, (std::vector<int32_t>{0, 1, 2, 3, 4, -1}));
+  iota(ids.data(), 0);
+  EXPECT_EQ(ids[0], 0);
+}
+
+// Each out[r, c] is one float add, so the result is exact against a + b.
+TEST(Elementwise, AddBroadcastAddsTheRowToEveryRow) {
+  const int64_t rows = 5, cols = 13;
+  std::vector<float> a = randomFloats(rows * cols, 11);
+  std::vector<float> b = randomFloats(cols, 12);
+  std::vector<float> out(a.size(), std::numeric_limits<float>::quiet_NaN());
+  addBroadcast(out.data(), a.data(), b.data(), rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      ASSERT_EQ(out[r * cols + c], a[r * cols + c] + b[c]) << r << "," << c;
+  std::vector<float> inPlace = a;
+  addBroadcast(inPlace.data(), inPlace.data(), b.data(), rows, cols);
+  EXPECT_EQ(inPlace, out);
+  // rows == 1 is add(); rows == 0 writes nothing.
+  std::vector<float> one(cols);
+  addBroadcast(one.data(), a.data(), b.data(), 1, cols);
+  EXPECT_EQ(one, std::vector<float>(out.begin(), out.begin() + cols));
+  std::vector<float> untouched(cols, 3.0f);
+  addBroadcast(untouched.data(), a.data(), b.data(), 0, cols);
+  EXPECT_EQ(untouched, std::vector<float>(cols, 3.0f));
+}
+
+// Row order in fp32: y = x[0], then y += x[r], so an fp32 loop over rows in
+// the same order gives the same bits; the double sum checks the values.
+TEST(Elementwise, SumRowsSumsInRowOrder) {
+  for (auto [rows, cols] :
+       {std::pair<int64_t, int64_t>{1, 9}, {7, 33}, {64, 5}}) {
+    SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+    std::vector<float> x = randomFloats(rows * cols, 13);
+    std::vector<float> y(cols, std::numeric_limits<float>::quiet_NaN());
+    sumRows(y.data(), x.data(), rows, cols);
+    std::vector<double> yRef(cols, 0.0);
+    for (int64_t c = 0; c < cols; ++c) {
+      float s = x[c];
+      for (int64_t r = 1; r < rows; ++r)
+        s += x[r * cols + c];
+      ASSERT_EQ(y[c], s) << c;
+      for (int64_t r = 0; r < rows; ++r)
+        yRef[c] += x[r * cols + c];
+    }
+    expectClose("y", y, yRef, 1e-6);
+  }
+  std::vector<float> y(4, std::numeric_limits<float>::quiet_NaN());
+  sumRows(y.data(), nullptr, 0, 4);
+  EXPECT_EQ(y, std::vector<float>(4, 0.0f)) << "no rows sum to zero";
 }
 
 TEST(Elementwise, BiasAddForwardAndBackward) {
@@ -84,38 +145,6 @@ TEST_P(Gelu, ExactAndTanhVariantsDiffer) {
 INSTANTIATE_TEST_SUITE_P(Kernels, Gelu,
                          ::testing::Values(GeluApproximation::None,
                                            GeluApproximation::Tanh));
-
-TEST(Elementwise, SwapAxes12IsItsOwnInverseWithSwappedDims) {
-  const int64_t b = 2, t = 5, h = 3, d = 4;
-  std::vector<float> x = randomFloats(b * t * h * d, 7);
-  std::vector<float> y(x.size()), back(x.size());
-  swapAxes12(y.data(), x.data(), b, t, h, d);
-  // y is [b, h, t, d]
-  EXPECT_EQ(y[((1 * h + 2) * t + 3) * d + 1], x[((1 * t + 3) * h + 2) * d + 1]);
-  swapAxes12(back.data(), y.data(), b, h, t, d);
-  EXPECT_EQ(back, x);
-}
-
-TEST(Elementwise, SliceColumnsSplitsAndReassemblesQkv) {
-  const int64_t rows = 3, c = 4;
-  std::vector<float> qkv = randomFloats(rows * 3 * c, 8);
-  std::vector<float> dqkv(qkv.size(), 1.0f);
-  for (int64_t part = 0; part < 3; ++part) {
-    std::vector<float> slice(rows * c);
-    sliceColumnsForward(slice.data(), qkv.data(), rows, 3 * c, part * c, c);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t j = 0; j < c; ++j)
-        ASSERT_EQ(slice[r * c + j], qkv[r * 3 * c + part * c + j]);
-    sliceColumnsBackward(dqkv.data(), slice.data(), rows, 3 * c, part * c, c,
-                         /*accumulate=*/false);
-  }
-  EXPECT_EQ(dqkv, qkv);
-  std::vector<float> ones(rows * c, 1.0f);
-  sliceColumnsBackward(dqkv.data(), ones.data(), rows, 3 * c, c, c,
-                       /*accumulate=*/true);
-  EXPECT_EQ(dqkv[c], qkv[c] + 1.0f);
-  EXPECT_EQ(dqkv[0], qkv[0]);
-}
 
 } // namespace
 } // namespace giga::kernels::test

@@ -1,4 +1,4 @@
-//===- EmbeddingTest.cpp - token and position embeddings ------------------===//
+//===- EmbeddingTest.cpp - token embeddings ------------------------------===//
 
 #include "runtime/kernels/Embedding.h"
 #include "GradCheck.h"
@@ -51,38 +51,6 @@ TEST(Embedding, OutOfRangeTokenIsAnErrorNotACrash) {
                                    4, 2, false),
                  std::out_of_range);
   }
-}
-
-TEST(PositionEmbedding, ForwardAddsPositionsAndBackwardMatchesFiniteDiffs) {
-  const int64_t batch = 3, seqLen = 17, channels = 48, maxLen = 20;
-  std::vector<float> wpe = randomFloats(maxLen * channels, 3);
-  std::vector<float> x = randomFloats(batch * seqLen * channels, 4);
-  std::vector<float> y = x;
-  positionEmbeddingForward(y.data(), wpe.data(), batch, seqLen, channels,
-                           /*accumulate=*/true);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t i = 0; i < seqLen * channels; ++i)
-      ASSERT_EQ(y[b * seqLen * channels + i],
-                x[b * seqLen * channels + i] + wpe[i]);
-  positionEmbeddingForward(y.data(), wpe.data(), batch, seqLen, channels,
-                           /*accumulate=*/false);
-  EXPECT_EQ(y[seqLen * channels + 5], wpe[5]);
-
-  std::vector<float> dy = randomFloats(y.size(), 5);
-  auto grads = runBackward({size_t(seqLen * channels)}, [&](auto &g, bool acc) {
-    positionEmbeddingBackward(g[0].data(), dy.data(), batch, seqLen, channels,
-                              acc);
-  });
-  std::vector<double> dyD = toDouble(dy);
-  auto loss = [&](const std::vector<double> &w) {
-    double s = 0.0;
-    for (int64_t b = 0; b < batch; ++b)
-      for (int64_t i = 0; i < seqLen * channels; ++i)
-        s += dyD[b * seqLen * channels + i] * w[i];
-    return s;
-  };
-  std::vector<double> used(wpe.begin(), wpe.begin() + seqLen * channels);
-  expectClose("dwpe", grads[0], numericGradient(loss, used), kGradTolerance);
 }
 
 } // namespace
