@@ -3,9 +3,9 @@
 #include "compiler/BufferPlan.h"
 #include "dialects/giga/GigaDialect.h"
 #include "dialects/wafer/WaferDialect.h"
+#include "runtime/artifact/OpSchema.h"
 
 #include "mlir/IR/SymbolTable.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
@@ -21,47 +21,45 @@ artifact::DType dtypeOf(RankedTensorType type) {
   return artifact::DType::I32;
 }
 
-/// The attributes a runtime kernel reads, with defaults spelled out.
-nlohmann::json attributesOf(Operation *op) {
+/// The attributes of `op` that the artifact's op schema names, by their
+/// schema types; the dialect's attribute names are the schema's.
+FailureOr<nlohmann::json> attributesOf(Operation *op,
+                                       const artifact::OpSchema &schema) {
   nlohmann::json attrs = nlohmann::json::object();
-  llvm::TypeSwitch<Operation *>(op)
-      .Case([&](MatmulOp matmul) {
-        attrs["transpose_lhs"] = matmul.getTransposeLhs();
-        attrs["transpose_rhs"] = matmul.getTransposeRhs();
-      })
-      .Case([&](LayerNormOp norm) {
-        attrs["epsilon"] = norm.getEpsilon().convertToDouble();
-      })
-      .Case([&](LayerNormGradOp norm) {
-        attrs["epsilon"] = norm.getEpsilon().convertToDouble();
-      })
-      .Case([&](GeluOp gelu) { attrs["tanh"] = gelu.getTanh(); })
-      .Case([&](GeluGradOp gelu) { attrs["tanh"] = gelu.getTanh(); })
-      .Case([&](SoftmaxOp softmax) {
-        attrs["axis"] = softmax.getAxisAttr().getInt();
-      })
-      .Case([&](SoftmaxGradOp softmax) {
-        attrs["axis"] = softmax.getAxisAttr().getInt();
-      })
-      .Case([&](AttentionOp attention) {
-        attrs["scale"] = attention.getScale().convertToDouble();
-      })
-      .Case([&](AttentionGradOp attention) {
-        attrs["scale"] = attention.getScale().convertToDouble();
-      })
-      .Case([&](FillOp fill) {
-        attrs["value"] = fill.getValue().convertToDouble();
-      })
-      .Case([&](TransposeOp transpose) {
-        attrs["permutation"] =
-            std::vector<int64_t>(transpose.getPermutation().begin(),
-                                 transpose.getPermutation().end());
-      })
-      .Case(
-          [&](SplitOp split) { attrs["axis"] = split.getAxisAttr().getInt(); })
-      .Case([&](ConcatOp concat) {
-        attrs["axis"] = concat.getAxisAttr().getInt();
-      });
+  for (const artifact::AttrSchema &attr : schema.attrs) {
+    Attribute value = op->getAttr(attr.name);
+    switch (attr.type) {
+    case artifact::AttrType::Flag:
+      if (auto flag = dyn_cast_or_null<BoolAttr>(value))
+        attrs[attr.name] = flag.getValue();
+      else
+        attrs[attr.name] = isa_and_nonnull<UnitAttr>(value);
+      continue;
+    case artifact::AttrType::Number:
+      if (auto number = dyn_cast_or_null<FloatAttr>(value)) {
+        attrs[attr.name] = number.getValueAsDouble();
+        continue;
+      }
+      break;
+    case artifact::AttrType::Integer:
+      if (auto integer = dyn_cast_or_null<IntegerAttr>(value)) {
+        attrs[attr.name] = integer.getInt();
+        continue;
+      }
+      break;
+    case artifact::AttrType::Integers:
+      if (auto array = dyn_cast_or_null<DenseI64ArrayAttr>(value)) {
+        attrs[attr.name] = std::vector<int64_t>(array.asArrayRef().begin(),
+                                                array.asArrayRef().end());
+        continue;
+      }
+      break;
+    }
+    return op->emitOpError("needs attribute '")
+           << attr.name << "' (" << artifact::toString(attr.type)
+           << ") for the artifact's '" << schema.name
+           << "' op (runtime/artifact/Ops.def)";
+  }
   return attrs;
 }
 
@@ -165,11 +163,19 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
       } else if (!isa<ReshapeOp, func::ReturnOp>(inner)) {
         artifact::Op op;
         op.kernel = inner.getName().stripDialect().str();
+        const artifact::OpSchema *schema = artifact::findOp(op.kernel);
+        if (!schema)
+          return inner.emitOpError("has no runtime op of that name in the "
+                                   "artifact's op schema "
+                                   "(runtime/artifact/Ops.def)");
+        FailureOr<nlohmann::json> attrs = attributesOf(&inner, *schema);
+        if (failed(attrs))
+          return failure();
         for (Value operand : inner.getOperands())
           op.inputs.push_back(operandOf(plan->refs.lookup(operand)));
         for (Value result : inner.getResults())
           op.outputs.push_back(operandOf(plan->refs.lookup(result)));
-        op.attrs = attributesOf(&inner);
+        op.attrs = std::move(*attrs);
         kernel.ops.push_back(std::move(op));
         if (auto attention = dyn_cast<AttentionOp>(inner);
             attention && !kernel.backward)
@@ -185,7 +191,10 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
     }
     const KernelPlan &kernelPlan = plan->kernels.lookup(function);
     for (auto [from, to] : kernelPlan.copies)
-      kernel.ops.push_back({"copy", {operandOf(from)}, {operandOf(to)}, {}});
+      kernel.ops.push_back({artifact::opSchema(artifact::OpId::Copy).name,
+                            {operandOf(from)},
+                            {operandOf(to)},
+                            {}});
     kernel.carry = kernelPlan.carry;
     artifact::Placement &placement = kernel.placement;
     placement.pes = int64_t(numberAttr(function, "wafer.pes", 0));

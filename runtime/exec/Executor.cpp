@@ -11,7 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/exec/Executor.h"
-#include "runtime/exec/OpDispatch.h"
+#include "runtime/exec/ops/Op.h"
 
 #include <condition_variable>
 #include <cstdlib>
@@ -23,8 +23,7 @@
 
 namespace giga::exec {
 
-using detail::OperandView;
-using detail::PreparedOp;
+using ops::OperandView;
 
 namespace {
 
@@ -155,6 +154,13 @@ struct StreamSlot {
   bool bind = false; // ops read the store's memory directly, no copy
 };
 
+/// An op ready to run: where its operands are, and the op itself.
+struct PreparedOp {
+  std::vector<OperandView> inputs, outputs;
+  std::unique_ptr<ops::Op> op;
+  std::vector<void *> in, out; // resolved before every run
+};
+
 struct KernelPlan {
   std::vector<PreparedOp> ops;
   std::vector<StreamSlot> streamIn;
@@ -172,7 +178,7 @@ struct Executor::Impl {
   artifact::Artifact artifact;
   store::WeightStore &store;
   AlignedBuffer arena, scratch;
-  detail::PlanCache plans;
+  ops::PlanCache plans;
   std::vector<KernelPlan> kernels;
   std::vector<char *> bound; // per buffer: store memory bound in its place
   std::vector<Invocation> train, eval;
@@ -249,7 +255,7 @@ void Executor::Impl::checkIo() {
     if (b.type.dtype != dtype || b.layers != 0 || b.type.elements() != elements)
       throw ExecError(std::string("io.") + role + " buffer '" + b.name +
                       "' is " + artifact::toString(b.type.dtype) + " " +
-                      detail::formatShape(b.type.shape) + " but must be " +
+                      ops::formatShape(b.type.shape) + " but must be " +
                       artifact::toString(dtype) + " with " +
                       std::to_string(elements) + " elements");
   };
@@ -271,7 +277,7 @@ void Executor::Impl::checkAliasing(const artifact::Kernel &kernel,
       for (size_t o2 = o + 1; o2 < op.outputs.size(); ++o2) {
         const OperandView &other = op.outputs[o2];
         if (r.overlaps(range(other.buffer, other.perLayer, layer)))
-          throw ExecError(op.where + ": outputs " + std::to_string(o) +
+          throw ExecError(op.op->where + ": outputs " + std::to_string(o) +
                           " and " + std::to_string(o2) +
                           " overlap in the "
                           "arena (buffers '" +
@@ -283,13 +289,13 @@ void Executor::Impl::checkAliasing(const artifact::Kernel &kernel,
         Range ri = range(in.buffer, in.perLayer, layer);
         if (!r.overlaps(ri))
           continue;
-        const std::vector<int> &allowed = op.inPlaceAllowed[o];
+        const std::vector<int> &allowed = op.op->inPlace[o];
         bool inPlace = r == ri && in.bytes == out.bytes &&
                        std::find(allowed.begin(), allowed.end(),
                                  static_cast<int>(i)) != allowed.end();
         if (!inPlace)
           throw ExecError(
-              op.where + ": output " + std::to_string(o) + " (buffer '" +
+              op.op->where + ": output " + std::to_string(o) + " (buffer '" +
               artifact.buffers[out.buffer].name + "') overlaps input " +
               std::to_string(i) + " (buffer '" +
               artifact.buffers[in.buffer].name + "') in the arena" +
@@ -338,9 +344,9 @@ void Executor::Impl::prepareKernel(int32_t index) {
     if (b.type.dtype != artifact::DType::F32 || elements != p.elements())
       fail(kernel, role + " buffer '" + b.name + "' (" +
                        artifact::toString(b.type.dtype) + " " +
-                       detail::formatShape(b.type.shape) +
+                       ops::formatShape(b.type.shape) +
                        ") does not hold parameter '" + p.name + "' (f32 " +
-                       detail::formatShape(p.shape) + ")");
+                       ops::formatShape(p.shape) + ")");
     return elements * 4;
   };
 
@@ -387,7 +393,11 @@ void Executor::Impl::prepareKernel(int32_t index) {
                        "' and '" + a.name + "'");
   }
   for (size_t i = 0; i < kernel.ops.size(); ++i) {
-    PreparedOp op = detail::prepareOp(artifact, kernel, i, plans);
+    ops::OpContext context(artifact, kernel, i, plans);
+    PreparedOp op{
+        context.inputs(), context.outputs(), ops::prepare(context), {}, {}};
+    op.in.assign(op.inputs.size(), nullptr);
+    op.out.assign(op.outputs.size(), nullptr);
     checkAliasing(kernel, op);
     plan.ops.push_back(std::move(op));
   }
@@ -482,6 +492,21 @@ void Executor::Impl::prefetch(const Invocation &invocation) {
   }
 }
 
+namespace {
+/// Runs one op for `layer`; a kernel's own error becomes an ExecError that
+/// names the op and the layer.
+void runOp(const PreparedOp &prepared, float *scratch, int64_t layer) {
+  const ops::Op &op = *prepared.op;
+  try {
+    op.run({prepared.in, prepared.out, scratch, layer});
+  } catch (const ExecError &) {
+    throw;
+  } catch (const std::exception &e) {
+    op.fail(layer, e.what());
+  }
+}
+} // namespace
+
 void Executor::Impl::invoke(const Invocation &invocation,
                             const Invocation *next) {
   const artifact::Kernel &kernel = artifact.kernels[invocation.kernel];
@@ -531,7 +556,7 @@ void Executor::Impl::invoke(const Invocation &invocation,
       op.in[i] = resolve(op.inputs[i].buffer, op.inputs[i].perLayer, layer);
     for (size_t i = 0; i < op.outputs.size(); ++i)
       op.out[i] = resolve(op.outputs[i].buffer, op.outputs[i].perLayer, layer);
-    detail::runOp(op, scratchFloats, layer);
+    runOp(op, scratchFloats, layer);
     streamOutAfter(index);
   }
   if (plan.ops.empty())
@@ -588,7 +613,7 @@ Executor::Executor(const artifact::Artifact &artifact,
   int64_t scratchFloats = 0;
   for (const KernelPlan &plan : m.kernels)
     for (const PreparedOp &op : plan.ops)
-      scratchFloats = std::max(scratchFloats, op.scratchFloats);
+      scratchFloats = std::max(scratchFloats, op.op->scratchFloats);
   m.arena = AlignedBuffer(m.artifact.arenaBytes, "activation arena");
   m.scratch = AlignedBuffer(scratchFloats * 4, "scratch");
   m.bound.assign(m.artifact.buffers.size(), nullptr);

@@ -2,21 +2,14 @@
 #ifndef GIGA_RUNTIME_EXEC_EXECUTOR_H
 #define GIGA_RUNTIME_EXEC_EXECUTOR_H
 
-#include "runtime/support/Error.h"
 #include "runtime/artifact/Artifact.h"
+#include "runtime/exec/ExecError.h"
 #include "runtime/store/WeightStore.h"
 
 #include <memory>
 #include <string>
 
 namespace giga::exec {
-
-/// An artifact the executor cannot run (an unknown kernel name, operands
-/// that do not fit the kernel); names the kernel and the op.
-class ExecError : public Error {
-public:
-  using Error::Error;
-};
 
 class Executor {
 public:

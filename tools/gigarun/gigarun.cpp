@@ -2,6 +2,7 @@
 //
 //   gigarun STEP.wafer --data TRAIN.bin [--val VAL.bin] [--steps N] ...
 //   gigarun inspect STEP.wafer
+//   gigarun ops
 //
 // A thin main over runtime/train (docs/gigarun.md). Exit status: 0 done,
 // 1 a user error (one line on stderr naming the file or flag and the fix),
@@ -12,6 +13,7 @@
 #include "Inspect.h"
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/OpSchema.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/support/Error.h"
 #include "runtime/train/Trainer.h"
@@ -46,9 +48,25 @@ int runInspect(int argc, char **argv) {
   return 0;
 }
 
+int runOps(int argc, char **argv) {
+  CLI::App app{
+      "Print every op an artifact can carry (runtime/artifact/Ops.def) "
+      "as the Markdown table of docs/artifact.md",
+      "gigarun ops"};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &error) {
+    int status = app.exit(error);
+    return status == 0 ? 0 : 1;
+  }
+  std::cout << artifact::opTableMarkdown();
+  return 0;
+}
+
 int runTrain(int argc, char **argv) {
   CLI::App app{"Train a compiled GPT step (gigac compile CONFIG -o "
-               "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer",
+               "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
+               "gigarun ops",
                "gigarun"};
   train::TrainOptions options;
   std::string memoryBudget;
@@ -136,6 +154,8 @@ int main(int argc, char **argv) {
       [&] {
         if (argc >= 2 && std::string(argv[1]) == "inspect")
           return runInspect(argc - 1, argv + 1);
+        if (argc >= 2 && std::string(argv[1]) == "ops")
+          return runOps(argc - 1, argv + 1);
         return runTrain(argc, argv);
       },
       "train with --store DIR (and --memory-budget) or compile a smaller "

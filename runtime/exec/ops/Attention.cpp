@@ -1,0 +1,123 @@
+//===- Attention.cpp - attention and attention_grad -----------------------===//
+//
+// softmax(scale q kᵀ + mask) v per batch and head, through a kernels::
+// AttentionPlan. The artifact keeps no probabilities: forward computes them
+// into scratch, and the gradient recomputes them there.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/kernels/Attention.h"
+#include "runtime/exec/ops/Op.h"
+
+#include <cmath>
+
+namespace giga::exec::ops {
+namespace {
+
+class Attention : public Op {
+public:
+  explicit Attention(std::unique_ptr<kernels::AttentionPlan> plan)
+      : plan(std::move(plan)) {}
+  void run(const OpArgs &a) const override {
+    if (plan)
+      plan->forward(a.f32Out(0), /*probs=*/a.scratch, a.f32In(0), a.f32In(1),
+                    a.f32In(2), a.f32In(3));
+  }
+
+private:
+  std::unique_ptr<kernels::AttentionPlan> plan; // null: empty q
+};
+
+/// Inputs grad, q, k, v, mask; outputs dq, dk, dv.
+class AttentionGrad : public Op {
+public:
+  AttentionGrad(std::unique_ptr<kernels::AttentionPlan> plan, int64_t probs)
+      : plan(std::move(plan)), probsFloats(probs) {}
+  void run(const OpArgs &a) const override {
+    if (!plan)
+      return;
+    float *probs = a.scratch, *dScores = a.scratch + probsFloats;
+    const float *q = a.f32In(1), *k = a.f32In(2), *v = a.f32In(3);
+    plan->probabilities(probs, q, k, a.f32In(4));
+    plan->backward(a.f32Out(0), a.f32Out(1), a.f32Out(2), dScores, a.f32In(0),
+                   q, k, v, probs, /*accumulate=*/false);
+  }
+
+private:
+  std::unique_ptr<kernels::AttentionPlan> plan;
+  int64_t probsFloats;
+};
+
+/// Checks q, k, v, mask (after grad for the gradient) and the outputs, and
+/// plans the matmuls; null when there is nothing to compute.
+std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
+                                                      const char *scaleName,
+                                                      int64_t &probsFloats) {
+  c.operandCounts(grad ? 5 : 4, grad ? 3 : 1);
+  size_t first = grad ? 1 : 0;
+  const char *names[] = {"q", "k", "v"};
+  const OperandView &q = c.in(first);
+  for (size_t i = 0; i < 3; ++i)
+    c.dtype(c.in(first + i), names[i], DType::F32);
+  if (q.shape.size() != 4)
+    c.fail("q must be [B, H, T, D], got " + c.describe(q));
+  for (size_t i = 1; i < 3; ++i)
+    c.shape(c.in(first + i), names[i], q.shape);
+  const OperandView &mask = c.in(first + 3);
+  c.dtype(mask, "mask", DType::F32);
+  c.shape(mask, "mask", {q.shape[2], q.shape[2]});
+  if (grad) {
+    c.dtype(c.in(0), "grad", DType::F32);
+    c.shape(c.in(0), "grad", q.shape);
+    const char *outs[] = {"dq", "dk", "dv"};
+    for (size_t i = 0; i < 3; ++i) {
+      c.dtype(c.out(i), outs[i], DType::F32);
+      c.shape(c.out(i), outs[i], q.shape);
+    }
+  } else {
+    c.dtype(c.out(0), "result", DType::F32);
+    c.shape(c.out(0), "result", q.shape);
+  }
+  double scale = c.number(scaleName);
+  // The kernel library reads a scale of 0 as 1/sqrt(D); the artifact means
+  // what it says, so 0 (uniform attention, never what a model wants) is
+  // refused rather than silently changed.
+  if (!std::isfinite(scale) || scale == 0.0)
+    c.fail(std::string("attribute '") + scaleName +
+           "' must be finite and non-zero");
+  kernels::AttentionShape shape;
+  shape.batch = q.shape[0];
+  shape.heads = q.shape[1];
+  shape.seqLen = q.shape[2];
+  shape.headDim = q.shape[3];
+  shape.scale = static_cast<float>(scale);
+  probsFloats = shape.probsSize();
+  if (q.elements == 0)
+    return nullptr;
+  try {
+    return std::make_unique<kernels::AttentionPlan>(shape, grad);
+  } catch (const std::exception &e) {
+    c.fail(std::string("cannot create the attention matmul primitives: ") +
+           e.what());
+  }
+}
+
+} // namespace
+
+std::unique_ptr<Op> prepareAttention(OpContext &c) {
+  int64_t probs = 0;
+  auto op = std::make_unique<Attention>(
+      planAttention(c, false, artifact::attr::kAttentionScale, probs));
+  op->scratchFloats = probs;
+  return op;
+}
+
+std::unique_ptr<Op> prepareAttentionGrad(OpContext &c) {
+  int64_t probs = 0;
+  auto plan =
+      planAttention(c, true, artifact::attr::kAttentionGradScale, probs);
+  auto op = std::make_unique<AttentionGrad>(std::move(plan), probs);
+  op->scratchFloats = 2 * probs;
+  return op;
+}
+
+} // namespace giga::exec::ops
