@@ -83,35 +83,6 @@ void gather(char *out, const char *in, const std::vector<int64_t> &sizes,
   }
 }
 
-/// gather for element sizes without an integer type: memcpy per element.
-void gatherBytes(char *out, const char *in, const std::vector<int64_t> &sizes,
-                 const std::vector<int64_t> &strides, int64_t elementSize) {
-  size_t rank = sizes.size();
-  std::vector<int64_t> index(rank, 0);
-  int64_t last = sizes.back(), lastStride = strides.back();
-  int64_t offset = 0;
-  while (true) {
-    for (int64_t i = 0; i < last; ++i) {
-      std::memcpy(out, in + (offset + i * lastStride) * elementSize,
-                  elementSize);
-      out += elementSize;
-    }
-    size_t d = rank - 1;
-    while (d > 0) {
-      --d;
-      offset += strides[d];
-      if (++index[d] < sizes[d])
-        break;
-      offset -= strides[d] * sizes[d];
-      index[d] = 0;
-      if (d == 0)
-        return;
-    }
-    if (rank == 1)
-      return;
-  }
-}
-
 } // namespace
 
 void permute(const Permutation &plan, void *outPtr, const void *inPtr) {
@@ -151,23 +122,10 @@ void permute(const Permutation &plan, void *outPtr, const void *inPtr) {
     }
     return;
   }
-  switch (es) {
-  case 8:
+  if (es == 8)
     gather<int64_t>(out, in, sizes, strides);
-    break;
-  case 4:
+  else
     gather<int32_t>(out, in, sizes, strides);
-    break;
-  case 2:
-    gather<int16_t>(out, in, sizes, strides);
-    break;
-  case 1:
-    gather<int8_t>(out, in, sizes, strides);
-    break;
-  default:
-    gatherBytes(out, in, sizes, strides, es);
-    break;
-  }
 }
 
 namespace {

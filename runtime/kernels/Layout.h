@@ -39,8 +39,9 @@ struct Permutation {
 
 /// Plans the copy of a tensor of `shape` into the shape permuted by
 /// `permutation` (output dim i = input dim permutation[i]). Precondition:
-/// permutation is a permutation of 0 .. shape.size() - 1 and no dim is
-/// negative (the caller checks; this does not).
+/// permutation is a permutation of 0 .. shape.size() - 1, no dim is
+/// negative and elements are 4 or 8 bytes, the artifact's dtypes (the caller
+/// checks; this does not).
 Permutation planPermutation(const std::vector<int64_t> &shape,
                             const std::vector<int64_t> &permutation,
                             int64_t elementSize);
