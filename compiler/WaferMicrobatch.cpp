@@ -97,7 +97,7 @@ private:
             return unsupported(op);
           return same(add.getLhs());
         })
-        .Case<BiasAddOp, LayerNormOp, GeluOp, AttentionOp>(
+        .Case<BiasAddOp, LayerNormOp, RmsNormOp, GeluOp, AttentionOp>(
             [&](Operation *) { return same(op->getOperand(0)); })
         .Case([&](SoftmaxOp softmax) {
           int64_t rank = shapeOf(softmax.getInput()).size();

@@ -48,9 +48,10 @@ double giga::opFlops(Operation *op) {
             cast<RankedTensorType>(attention.getQuery().getType()).getShape();
         return 12.0 * q[0] * q[1] * q[2] * q[2] * q[3];
       })
-      .Case<LayerNormOp, GeluOp, SoftmaxOp, CrossEntropyOp>(
+      .Case<LayerNormOp, RmsNormOp, GeluOp, SoftmaxOp, CrossEntropyOp>(
           [](Operation *op) { return 8.0 * elements(op->getOperand(0)); })
-      .Case<LayerNormGradOp, GeluGradOp, SoftmaxGradOp, CrossEntropyGradOp>(
+      .Case<LayerNormGradOp, RmsNormGradOp, GeluGradOp, SoftmaxGradOp,
+            CrossEntropyGradOp>(
           [](Operation *op) { return 12.0 * elements(op->getOperand(1)); })
       .Case<AddOp, BiasAddOp, ReduceSumOp, EmbeddingGradOp>(
           [](Operation *op) { return 1.0 * elements(op->getOperand(0)); })

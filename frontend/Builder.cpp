@@ -25,8 +25,9 @@ std::string GraphBuilder::scoped(StringRef name) const {
 }
 
 Value GraphBuilder::param(StringRef name, ArrayRef<int64_t> shape, Init init) {
-  FloatAttr std =
-      init.kind == InitKind::normal ? builder.getF64FloatAttr(init.std) : nullptr;
+  FloatAttr std = init.kind == InitKind::normal
+                      ? builder.getF64FloatAttr(init.std)
+                      : nullptr;
   return builder.create<ParamOp>(loc, f32(shape), scoped(name), init.kind, std);
 }
 
@@ -51,6 +52,14 @@ Value GraphBuilder::layerNorm(StringRef name, Value x, double epsilon) {
                                      builder.getF64FloatAttr(epsilon));
 }
 
+Value GraphBuilder::rmsNorm(StringRef name, Value x, double epsilon) {
+  scopes.push_back(name.str());
+  Value weight = param("weight", {shape(x).back()}, Init::ones());
+  scopes.pop_back();
+  return builder.create<RmsNormOp>(loc, x.getType(), x, weight,
+                                   builder.getF64FloatAttr(epsilon));
+}
+
 Value GraphBuilder::embedding(Value table, Value ids) {
   SmallVector<int64_t> result(shape(ids));
   result.push_back(shape(table)[1]);
@@ -63,10 +72,9 @@ Value GraphBuilder::iota(int64_t count) {
 
 Value GraphBuilder::matmul(Value lhs, Value rhs, bool transposeLhs,
                            bool transposeRhs) {
-  RankedTensorType type =
-      inferMatmulType(cast<RankedTensorType>(lhs.getType()),
-                      cast<RankedTensorType>(rhs.getType()), transposeLhs,
-                      transposeRhs);
+  RankedTensorType type = inferMatmulType(cast<RankedTensorType>(lhs.getType()),
+                                          cast<RankedTensorType>(rhs.getType()),
+                                          transposeLhs, transposeRhs);
   return builder.create<MatmulOp>(loc, type, lhs, rhs, transposeLhs,
                                   transposeRhs);
 }

@@ -43,6 +43,8 @@ public:
   mlir::Value linear(llvm::StringRef name, mlir::Value x, int64_t outFeatures,
                      double initStd);
   mlir::Value layerNorm(llvm::StringRef name, mlir::Value x, double epsilon);
+  /// RMSNorm with a learned scale `name.weight` (no bias).
+  mlir::Value rmsNorm(llvm::StringRef name, mlir::Value x, double epsilon);
 
   // Ops.
   mlir::Value embedding(mlir::Value table, mlir::Value ids);

@@ -71,8 +71,8 @@ public:
     return {key, false, [this, key, &out](const json &value) {
               if (!value.is_number_integer() ||
                   (!value.is_number_unsigned() && value.get<int64_t>() < 0))
-                fail(key, "must be a non-negative integer, got " +
-                              value.dump());
+                fail(key,
+                     "must be a non-negative integer, got " + value.dump());
               out = value.get<uint64_t>();
             }};
   }
@@ -156,7 +156,7 @@ constexpr int64_t kMaxVocab = 65535;
 void readModel(const json &object, const std::string &source,
                ModelConfig &model) {
   Section section(source, "model");
-  std::string gelu = "exact";
+  std::string gelu = "exact", norm = "layernorm";
   section.read(object,
                {
                    section.integer("vocab_size", model.vocabSize, 1, true),
@@ -170,8 +170,10 @@ void readModel(const json &object, const std::string &source,
                    section.real("layer_norm_epsilon", model.layerNormEpsilon, 0,
                                 true, 1, false),
                    section.choice("gelu", gelu, {"exact", "tanh"}),
+                   section.choice("norm", norm, {"layernorm", "rmsnorm"}),
                });
   model.geluTanh = gelu == "tanh";
+  model.rmsNorm = norm == "rmsnorm";
   if (model.ffnWidth == 0)
     model.ffnWidth = 4 * model.width;
   if (model.vocabSize > kMaxVocab)
@@ -251,7 +253,8 @@ Config parseConfig(const json &object, const std::string &source) {
                           value.dump());
       config.name = value.get<std::string>();
     } else if (key != "model" && key != "run") {
-      size_t toModel = editDistance(key, "model"), toRun = editDistance(key, "run");
+      size_t toModel = editDistance(key, "model"),
+             toRun = editDistance(key, "run");
       std::string hint = std::min(toModel, toRun) <= 2
                              ? toModel <= toRun ? "model" : "run"
                              : "";
@@ -262,8 +265,7 @@ Config parseConfig(const json &object, const std::string &source) {
   }
   for (const char *section : {"model", "run"})
     if (!object.contains(section))
-      throw ConfigError(source + ": " + section +
-                        ": is required but missing");
+      throw ConfigError(source + ": " + section + ": is required but missing");
   readModel(object["model"], source, config.model);
   readRun(object["run"], source, config.model, config.run);
   return config;
@@ -309,6 +311,7 @@ nlohmann::json Config::toJson() const {
       {"init_std", this->model.initStd},
       {"layer_norm_epsilon", this->model.layerNormEpsilon},
       {"gelu", this->model.geluTanh ? "tanh" : "exact"},
+      {"norm", this->model.rmsNorm ? "rmsnorm" : "layernorm"},
   };
   json run = {
       {"batch_size", this->run.batchSize},

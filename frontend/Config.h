@@ -33,6 +33,7 @@ struct ModelConfig {
   double initStd = 0.0;
   double layerNormEpsilon = 1e-5;
   bool geluTanh = false; // "gelu": "exact" (default) or "tanh"
+  bool rmsNorm = false;  // "norm": "layernorm" (default) or "rmsnorm"
 
   int64_t headDim() const { return width / heads; }
 };

@@ -25,14 +25,15 @@ class Gpt {
 public:
   Gpt(GraphBuilder &nn, const ModelConfig &model, int64_t batch,
       int64_t sequence)
-      : nn(nn), m(model), B(batch), T(sequence), C(model.width),
-        H(model.heads), D(model.headDim()),
+      : nn(nn), m(model), B(batch), T(sequence), C(model.width), H(model.heads),
+        D(model.headDim()),
         // GPT-2's scaled init of the projections that write to the residual
         // stream, so its variance does not grow with depth.
         residualStd(model.initStd / std::sqrt(2.0 * model.depth)) {}
 
   Value forward(Value tokens, Value targets) {
-    Value wte = nn.param("wte.weight", {m.vocabSize, C}, Init::normal(m.initStd));
+    Value wte =
+        nn.param("wte.weight", {m.vocabSize, C}, Init::normal(m.initStd));
     Value wpe = nn.param("wpe.weight", {m.maxPositionEmbeddings, C},
                          Init::normal(m.initStd));
     Value x = nn.add(nn.embedding(wte, tokens), nn.embedding(wpe, nn.iota(T)));
@@ -40,16 +41,22 @@ public:
     mask = nn.causalMask(T);
     x = nn.repeat(m.depth, "h", x, [&](Value h) { return block(h); });
 
-    x = nn.layerNorm("ln_f", x, m.layerNormEpsilon);
+    x = norm("ln_f", x);
     Value logits = nn.matmul(x, wte, /*transposeLhs=*/false,
                              /*transposeRhs=*/true);
     return nn.crossEntropy(logits, targets);
   }
 
 private:
+  // LayerNorm as GPT-2, or RMSNorm (model.norm) as later models use.
+  Value norm(StringRef name, Value x) {
+    return m.rmsNorm ? nn.rmsNorm(name, x, m.layerNormEpsilon)
+                     : nn.layerNorm(name, x, m.layerNormEpsilon);
+  }
+
   Value block(Value x) {
-    x = nn.add(x, attention(nn.layerNorm("ln_1", x, m.layerNormEpsilon)));
-    x = nn.add(x, mlp(nn.layerNorm("ln_2", x, m.layerNormEpsilon)));
+    x = nn.add(x, attention(norm("ln_1", x)));
+    x = nn.add(x, mlp(norm("ln_2", x)));
     return x;
   }
 
@@ -113,8 +120,7 @@ OwningOpRef<ModuleOp> buildGpt(MLIRContext &context, const Config &config) {
   auto idsType = nn.ids({run.batchSize, run.sequenceLength});
   builder.setInsertionPointToEnd(module->getBody());
   auto function = builder.create<func::FuncOp>(
-      loc, "gpt",
-      builder.getFunctionType({idsType, idsType}, {nn.f32({})}));
+      loc, "gpt", builder.getFunctionType({idsType, idsType}, {nn.f32({})}));
   function->setAttr(kLossAttr, builder.getUnitAttr());
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToStart(entry);

@@ -40,9 +40,9 @@ LogicalResult expectShape(Operation *op, StringRef what, Value value,
                           ArrayRef<int64_t> expected, StringRef why = "") {
   if (shapeOf(value) == expected)
     return success();
-  auto diag = op->emitOpError() << what << " has shape "
-                                << formatShape(shapeOf(value))
-                                << " but expected " << formatShape(expected);
+  auto diag = op->emitOpError()
+              << what << " has shape " << formatShape(shapeOf(value))
+              << " but expected " << formatShape(expected);
   if (!why.empty())
     diag << " (" << why << ")";
   return diag;
@@ -75,10 +75,9 @@ LogicalResult ParamOp::verify() {
     if (!(*std > 0.0))
       return emitOpError("std must be positive but is ") << formatNumber(*std);
   } else if (std) {
-    return emitOpError("'") << stringifyInitKind(getInit())
-                            << "' init takes no std; remove 'std "
-                            << formatNumber(*std)
-                            << "'";
+    return emitOpError("'")
+           << stringifyInitKind(getInit())
+           << "' init takes no std; remove 'std " << formatNumber(*std) << "'";
   }
   return success();
 }
@@ -112,9 +111,9 @@ LogicalResult MatmulOp::verify() {
   if (lhsK != rhsK)
     return emitOpError("contraction dimensions differ: lhs has ")
            << lhsK << " and rhs has " << rhsK << " (lhs " << formatShape(lhs)
-           << ", rhs " << formatShape(rhs) << ", transpose_lhs="
-           << getTransposeLhs() << ", transpose_rhs=" << getTransposeRhs()
-           << ")";
+           << ", rhs " << formatShape(rhs)
+           << ", transpose_lhs=" << getTransposeLhs()
+           << ", transpose_rhs=" << getTransposeRhs() << ")";
   ArrayRef<int64_t> lhsBatch = lhs.drop_back(2), rhsBatch = rhs.drop_back(2);
   if (!rhsBatch.empty() && rhsBatch != lhsBatch)
     return emitOpError("rhs batch dimensions ")
@@ -159,13 +158,26 @@ LogicalResult LayerNormOp::verify() {
   return expectShape(*this, "result", getResult(), input);
 }
 
+LogicalResult RmsNormOp::verify() {
+  if (failed(expectRank(*this, "input", getInput(), 1)))
+    return failure();
+  ArrayRef<int64_t> input = shapeOf(getInput());
+  if (failed(expectShape(*this, "weight", getWeight(), {input.back()},
+                         "the last dimension of the input")))
+    return failure();
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("epsilon must be positive but is ")
+           << formatNumber(getEpsilon().convertToDouble());
+  return expectShape(*this, "result", getResult(), input);
+}
+
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = shapeOf(getInput()).size();
   int64_t axis = getAxisAttr().getInt();
   if (axis < -rank || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank << " (use -" << rank << " to "
-                                << rank - 1 << ")";
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << rank << " (use -" << rank
+           << " to " << rank - 1 << ")";
   return success();
 }
 
@@ -258,8 +270,7 @@ LogicalResult SplitOp::verify() {
   ArrayRef<int64_t> input = shapeOf(getInput());
   int64_t rank = input.size(), axis = getAxisAttr().getInt();
   if (axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   int64_t parts = getResults().size();
   if (parts == 0)
     return emitOpError("needs at least one result");
@@ -385,8 +396,7 @@ LogicalResult ConcatOp::verify() {
   ArrayRef<int64_t> first = shapeOf(getInputs().front());
   int64_t rank = first.size(), axis = getAxisAttr().getInt();
   if (axis < 0 || axis >= rank)
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << rank;
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
   SmallVector<int64_t> expected(first);
   expected[axis] = 0;
   for (auto [index, input] : llvm::enumerate(getInputs())) {
@@ -432,19 +442,32 @@ LogicalResult LayerNormGradOp::verify() {
   return expectShape(*this, "bias_grad", getBiasGrad(), {width});
 }
 
+LogicalResult RmsNormGradOp::verify() {
+  if (failed(expectShape(*this, "grad", getGrad(), shapeOf(getInput()),
+                         "the input's shape")) ||
+      failed(expectRank(*this, "input", getInput(), 1)))
+    return failure();
+  int64_t width = shapeOf(getInput()).back();
+  if (failed(expectShape(*this, "weight", getWeight(), {width},
+                         "the last dimension of the input")) ||
+      failed(expectShape(*this, "input_grad", getInputGrad(),
+                         shapeOf(getInput()))))
+    return failure();
+  return expectShape(*this, "weight_grad", getWeightGrad(), {width});
+}
+
 LogicalResult AttentionGradOp::verify() {
   ArrayRef<int64_t> query = shapeOf(getQuery());
   if (query.size() != 4)
     return emitOpError("query must have shape [batch, heads, seq, head_dim] "
                        "but has shape ")
            << formatShape(query);
-  for (auto [what, value] :
-       {std::pair<StringRef, Value>{"grad", getGrad()},
-        {"key", getKey()},
-        {"value", getValue()},
-        {"query_grad", getQueryGrad()},
-        {"key_grad", getKeyGrad()},
-        {"value_grad", getValueGrad()}})
+  for (auto [what, value] : {std::pair<StringRef, Value>{"grad", getGrad()},
+                             {"key", getKey()},
+                             {"value", getValue()},
+                             {"query_grad", getQueryGrad()},
+                             {"key_grad", getKeyGrad()},
+                             {"value_grad", getValueGrad()}})
     if (failed(expectShape(*this, what, value, query, "the query's shape")))
       return failure();
   return expectShape(*this, "mask", getMask(), {query[2], query[2]},
@@ -509,9 +532,9 @@ LogicalResult verifyUpdate(Operation *op, StringRef name, Type paramType,
 } // namespace
 
 LogicalResult AdamWOp::verify() {
-  for (auto [what, beta] : {std::pair<StringRef, double>{
-                                "beta1", getBeta1().convertToDouble()},
-                            {"beta2", getBeta2().convertToDouble()}})
+  for (auto [what, beta] :
+       {std::pair<StringRef, double>{"beta1", getBeta1().convertToDouble()},
+        {"beta2", getBeta2().convertToDouble()}})
     if (beta < 0.0 || beta >= 1.0)
       return emitOpError() << what << " must be in [0, 1) but is "
                            << formatNumber(beta);

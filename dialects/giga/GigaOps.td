@@ -99,6 +99,21 @@ def Giga_LayerNormOp : Giga_Op<"layernorm", [DeclareOpInterfaceMethods<Giga_Diff
   let hasVerifier = 1;
 }
 
+def Giga_RmsNormOp : Giga_Op<"rmsnorm", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
+  let summary = "root-mean-square normalisation over the last dimension";
+  let description = [{
+    `x * rsqrt(mean(x²) + epsilon) * weight` per row (Zhang & Sennrich,
+    2019): layernorm without the mean subtraction and without a bias.
+  }];
+  let arguments = (ins Giga_FloatTensor:$input, Giga_FloatTensor:$weight,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Giga_GeluOp : Giga_Op<"gelu", [Pure, DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "GELU, exact (erf) unless `tanh` asks for the approximation";
   let arguments = (ins Giga_FloatTensor:$input, UnitAttr:$tanh);
@@ -321,6 +336,23 @@ def Giga_LayerNormGradOp : Giga_Op<"layernorm_grad", [Pure]> {
   let results = (outs Giga_FloatTensor:$input_grad,
                       Giga_FloatTensor:$weight_grad,
                       Giga_FloatTensor:$bias_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_RmsNormGradOp : Giga_Op<"rmsnorm_grad", [Pure]> {
+  let summary = "gradients of rmsnorm for its input and weight";
+  let description = [{
+    Recomputes the reciprocal root mean square from `input` rather than
+    saving it, as layernorm_grad does.
+  }];
+  let arguments = (ins Giga_FloatTensor:$grad, Giga_FloatTensor:$input,
+                       Giga_FloatTensor:$weight,
+                       DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs Giga_FloatTensor:$input_grad,
+                      Giga_FloatTensor:$weight_grad);
   let assemblyFormat = [{
     $grad `,` $input `,` $weight attr-dict `:` functional-type(operands, results)
   }];

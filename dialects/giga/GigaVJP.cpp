@@ -53,8 +53,8 @@ Value collapseBatch(OpBuilder &builder, Location loc, Value value) {
 } // namespace
 
 RankedTensorType giga::inferMatmulType(RankedTensorType lhs,
-                                       RankedTensorType rhs,
-                                       bool transposeLhs, bool transposeRhs) {
+                                       RankedTensorType rhs, bool transposeLhs,
+                                       bool transposeRhs) {
   ArrayRef<int64_t> a = lhs.getShape(), b = rhs.getShape();
   int64_t m = transposeLhs ? a.back() : a[a.size() - 2];
   int64_t n = transposeRhs ? b[b.size() - 2] : b.back();
@@ -69,9 +69,9 @@ LogicalResult EmbeddingOp::buildVJP(OpBuilder &builder, VJPContext &context,
                                     SmallVectorImpl<Value> &operandGrads) {
   Value tableGrad;
   if (context.needsGrad(getTable()))
-    tableGrad = builder.create<EmbeddingGradOp>(
-        getLoc(), getTable().getType(), resultGrads[0],
-        context.forward(getIds()));
+    tableGrad = builder.create<EmbeddingGradOp>(getLoc(), getTable().getType(),
+                                                resultGrads[0],
+                                                context.forward(getIds()));
   operandGrads.append({tableGrad, Value()});
   return success();
 }
@@ -145,8 +145,19 @@ LogicalResult LayerNormOp::buildVJP(OpBuilder &builder, VJPContext &context,
       getLoc(), getInput().getType(), getWeight().getType(),
       getBias().getType(), resultGrads[0], context.forward(getInput()),
       context.forward(getWeight()), getEpsilonAttr());
-  operandGrads.append({grads.getInputGrad(), grads.getWeightGrad(),
-                       grads.getBiasGrad()});
+  operandGrads.append(
+      {grads.getInputGrad(), grads.getWeightGrad(), grads.getBiasGrad()});
+  return success();
+}
+
+LogicalResult RmsNormOp::buildVJP(OpBuilder &builder, VJPContext &context,
+                                  ValueRange resultGrads,
+                                  SmallVectorImpl<Value> &operandGrads) {
+  auto grads = builder.create<RmsNormGradOp>(
+      getLoc(), getInput().getType(), getWeight().getType(), resultGrads[0],
+      context.forward(getInput()), context.forward(getWeight()),
+      getEpsilonAttr());
+  operandGrads.append({grads.getInputGrad(), grads.getWeightGrad()});
   return success();
 }
 
@@ -218,10 +229,10 @@ LogicalResult SplitOp::buildVJP(OpBuilder &builder, VJPContext &,
                                 SmallVectorImpl<Value> &operandGrads) {
   SmallVector<Value> parts;
   for (auto [result, grad] : llvm::zip(getResults(), resultGrads))
-    parts.push_back(grad ? grad
-                         : builder.create<FillOp>(
-                               getLoc(), result.getType(),
-                               builder.getF64FloatAttr(0.0)));
+    parts.push_back(grad
+                        ? grad
+                        : builder.create<FillOp>(getLoc(), result.getType(),
+                                                 builder.getF64FloatAttr(0.0)));
   operandGrads.push_back(builder.create<ConcatOp>(
       getLoc(), getInput().getType(), parts, getAxisAttr()));
   return success();

@@ -15,7 +15,7 @@
 #include "runtime/kernels/Layout.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/kernels/Optimizer.h"
-#include "runtime/kernels/Registry.h"
+#include "runtime/kernels/RmsNorm.h"
 #include "runtime/kernels/Softmax.h"
 
 #endif // GIGA_RUNTIME_KERNELS_KERNELS_H

@@ -41,7 +41,7 @@ except ImportError as error:  # ctest reports exit code 77 as skipped
 # ---------------------------------------------------------------------------
 # Config: the JSON form of gigaGPT's YAML, with frontend/Config.cpp's defaults.
 
-MODEL_DEFAULTS = {"layer_norm_epsilon": 1e-5, "gelu": "exact"}
+MODEL_DEFAULTS = {"layer_norm_epsilon": 1e-5, "gelu": "exact", "norm": "layernorm"}
 RUN_DEFAULTS = {
     "warmup_steps": 0,
     "optimizer": "adamw",
@@ -114,13 +114,31 @@ class MLP(nn.Module):
         return self.proj(F.gelu(self.fc(x), approximate=self.approximate))
 
 
+class RMSNorm(nn.Module):
+    """torch 1.13 has no RMSNorm module: x * rsqrt(mean(x^2) + eps) * weight."""
+
+    def __init__(self, width, eps):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(width))
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+def make_norm(c):
+    """model.norm: LayerNorm (GPT-2) or RMSNorm."""
+    if c["norm"] == "rmsnorm":
+        return RMSNorm(c["width"], c["layer_norm_epsilon"])
+    return nn.LayerNorm(c["width"], eps=c["layer_norm_epsilon"])
+
+
 class Block(nn.Module):
     def __init__(self, c):
         super().__init__()
-        eps = c["layer_norm_epsilon"]
-        self.ln_1 = nn.LayerNorm(c["width"], eps=eps)
+        self.ln_1 = make_norm(c)
         self.attn = CausalSelfAttention(c)
-        self.ln_2 = nn.LayerNorm(c["width"], eps=eps)
+        self.ln_2 = make_norm(c)
         self.mlp = MLP(c)
 
     def forward(self, x):
@@ -136,7 +154,7 @@ class GPT(nn.Module):
         self.wte = nn.Embedding(c["vocab_size"], c["width"])
         self.wpe = nn.Embedding(c["max_position_embeddings"], c["width"])
         self.h = nn.ModuleList(Block(c) for _ in range(c["depth"]))
-        self.ln_f = nn.LayerNorm(c["width"], eps=c["layer_norm_epsilon"])
+        self.ln_f = make_norm(c)
 
     def forward(self, tokens, targets=None):
         B, T = tokens.shape
@@ -168,6 +186,9 @@ def parameter_shapes(c):
             (p + "mlp.proj.weight", (C, F4)), (p + "mlp.proj.bias", (C,)),
         ]
     shapes += [("ln_f.weight", (C,)), ("ln_f.bias", (C,))]
+    if c["norm"] == "rmsnorm":  # a scale only, no bias
+        shapes = [(n, s) for n, s in shapes
+                  if not (n.endswith(".bias") and (".ln_" in n or n.startswith("ln_f.")))]
     return shapes
 
 
@@ -582,6 +603,8 @@ def numpy_forward(c, w, tokens, targets):
     D = C // H
 
     def ln(x, g, b):
+        if c["norm"] == "rmsnorm":
+            return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + eps) * g
         mu = x.mean(-1, keepdims=True)
         var = ((x - mu) ** 2).mean(-1, keepdims=True)
         return (x - mu) / np.sqrt(var + eps) * g + b
@@ -597,7 +620,7 @@ def numpy_forward(c, w, tokens, targets):
     x = w["wte.weight"][tokens] + w["wpe.weight"][np.arange(T)]
     for i in range(c["depth"]):
         p = "h.%d." % i
-        a = ln(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"])
+        a = ln(x, w[p + "ln_1.weight"], w.get(p + "ln_1.bias"))
         q, k, v = (linear(a, p + "attn." + n) for n in "qkv")
         y = np.zeros_like(q)
         for b in range(B):
@@ -609,9 +632,9 @@ def numpy_forward(c, w, tokens, targets):
                     e = np.exp(row - row.max())
                     y[b, t, sl] = (e / e.sum()) @ v[b, :t + 1, sl]
         x = x + linear(y, p + "attn.proj")
-        a = ln(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"])
+        a = ln(x, w[p + "ln_2.weight"], w.get(p + "ln_2.bias"))
         x = x + linear(gelu(linear(a, p + "mlp.fc")), p + "mlp.proj")
-    logits = ln(x, w["ln_f.weight"], w["ln_f.bias"]) @ w["wte.weight"].T
+    logits = ln(x, w["ln_f.weight"], w.get("ln_f.bias")) @ w["wte.weight"].T
     z = logits - logits.max(-1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
     loss = -np.take_along_axis(logp, targets[..., None], -1).mean()
@@ -641,10 +664,10 @@ def selftest(workdir=None):
         print("%-52s %s  %s" % (name, "ok  " if passed else "FAIL", detail))
 
     rng = np.random.default_rng(0)
-    for gelu in ("exact", "tanh"):
+    for gelu, norm in (("exact", "layernorm"), ("tanh", "layernorm"), ("exact", "rmsnorm")):
         c = normalize_config({"name": "fd", "model": {
             "vocab_size": 11, "max_position_embeddings": 7, "depth": 2, "width": 6,
-            "heads": 2, "init_std": 0.3, "ffn_width": 10, "gelu": gelu,
+            "heads": 2, "init_std": 0.3, "ffn_width": 10, "gelu": gelu, "norm": norm,
             "layer_norm_epsilon": 1e-5}, "run": {"batch_size": 2, "sequence_length": 5,
                                                  "num_steps": 1, "learning_rate": 1e-3}})
         m = c["model"]
@@ -657,7 +680,7 @@ def selftest(workdir=None):
         logits, loss = model(torch.from_numpy(x), torch.from_numpy(y))
         np_logits, np_loss = numpy_forward(m, w, x, y)
         e = max(rel_err(logits.detach().numpy(), np_logits), rel_err(loss.item(), np_loss))
-        result("forward == numpy spec (gelu %s)" % gelu, e < 1e-12, "rel err %.2e" % e)
+        result("forward == numpy spec (gelu %s, %s)" % (gelu, norm), e < 1e-12, "rel err %.2e" % e)
 
         # 2. Autograd gradients match central finite differences, every tensor.
         loss.backward()
@@ -681,7 +704,7 @@ def selftest(workdir=None):
                 err = np.abs(an - fd).max() / max(np.abs(fd).max(), 1e-3)
                 if err > worst:
                     worst, worst_name = err, name
-        result("autograd == finite differences (gelu %s)" % gelu, worst < 1e-6,
+        result("autograd == finite differences (gelu %s, %s)" % (gelu, norm), worst < 1e-6,
                "worst %.2e (%s)" % (worst, worst_name))
 
     # 3. The schedule at a few steps (peak 1e-3, warmup 2, decay 8).

@@ -24,6 +24,8 @@ std::unique_ptr<Op> prepareBiasAdd(OpContext &);
 std::unique_ptr<Op> prepareReduceSum(OpContext &);
 std::unique_ptr<Op> prepareLayerNorm(OpContext &);
 std::unique_ptr<Op> prepareLayerNormGrad(OpContext &);
+std::unique_ptr<Op> prepareRmsNorm(OpContext &);
+std::unique_ptr<Op> prepareRmsNormGrad(OpContext &);
 std::unique_ptr<Op> prepareGelu(OpContext &);
 std::unique_ptr<Op> prepareGeluGrad(OpContext &);
 std::unique_ptr<Op> prepareSoftmax(OpContext &);
@@ -60,6 +62,8 @@ const Entry kEntries[] = {
     {OpId::ReduceSum, DType::F32, prepareReduceSum},
     {OpId::LayerNorm, DType::F32, prepareLayerNorm},
     {OpId::LayerNormGrad, DType::F32, prepareLayerNormGrad},
+    {OpId::RmsNorm, DType::F32, prepareRmsNorm},
+    {OpId::RmsNormGrad, DType::F32, prepareRmsNormGrad},
     {OpId::Gelu, DType::F32, prepareGelu},
     {OpId::GeluGrad, DType::F32, prepareGeluGrad},
     {OpId::Softmax, DType::F32, prepareSoftmax},

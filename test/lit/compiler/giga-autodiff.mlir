@@ -187,3 +187,26 @@ func.func @inactive(%x: tensor<2x3xi32>, %t: tensor<2x3xi32>) -> tensor<f32> att
   %loss = giga.cross_entropy %rows#0, %targets : (tensor<5x10xf32>, tensor<5xi32>) -> tensor<f32>
   return %loss : tensor<f32>
 }
+
+// -----
+
+// RMSNorm's VJP: one rmsnorm_grad from the saved input and the weight; the
+// weight gets its gradient, and no bias exists to get one.
+// CHECK-LABEL: func.func @rmsnorm
+// CHECK: %[[G:.*]] = giga.param "g" ones : tensor<4xf32>
+// CHECK: %[[E:.*]] = giga.embedding {{.*}} {giga.saved}
+// CHECK: %[[N:.*]] = giga.rmsnorm %[[E]], %[[G]] {giga.saved}
+// CHECK: %[[DL:.*]] = giga.cross_entropy_grad
+// CHECK: %[[DN:.*]] = giga.matmul %[[DL]], %{{.*}} : (tensor<2x3x10xf32>, tensor<10x4xf32>) -> tensor<2x3x4xf32>
+// CHECK: %[[DX:.*]], %[[DG:.*]] = giga.rmsnorm_grad %[[DN]], %[[E]], %[[G]] : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>)
+// CHECK: giga.embedding_grad %[[DX]]
+// CHECK: giga.param_grad "g", %[[DG]] : tensor<4xf32>
+func.func @rmsnorm(%x: tensor<2x3xi32>, %t: tensor<2x3xi32>) -> tensor<f32> attributes {giga.loss} {
+  %table = giga.param "emb" normal std 0.02 : tensor<10x4xf32>
+  %g = giga.param "g" ones : tensor<4xf32>
+  %e = giga.embedding %table[%x] : (tensor<10x4xf32>, tensor<2x3xi32>) -> tensor<2x3x4xf32>
+  %n = giga.rmsnorm %e, %g : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %l = giga.matmul %n, %table {transpose_rhs} : (tensor<2x3x4xf32>, tensor<10x4xf32>) -> tensor<2x3x10xf32>
+  %loss = giga.cross_entropy %l, %t : (tensor<2x3x10xf32>, tensor<2x3xi32>) -> tensor<f32>
+  return %loss : tensor<f32>
+}

@@ -201,6 +201,38 @@ func.func @layernorm_result(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
 
 // -----
 
+func.func @rmsnorm_rank(%x: tensor<f32>, %g: tensor<1xf32>) {
+  // expected-error @+1 {{input must have rank >= 1 but has shape []}}
+  %0 = giga.rmsnorm %x, %g : (tensor<f32>, tensor<1xf32>) -> tensor<f32>
+  return
+}
+
+// -----
+
+func.func @rmsnorm_weight(%x: tensor<2x3xf32>, %g: tensor<2xf32>) {
+  // expected-error @+1 {{weight has shape [2] but expected [3] (the last dimension of the input)}}
+  %0 = giga.rmsnorm %x, %g : (tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @rmsnorm_epsilon(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{epsilon must be positive but is -1}}
+  %0 = giga.rmsnorm %x, %g {epsilon = -1.0 : f64} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @rmsnorm_result(%x: tensor<2x3xf32>, %g: tensor<3xf32>) {
+  // expected-error @+1 {{result has shape [3, 2] but expected [2, 3]}}
+  %0 = giga.rmsnorm %x, %g : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
 func.func @gelu_types(%x: tensor<2x3xf32>) {
   // expected-error @+1 {{requires the same type for all operands and results}}
   %0 = "giga.gelu"(%x) : (tensor<2x3xf32>) -> tensor<3x2xf32>
@@ -554,6 +586,46 @@ func.func @layernorm_grad_weight_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
 func.func @layernorm_grad_bias_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
   // expected-error @+1 {{bias_grad has shape [4] but expected [3]}}
   %0:3 = giga.layernorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_grad(%g: tensor<2x4xf32>, %x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{grad has shape [2, 4] but expected [2, 3] (the input's shape)}}
+  %0:2 = giga.rmsnorm_grad %g, %x, %w : (tensor<2x4xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_rank(%x: tensor<f32>, %w: tensor<1xf32>) {
+  // expected-error @+1 {{input must have rank >= 1 but has shape []}}
+  %0:2 = giga.rmsnorm_grad %x, %x, %w : (tensor<f32>, tensor<f32>, tensor<1xf32>) -> (tensor<f32>, tensor<1xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_weight(%x: tensor<2x3xf32>, %w: tensor<2xf32>) {
+  // expected-error @+1 {{weight has shape [2] but expected [3] (the last dimension of the input)}}
+  %0:2 = giga.rmsnorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> (tensor<2x3xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_input_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{input_grad has shape [3, 2] but expected [2, 3]}}
+  %0:2 = giga.rmsnorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<3x2xf32>, tensor<3xf32>)
+  return
+}
+
+// -----
+
+func.func @rmsnorm_grad_weight_grad(%x: tensor<2x3xf32>, %w: tensor<3xf32>) {
+  // expected-error @+1 {{weight_grad has shape [2] but expected [3]}}
+  %0:2 = giga.rmsnorm_grad %x, %x, %w : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<2xf32>)
   return
 }
 

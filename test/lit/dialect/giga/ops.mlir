@@ -55,6 +55,8 @@ func.func @elementwise(%x: tensor<2x3x4xf32>, %p: tensor<3x4xf32>, %b: tensor<4x
   %2 = giga.bias_add %x, %b : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
   // CHECK: giga.layernorm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 5.000000e-01 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
   %3 = giga.layernorm %x, %b, %b {epsilon = 0.5 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  // CHECK: giga.rmsnorm %{{.*}}, %{{.*}} {epsilon = 2.500000e-01 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
+  %rms = giga.rmsnorm %x, %b {epsilon = 0.25 : f64} : (tensor<2x3x4xf32>, tensor<4xf32>) -> tensor<2x3x4xf32>
   // CHECK: giga.gelu %{{.*}} : tensor<2x3x4xf32>
   %4 = giga.gelu %x : tensor<2x3x4xf32>
   // CHECK: giga.gelu %{{.*}} tanh : tensor<2x3x4xf32>
@@ -164,6 +166,8 @@ func.func @backward_ops(%g3: tensor<2x3x4xf32>, %x: tensor<2x3x4xf32>, %w: tenso
   %2 = giga.embedding_grad %g3, %ids : (tensor<2x3x4xf32>, tensor<2x3xi32>) -> tensor<10x4xf32>
   // CHECK: giga.layernorm_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>)
   %3:3 = giga.layernorm_grad %g3, %x, %w : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>, tensor<4xf32>)
+  // CHECK: giga.rmsnorm_grad %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>)
+  %rms:2 = giga.rmsnorm_grad %g3, %x, %w : (tensor<2x3x4xf32>, tensor<2x3x4xf32>, tensor<4xf32>) -> (tensor<2x3x4xf32>, tensor<4xf32>)
   // CHECK: giga.gelu_grad %{{.*}}, %{{.*}} tanh : tensor<2x3x4xf32>
   %4 = giga.gelu_grad %g3, %x tanh : tensor<2x3x4xf32>
   // CHECK: giga.softmax_grad %{{.*}}, %{{.*}} : tensor<2x3x4xf32>
