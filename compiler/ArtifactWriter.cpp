@@ -4,6 +4,7 @@
 #include "dialects/giga/GigaDialect.h"
 #include "dialects/wafer/WaferDialect.h"
 #include "runtime/artifact/OpSchema.h"
+#include "runtime/artifact/TrainingEntryPoints.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -131,6 +132,8 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   SymbolTable symbols(module);
   wafer::UpdateOp update;
   double attentionFlopsPerMicroBatch = 0.0;
+  int32_t logits = -1; // the loss's input
+  int64_t vocab = 0;   // its last dimension: the range of ids and targets
   for (Operation &op : program.getBody().front()) {
     if (auto u = dyn_cast<wafer::UpdateOp>(op))
       update = u;
@@ -182,10 +185,10 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
           attentionFlopsPerMicroBatch +=
               attentionModelFlops(attention) * double(kernel.layers);
         if (auto loss = dyn_cast<CrossEntropyOp>(inner)) {
-          a.logits = plan->refs.lookup(loss.getLogits()).buffer;
-          a.vocabSize = cast<RankedTensorType>(loss.getLogits().getType())
-                            .getShape()
-                            .back();
+          logits = plan->refs.lookup(loss.getLogits()).buffer;
+          vocab = cast<RankedTensorType>(loss.getLogits().getType())
+                      .getShape()
+                      .back();
         }
       }
     }
@@ -224,9 +227,6 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   Block &entry = program.getBody().front();
   if (program.getNumArguments() < 2)
     return program.emitOpError("must take the tokens and the targets");
-  a.tokens = plan->refs.lookup(entry.getArgument(0)).buffer;
-  a.targets = plan->refs.lookup(entry.getArgument(1)).buffer;
-  a.loss = plan->refs.lookup(entry.getTerminator()->getOperand(0)).buffer;
   auto tokens = cast<RankedTensorType>(entry.getArgument(0).getType());
   if (tokens.getRank() != 2 || !tokens.getElementType().isInteger(32))
     return program.emitOpError("must take tokens as [batch, sequence] i32, "
@@ -240,8 +240,13 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   a.modelFlopsPerStep = 6.0 * double(a.parameterCount()) * double(a.batchSize) *
                             double(a.sequenceLength) +
                         attentionFlopsPerMicroBatch * double(a.accumulation());
-  if (a.logits < 0)
+  if (logits < 0)
     return program.emitOpError("computes no giga.cross_entropy loss");
+  a.entryPoints = artifact::training::entryPoints(
+      a, plan->refs.lookup(entry.getArgument(0)).buffer,
+      plan->refs.lookup(entry.getArgument(1)).buffer,
+      plan->refs.lookup(entry.getTerminator()->getOperand(0)).buffer, logits,
+      vocab);
   if (auto report = module->getAttrOfType<StringAttr>("wafer.report"))
     a.report = nlohmann::json::parse(report.getValue().str(), nullptr, false);
   return a;

@@ -177,6 +177,65 @@ DType parseDType(const Reader &reader, const std::string &text,
   reader.fail(where, "unknown dtype '" + text + "'");
 }
 
+json entryPointJson(const EntryPoint &entry) {
+  auto bindings = [](const std::vector<Binding> &list) {
+    json out = json::array();
+    for (const Binding &b : list)
+      out.push_back(
+          {{"name", b.name}, {"buffer", b.buffer}, {"limit", b.limit}});
+    return out;
+  };
+  json commands = json::array();
+  for (const Command &c : entry.commands)
+    commands.push_back({{"op", "invoke"}, {"kernel", c.kernel}});
+  return {{"name", entry.name},
+          {"inputs", bindings(entry.inputs)},
+          {"outputs", bindings(entry.outputs)},
+          {"commands", commands}};
+}
+
+/// An entry point whose bindings are whole, unstacked buffers with distinct
+/// names, and whose commands name kernels of the artifact.
+EntryPoint readEntryPoint(const Reader &r, const json &e, const Artifact &a,
+                          const std::string &where) {
+  EntryPoint entry;
+  entry.name = r.string(e, "name", where);
+  if (a.entryPoint(entry.name))
+    r.fail(where + ".name", "'" + entry.name + "' names two entry points");
+  for (const char *key : {"inputs", "outputs"}) {
+    std::vector<Binding> &list = key[0] == 'i' ? entry.inputs : entry.outputs;
+    for (const json &b : r.array(e, key, where)) {
+      std::string at =
+          where + "." + key + "[" + std::to_string(list.size()) + "]";
+      Binding binding;
+      binding.name = r.string(b, "name", at);
+      binding.buffer = r.index(r.field(b, "buffer", at), a.buffers.size(), at);
+      binding.limit = r.integer(b, "limit", at);
+      if (a.buffers[binding.buffer].layers > 0)
+        r.fail(at, "binds stacked buffer '" + a.buffers[binding.buffer].name +
+                       "'; bind a whole tensor");
+      if (binding.limit > 0 &&
+          a.buffers[binding.buffer].type.dtype != DType::I32)
+        r.fail(at + ".limit", "a value range needs an i32 buffer");
+      for (const Binding &other : list)
+        if (other.name == binding.name)
+          r.fail(at, "'" + binding.name + "' is bound twice");
+      list.push_back(binding);
+    }
+  }
+  for (const json &c : r.array(e, "commands", where)) {
+    std::string at =
+        where + ".commands[" + std::to_string(entry.commands.size()) + "]";
+    if (r.string(c, "op", at) != "invoke")
+      r.fail(at + ".op", "unknown command '" + c["op"].get<std::string>() +
+                             "' (known: invoke)");
+    Command command;
+    command.kernel = r.index(r.field(c, "kernel", at), a.kernels.size(), at);
+    entry.commands.push_back(command);
+  }
+  return entry;
+}
+
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 
 template <typename T> void put(std::string &out, T value) {
@@ -193,7 +252,31 @@ template <typename T> T get(const std::string &in, size_t offset) {
 
 } // namespace
 
+const Binding *EntryPoint::input(const std::string &name) const {
+  for (const Binding &b : inputs)
+    if (b.name == name)
+      return &b;
+  return nullptr;
+}
+
+const Binding *EntryPoint::output(const std::string &name) const {
+  for (const Binding &b : outputs)
+    if (b.name == name)
+      return &b;
+  return nullptr;
+}
+
+const EntryPoint *Artifact::entryPoint(const std::string &name) const {
+  for (const EntryPoint &e : entryPoints)
+    if (e.name == name)
+      return &e;
+  return nullptr;
+}
+
 json toJson(const Artifact &artifact) {
+  json entryPoints = json::array();
+  for (const EntryPoint &e : artifact.entryPoints)
+    entryPoints.push_back(entryPointJson(e));
   json params = json::array();
   for (const Parameter &p : artifact.params)
     params.push_back({{"name", p.name},
@@ -246,7 +329,6 @@ json toJson(const Artifact &artifact) {
           {"batch_size", artifact.batchSize},
           {"micro_batch", artifact.microBatch},
           {"sequence_length", artifact.sequenceLength},
-          {"vocab_size", artifact.vocabSize},
           {"model_flops_per_step", artifact.modelFlopsPerStep},
           {"params", params},
           {"optimizer",
@@ -263,11 +345,7 @@ json toJson(const Artifact &artifact) {
           {"buffers", buffers},
           {"arena_bytes", artifact.arenaBytes},
           {"kernels", kernels},
-          {"io",
-           {{"tokens", artifact.tokens},
-            {"targets", artifact.targets},
-            {"loss", artifact.loss},
-            {"logits", artifact.logits}}},
+          {"entry_points", entryPoints},
           {"report", artifact.report}};
 }
 
@@ -284,7 +362,6 @@ Artifact fromJson(const json &root, const std::string &source) {
   if (a.batchSize % a.microBatch != 0)
     r.fail("payload.micro_batch", "does not divide batch_size");
   a.sequenceLength = r.integer(root, "sequence_length", "payload", 1);
-  a.vocabSize = r.integer(root, "vocab_size", "payload", 1);
   a.modelFlopsPerStep = r.real(root, "model_flops_per_step", "payload");
   if (!(a.modelFlopsPerStep >= 0.0))
     r.fail("payload.model_flops_per_step", "must be >= 0");
@@ -395,14 +472,9 @@ Artifact fromJson(const json &root, const std::string &source) {
         r.integer(p, "stream_bytes", where + ".placement");
     a.kernels.push_back(std::move(kernel));
   }
-  const json &io = r.field(root, "io", "payload");
-  a.tokens =
-      r.index(r.field(io, "tokens", "io"), a.buffers.size(), "io.tokens");
-  a.targets =
-      r.index(r.field(io, "targets", "io"), a.buffers.size(), "io.targets");
-  a.loss = r.index(r.field(io, "loss", "io"), a.buffers.size(), "io.loss");
-  const json &logits = r.field(io, "logits", "io");
-  a.logits = logits == -1 ? -1 : r.index(logits, a.buffers.size(), "io.logits");
+  for (const json &e : r.array(root, "entry_points", "payload"))
+    a.entryPoints.push_back(readEntryPoint(
+        r, e, a, "entry_points[" + std::to_string(a.entryPoints.size()) + "]"));
   return a;
 }
 

@@ -25,7 +25,7 @@ public:
 };
 
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 
 enum class DType { F32, I32, I64 };
 const char *toString(DType type);
@@ -137,20 +137,48 @@ struct Kernel {
   Placement placement;
 };
 
+/// A named input or output of an entry point: a whole, non-stacked buffer.
+struct Binding {
+  std::string name;
+  int32_t buffer = -1;
+  /// For an i32 input: every value must lie in [0, limit) (token ids below
+  /// the vocabulary); 0 for no range.
+  int64_t limit = 0;
+};
+
+/// One step of an entry point. Only kernel invocations so far; a collective
+/// (all-gather, reduce-scatter) or the optimizer update would be new kinds.
+struct Command {
+  enum class Kind { Invoke };
+  Kind kind = Kind::Invoke;
+  int32_t kernel = -1; // Invoke: every layer of this kernel, in its order
+};
+
+/// Something the runtime runs: its inputs are written into their buffers,
+/// its commands run in order, then its outputs can be read. The artifact
+/// names what it offers (`train_step`, `eval_step`), so the runtime needs no
+/// idea of the model it runs.
+struct EntryPoint {
+  std::string name;
+  std::vector<Binding> inputs, outputs;
+  std::vector<Command> commands;
+
+  const Binding *input(const std::string &name) const;
+  const Binding *output(const std::string &name) const;
+};
+
 struct Artifact {
   nlohmann::json config = nlohmann::json::object(); // model, run, name
   nlohmann::json target = nlohmann::json::object(); // the wafer description
-  int64_t batchSize = 0;   // samples per optimizer step
-  int64_t microBatch = 0;  // samples per pass of the kernels
+  int64_t batchSize = 0;  // samples per optimizer step
+  int64_t microBatch = 0; // samples per pass of the kernels
   int64_t sequenceLength = 0;
-  int64_t vocabSize = 0;
   std::vector<Parameter> params;
   Optimizer optimizer;
   std::vector<Buffer> buffers;
   int64_t arenaBytes = 0;
-  std::vector<Kernel> kernels; // run in this order, once per micro-batch
-  int32_t tokens = -1, targets = -1, loss = -1; // buffers
-  int32_t logits = -1; // the loss's input, for traces; -1 if unknown
+  std::vector<Kernel> kernels;
+  std::vector<EntryPoint> entryPoints;
   /// Model FLOPs of one optimizer step, forward and backward without
   /// recomputation, as the compiler counts them (the numerator of MFU).
   double modelFlopsPerStep = 0.0;
@@ -158,6 +186,8 @@ struct Artifact {
 
   int64_t accumulation() const { return batchSize / microBatch; }
   int64_t parameterCount() const;
+  /// The entry point named `name`, or nullptr.
+  const EntryPoint *entryPoint(const std::string &name) const;
 };
 
 /// The artifact's payload as JSON, and back (validating every reference).

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -181,7 +182,8 @@ struct Executor::Impl {
   ops::PlanCache plans;
   std::vector<KernelPlan> kernels;
   std::vector<char *> bound; // per buffer: store memory bound in its place
-  std::vector<Invocation> train, eval;
+  std::map<std::string, std::vector<Invocation>> programs; // per entry point
+  std::vector<int32_t> ioBuffers; // every buffer an entry point binds
   std::mutex storeMutex; // one store call at a time (main or streamer thread)
   Streamer streamer;
 
@@ -191,7 +193,7 @@ struct Executor::Impl {
     throw ExecError("kernel '" + kernel.name + "': " + message);
   }
   void checkBuffers();
-  void checkIo();
+  void checkEntryPoints();
   void prepareKernel(int32_t index);
   void checkAliasing(const artifact::Kernel &kernel, const PreparedOp &op);
   void chooseBindings();
@@ -209,8 +211,8 @@ struct Executor::Impl {
   }
   void prefetch(const Invocation &invocation);
   void invoke(const Invocation &invocation, const Invocation *next);
-  float run(const int32_t *tokens, const int32_t *targets,
-            const std::vector<Invocation> &program);
+  void run(const std::vector<Invocation> &program);
+  const artifact::EntryPoint &entryPoint(const std::string &name) const;
 };
 
 Range Executor::Impl::range(int32_t buffer, bool perLayer,
@@ -243,27 +245,23 @@ void Executor::Impl::checkBuffers() {
   }
 }
 
-void Executor::Impl::checkIo() {
-  int64_t count = artifact.microBatch * artifact.sequenceLength;
-  auto check = [&](int32_t index, const char *role, artifact::DType dtype,
-                   int64_t elements) {
-    if (index < 0 || index >= static_cast<int32_t>(artifact.buffers.size()))
-      throw ExecError(std::string("io.") + role + " names buffer " +
-                      std::to_string(index) + " but the artifact has " +
-                      std::to_string(artifact.buffers.size()) + " buffers");
-    const artifact::Buffer &b = artifact.buffers[index];
-    if (b.type.dtype != dtype || b.layers != 0 || b.type.elements() != elements)
-      throw ExecError(std::string("io.") + role + " buffer '" + b.name +
-                      "' is " + artifact::toString(b.type.dtype) + " " +
-                      ops::formatShape(b.type.shape) + " but must be " +
-                      artifact::toString(dtype) + " with " +
-                      std::to_string(elements) + " elements");
-  };
-  if (artifact.microBatch <= 0 || artifact.sequenceLength <= 0)
-    throw ExecError("micro_batch and sequence_length must be positive");
-  check(artifact.tokens, "tokens", artifact::DType::I32, count);
-  check(artifact.targets, "targets", artifact::DType::I32, count);
-  check(artifact.loss, "loss", artifact::DType::F32, 1);
+void Executor::Impl::checkEntryPoints() {
+  std::vector<char> bound(artifact.buffers.size(), 0);
+  for (const artifact::EntryPoint &entry : artifact.entryPoints) {
+    std::vector<Invocation> &program = programs[entry.name];
+    for (const artifact::Command &command : entry.commands) {
+      const artifact::Kernel &kernel = artifact.kernels[command.kernel];
+      for (int64_t i = 0; i < kernel.layers; ++i)
+        program.push_back(
+            {command.kernel, kernel.reverse ? kernel.layers - 1 - i : i});
+    }
+    for (const auto *list : {&entry.inputs, &entry.outputs})
+      for (const artifact::Binding &binding : *list)
+        bound[binding.buffer] = 1;
+  }
+  for (size_t b = 0; b < bound.size(); ++b)
+    if (bound[b])
+      ioBuffers.push_back(int32_t(b));
 }
 
 void Executor::Impl::checkAliasing(const artifact::Kernel &kernel,
@@ -425,7 +423,7 @@ void Executor::Impl::chooseBindings() {
     auto touches = [&](int32_t buffer) {
       return buffer != target && wholeRange(buffer).overlaps(r);
     };
-    for (int32_t io : {artifact.tokens, artifact.targets, artifact.loss})
+    for (int32_t io : ioBuffers)
       if (io == target || touches(io))
         ok = false;
     for (size_t k = 0; k < artifact.kernels.size() && ok; ++k) {
@@ -569,14 +567,7 @@ void Executor::Impl::invoke(const Invocation &invocation,
   }
 }
 
-float Executor::Impl::run(const int32_t *tokens, const int32_t *targets,
-                          const std::vector<Invocation> &program) {
-  const artifact::Buffer &tokenBuffer = artifact.buffers[artifact.tokens];
-  const artifact::Buffer &targetBuffer = artifact.buffers[artifact.targets];
-  std::memcpy(arena.data() + tokenBuffer.offset, tokens,
-              tokenBuffer.type.bytes());
-  std::memcpy(arena.data() + targetBuffer.offset, targets,
-              targetBuffer.type.bytes());
+void Executor::Impl::run(const std::vector<Invocation> &program) {
   auto streams = [&](size_t i) {
     return !kernels[program[i].kernel].streamIn.empty();
   };
@@ -594,10 +585,6 @@ float Executor::Impl::run(const int32_t *tokens, const int32_t *targets,
     streamer.waitQuietly();
     throw;
   }
-  float loss;
-  std::memcpy(&loss, arena.data() + artifact.buffers[artifact.loss].offset,
-              sizeof(float));
-  return loss;
 }
 
 Executor::Executor(const artifact::Artifact &artifact,
@@ -605,7 +592,7 @@ Executor::Executor(const artifact::Artifact &artifact,
     : impl(std::make_unique<Impl>(artifact, store)) {
   Impl &m = *impl;
   m.checkBuffers();
-  m.checkIo();
+  m.checkEntryPoints();
   for (int32_t k = 0; k < static_cast<int32_t>(m.artifact.kernels.size()); ++k)
     m.prepareKernel(k);
   m.chooseBindings();
@@ -617,27 +604,60 @@ Executor::Executor(const artifact::Artifact &artifact,
   m.arena = AlignedBuffer(m.artifact.arenaBytes, "activation arena");
   m.scratch = AlignedBuffer(scratchFloats * 4, "scratch");
   m.bound.assign(m.artifact.buffers.size(), nullptr);
-
-  for (int32_t k = 0; k < static_cast<int32_t>(m.artifact.kernels.size());
-       ++k) {
-    const artifact::Kernel &kernel = m.artifact.kernels[k];
-    for (int64_t i = 0; i < kernel.layers; ++i) {
-      Invocation invocation{k, kernel.reverse ? kernel.layers - 1 - i : i};
-      m.train.push_back(invocation);
-      if (!kernel.backward)
-        m.eval.push_back(invocation);
-    }
-  }
 }
 
 Executor::~Executor() = default;
 
-float Executor::runMicroBatch(const int32_t *tokens, const int32_t *targets) {
-  return impl->run(tokens, targets, impl->train);
+namespace {
+/// Every value of a ranged input in [0, limit).
+void checkRange(const std::string &entry, const artifact::Binding &binding,
+                const int32_t *values, int64_t count) {
+  for (int64_t i = 0; i < count; ++i)
+    if (values[i] < 0 || values[i] >= binding.limit)
+      throw ExecError(entry + " input '" + binding.name +
+                      "': " + std::to_string(values[i]) + " at position " +
+                      std::to_string(i) + " is outside [0, " +
+                      std::to_string(binding.limit) + ")");
+}
+} // namespace
+
+const artifact::EntryPoint &
+Executor::Impl::entryPoint(const std::string &name) const {
+  if (const artifact::EntryPoint *entry = artifact.entryPoint(name))
+    return *entry;
+  std::string known;
+  for (const artifact::EntryPoint &entry : artifact.entryPoints)
+    known += (known.empty() ? "" : ", ") + entry.name;
+  throw ExecError("the artifact has no entry point '" + name +
+                  "' (it has: " + (known.empty() ? "none" : known) + ")");
 }
 
-float Executor::evaluate(const int32_t *tokens, const int32_t *targets) {
-  return impl->run(tokens, targets, impl->eval);
+void Executor::run(const std::string &entryName, const Inputs &inputs) {
+  const artifact::EntryPoint &entry = impl->entryPoint(entryName);
+  for (const auto &[name, data] : inputs)
+    if (!entry.input(name))
+      throw ExecError(entryName + " has no input '" + name + "'");
+  for (const artifact::Binding &binding : entry.inputs) {
+    auto it = inputs.find(binding.name);
+    if (it == inputs.end() || !it->second)
+      throw ExecError(entryName + " needs input '" + binding.name + "'");
+    const artifact::Buffer &b = impl->artifact.buffers[binding.buffer];
+    char *slot = impl->arena.data() + b.offset;
+    std::memcpy(slot, it->second, b.type.bytes());
+    if (binding.limit > 0)
+      checkRange(entryName, binding, reinterpret_cast<const int32_t *>(slot),
+                 b.type.elements());
+  }
+  impl->run(impl->programs.at(entry.name));
+}
+
+const void *Executor::output(const std::string &entryName,
+                             const std::string &name) const {
+  const artifact::EntryPoint &entry = impl->entryPoint(entryName);
+  const artifact::Binding *binding = entry.output(name);
+  if (!binding)
+    throw ExecError(entryName + " has no output '" + name + "'");
+  return impl->arena.data() + impl->artifact.buffers[binding->buffer].offset;
 }
 
 const void *Executor::buffer(int32_t index, int64_t layer) const {

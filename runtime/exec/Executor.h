@@ -6,6 +6,7 @@
 #include "runtime/exec/ExecError.h"
 #include "runtime/store/WeightStore.h"
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,17 +20,20 @@ public:
   Executor(const artifact::Artifact &artifact, store::WeightStore &store);
   ~Executor();
 
-  /// One forward and backward pass over one micro-batch: `tokens` and
-  /// `targets` are [micro_batch, T] int32. Runs the kernels in order, each
-  /// grouped kernel once per layer (reverse order when the kernel says so)
-  /// with that layer's weights from the store, the next layer's weights
-  /// prefetched on a streamer thread meanwhile; gradients are added to the
-  /// store. Returns the micro-batch's mean loss.
-  float runMicroBatch(const int32_t *tokens, const int32_t *targets);
+  /// Input name -> its bytes (exactly its buffer's size and dtype).
+  using Inputs = std::map<std::string, const void *>;
 
-  /// Forward only up to the loss (for evaluation): runs only the kernels
-  /// that are not `backward` and returns the loss.
-  float evaluate(const int32_t *tokens, const int32_t *targets);
+  /// Runs an entry point of the artifact (docs/artifact.md): writes every
+  /// input into its buffer (checking a ranged input's values), then runs the
+  /// commands in order: each invoked kernel once per layer (reverse order
+  /// when the kernel says so) with that layer's weights from the store, the
+  /// next layer's prefetched on a streamer thread meanwhile, gradients
+  /// added to the store as they are made. Throws ExecError for an unknown
+  /// entry point or input, a missing input or a value out of range.
+  void run(const std::string &entry, const Inputs &inputs);
+
+  /// An output of an entry point (its buffer), valid until the next run.
+  const void *output(const std::string &entry, const std::string &name) const;
 
   /// A buffer's current contents (for tests and traces), `layer` for a
   /// stacked buffer.

@@ -15,7 +15,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/store/WeightStore.h"
-#include "runtime/support/AtomicFile.h"
 #include "runtime/support/Hash.h"
 
 #include "runtime/kernels/Optimizer.h"
@@ -34,7 +33,6 @@
 #include <set>
 #include <sys/file.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -43,12 +41,25 @@ namespace {
 
 constexpr int64_t kPage = 4096;
 constexpr int64_t kMaxChunkBytes = int64_t(4) << 20;
-/// safetensors' own limit on the JSON header.
-constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
 
 int64_t roundUpToPage(int64_t bytes) {
   return (bytes + kPage - 1) / kPage * kPage;
 }
+
+/// Bytes of one tensor of `elements` fp32 in an array: it starts on a page
+/// and owns the padding after its last element.
+int64_t tensorBytes(int64_t elements) { return roundUpToPage(elements * 4); }
+
+/// The chunk of bulk work of a store with a budget: a small fraction of it
+/// (two concurrent bulk operations over up to four arrays use 8 chunks).
+int64_t chunkBytesFor(int64_t budget) {
+  return std::clamp(std::max<int64_t>(budget, 0) / 64 / kPage * kPage, kPage,
+                    kMaxChunkBytes);
+}
+
+/// The arrays: weights, gradients, then the optimizer state (AdamW m and v,
+/// or SGD momentum).
+enum ArrayKind { Weights = 0, Grads = 1, State0 = 2, State1 = 3 };
 
 std::string errnoText() { return std::strerror(errno); }
 
@@ -122,57 +133,11 @@ void fillNormal(float *out, uint64_t key, int64_t begin, int64_t count,
   }
 }
 
-// --- low-level file helpers ----------------------------------------------
-
-void writeAll(int fd, const void *data, size_t size, const std::string &path) {
-  if (!writeFully(fd, data, size))
-    throw StoreError("cannot write checkpoint " + path + ": " + errnoText());
-}
-
-/// Reads exactly `size` bytes at `offset`; false at end of file.
-bool readAllAt(int fd, void *data, size_t size, uint64_t offset) {
-  char *bytes = static_cast<char *>(data);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= size_t(n);
-    offset += uint64_t(n);
-  }
-  return true;
-}
-
-std::string directoryOf(const std::string &path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  explicit Fd(int fd) : fd(fd) {}
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  ~Fd() {
-    if (fd >= 0)
-      ::close(fd);
-  }
-};
-
 } // namespace
 
 // --- the store -------------------------------------------------------------
 
 struct WeightStore::Impl {
-  /// Arrays: weights, gradients, then the optimizer state (AdamW m and v, or
-  /// SGD momentum).
-  enum Kind { Weights = 0, Grads = 1, State0 = 2, State1 = 3 };
-
   struct Tensor {
     std::string name;
     int32_t param = 0;
@@ -221,11 +186,6 @@ struct WeightStore::Impl {
     return reinterpret_cast<float *>(
         reinterpret_cast<char *>(arrays[kind].base) + t.offset);
   }
-  std::string stateName(int kind, const std::string &name) const {
-    if (!adamw)
-      return "sgd.momentum." + name;
-    return (kind == State0 ? "adam.m." : "adam.v.") + name;
-  }
 
   void mapArrays();
   void drop(int kind, int64_t offset, int64_t bytes);
@@ -261,7 +221,7 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
   else
     throw StoreError("unknown optimizer '" + optimizer.kind +
                      "' in the artifact; the store runs adamw or sgd");
-  arrayCount = adamw ? 4 : 3;
+  arrayCount = storeArrays(optimizer);
   if (budget < 0)
     throw StoreError("the store's memory budget must be >= 0 (0: no limit)");
 
@@ -289,29 +249,26 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
       t.offset = arrayBytes;
       if (!names.insert(t.name).second)
         throw StoreError("the artifact names two tensors " + t.name);
-      arrayBytes += roundUpToPage(t.elements * 4);
-      largest = std::max(largest, roundUpToPage(t.elements * 4));
+      arrayBytes += tensorBytes(t.elements);
+      largest = std::max(largest, tensorBytes(t.elements));
       tensors.push_back(std::move(t));
     }
   }
 
   if (!directory.empty() && budget > 0) {
     dropping = true;
-    // Chunks of bulk work are a small fraction of the budget (two
-    // concurrent bulk operations over up to four arrays use 8 chunks);
-    // whole-tensor views get the rest.
-    int64_t chunkBytes =
-        std::clamp(budget / 64 / kPage * kPage, kPage, kMaxChunkBytes);
-    chunkElements = chunkBytes / 4;
-    viewBudget = budget - 8 * chunkBytes;
+    // Chunks of bulk work are a small fraction of the budget; whole-tensor
+    // views get the rest.
+    chunkElements = chunkBytesFor(budget) / 4;
+    viewBudget = budget - storeChunkReserve(budget);
     if (viewBudget < largest)
       throw StoreError(
           "the store's memory budget (" + bytesText(budget) +
           ") is too small: the largest tensor needs " + bytesText(largest) +
           " resident while a kernel reads it, plus " +
-          bytesText(8 * chunkBytes) +
+          bytesText(storeChunkReserve(budget)) +
           " for streaming work; raise --memory-budget to at least " +
-          bytesText(largest + 8 * chunkBytes));
+          bytesText(largest + storeChunkReserve(budget)));
   }
   mapArrays();
 }
@@ -492,14 +449,14 @@ void WeightStore::initialize(uint64_t seed) {
     for (size_t i = next++; i < work.size(); i = next++) {
       const Work &w = work[i];
       const artifact::Parameter &param = s.params[w.tensor->param];
-      float *out = s.at(Impl::Weights, *w.tensor) + w.begin;
+      float *out = s.at(Weights, *w.tensor) + w.begin;
       if (param.init == "normal")
         fillNormal(out, tensorKey(seed, w.tensor->name), w.begin, w.count,
                    param.std);
       else
         std::fill(out, out + w.count, param.init == "ones" ? 1.0f : 0.0f);
       if (s.dropping)
-        s.drop(Impl::Weights, w.tensor->offset + w.begin * 4, w.count * 4);
+        s.drop(Weights, w.tensor->offset + w.begin * 4, w.count * 4);
     }
   };
   size_t threads = std::min<size_t>(
@@ -511,14 +468,14 @@ void WeightStore::initialize(uint64_t seed) {
   worker();
   for (std::thread &thread : pool)
     thread.join();
-  for (int kind = Impl::Grads; kind < s.arrayCount; ++kind)
+  for (int kind = Grads; kind < s.arrayCount; ++kind)
     s.zeroArray(kind);
 }
 
 float *WeightStore::weights(int32_t param, int64_t layer) {
   const Impl::Tensor &t = impl->tensor(param, layer);
-  impl->touchView(Impl::Weights, impl->firstTensor[param] + size_t(layer));
-  return impl->at(Impl::Weights, t);
+  impl->touchView(Weights, impl->firstTensor[param] + size_t(layer));
+  return impl->at(Weights, t);
 }
 
 void WeightStore::prefetch(int32_t param, int64_t layer) {
@@ -527,7 +484,7 @@ void WeightStore::prefetch(int32_t param, int64_t layer) {
     return;
   // Starts reading into the page cache; adds nothing to the resident set
   // until weights() touches the pages.
-  ::madvise(impl->at(Impl::Weights, t), size_t(roundUpToPage(t.elements * 4)),
+  ::madvise(impl->at(Weights, t), size_t(roundUpToPage(t.elements * 4)),
             MADV_WILLNEED);
 }
 
@@ -535,8 +492,8 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
                                  const float *grad) {
   Impl &s = *impl;
   const Impl::Tensor &t = s.tensor(param, layer);
-  float *g = s.at(Impl::Grads, t);
-  s.forChunks(t, {Impl::Grads}, [&](int64_t begin, int64_t count) {
+  float *g = s.at(Grads, t);
+  s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
     float *out = g + begin;
     const float *in = grad + begin;
     for (int64_t i = 0; i < count; ++i)
@@ -546,13 +503,13 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
 
 const float *WeightStore::grad(int32_t param, int64_t layer) {
   const Impl::Tensor &t = impl->tensor(param, layer);
-  impl->touchView(Impl::Grads, impl->firstTensor[param] + size_t(layer));
-  return impl->at(Impl::Grads, t);
+  impl->touchView(Grads, impl->firstTensor[param] + size_t(layer));
+  return impl->at(Grads, t);
 }
 
 void WeightStore::zeroGrads() {
   impl->dropAllViews();
-  impl->zeroArray(Impl::Grads);
+  impl->zeroArray(Grads);
 }
 
 UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
@@ -569,8 +526,8 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
   float scale = static_cast<float>(gradScale);
   double sumOfSquares = 0.0;
   for (const Impl::Tensor &t : s.tensors) {
-    float *g = s.at(Impl::Grads, t);
-    s.forChunks(t, {Impl::Grads}, [&](int64_t begin, int64_t count) {
+    float *g = s.at(Grads, t);
+    s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
       float *chunk = g + begin;
       if (scale != 1.0f)
         for (int64_t i = 0; i < count; ++i)
@@ -588,11 +545,11 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
   // Pass 2: the optimizer, fused with the clip; gradients zeroed behind it.
   for (const Impl::Tensor &t : s.tensors) {
     const artifact::Parameter &param = s.params[t.param];
-    float *w = s.at(Impl::Weights, t);
-    float *g = s.at(Impl::Grads, t);
-    float *m = s.at(Impl::State0, t);
+    float *w = s.at(Weights, t);
+    float *g = s.at(Grads, t);
+    float *m = s.at(State0, t);
     if (s.adamw) {
-      float *v = s.at(Impl::State1, t);
+      float *v = s.at(State1, t);
       kernels::AdamWConfig config;
       config.lr = stats.learningRate;
       config.beta1 = s.optimizer.beta1;
@@ -601,7 +558,7 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
       config.weightDecay = param.weightDecay;
       config.gradScale = clip;
       bool decay = param.weightDecay != 0.0;
-      s.forChunks(t, {Impl::Weights, Impl::Grads, Impl::State0, Impl::State1},
+      s.forChunks(t, {Weights, Grads, State0, State1},
                   [&](int64_t begin, int64_t count) {
                     kernels::adamwUpdate(w + begin, g + begin, m + begin,
                                          v + begin, count, config, step, decay);
@@ -613,274 +570,202 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
       config.momentum = s.optimizer.momentum;
       config.weightDecay = param.weightDecay;
       config.gradScale = clip;
-      s.forChunks(t, {Impl::Weights, Impl::Grads, Impl::State0},
-                  [&](int64_t begin, int64_t count) {
-                    kernels::sgdUpdate(w + begin, g + begin, m + begin, count,
-                                       config);
-                    std::memset(g + begin, 0, size_t(count) * 4);
-                  });
+      s.forChunks(
+          t, {Weights, Grads, State0}, [&](int64_t begin, int64_t count) {
+            kernels::sgdUpdate(w + begin, g + begin, m + begin, count, config);
+            std::memset(g + begin, 0, size_t(count) * 4);
+          });
     }
   }
   return stats;
 }
 
+// --- the layout, for the trainer -------------------------------------------
+
+int storeArrays(const artifact::Optimizer &optimizer) {
+  return optimizer.kind == "adamw" ? 4 : 3;
+}
+
+StoreSize storeSize(const artifact::Artifact &artifact) {
+  StoreSize size;
+  int64_t arrayBytes = 0;
+  for (const artifact::Parameter &param : artifact.params) {
+    int64_t bytes = tensorBytes(param.elements());
+    size.largestTensorBytes = std::max(size.largestTensorBytes, bytes);
+    arrayBytes += bytes * param.layers;
+  }
+  size.bytes = arrayBytes * storeArrays(artifact.optimizer);
+  return size;
+}
+
+int64_t storeChunkReserve(int64_t budget) { return 8 * chunkBytesFor(budget); }
+
 // --- checkpoints -------------------------------------------------------------
+
+namespace {
+
+/// A tensor of a checkpoint: one array of one (parameter, layer).
+struct CheckpointTensor {
+  std::string name;
+  int32_t param = 0;
+  int64_t layer = 0;
+  int kind = Weights;
+};
+
+/// The tensors of a checkpoint in file order: every weight under its full
+/// name, then with the optimizer state "adam.m.<name>" and "adam.v.<name>"
+/// (AdamW) or "sgd.momentum.<name>" (SGD).
+std::vector<CheckpointTensor>
+checkpointTensors(const std::vector<artifact::Parameter> &params, bool adamw,
+                  bool withOptimizer) {
+  std::vector<CheckpointTensor> all;
+  for (size_t p = 0; p < params.size(); ++p)
+    for (int64_t layer = 0; layer < params[p].layers; ++layer)
+      all.push_back({params[p].fullName(layer), int32_t(p), layer, Weights});
+  const size_t weights = all.size();
+  if (!withOptimizer)
+    return all;
+  for (int kind = State0; kind < (adamw ? 4 : 3); ++kind)
+    for (size_t i = 0; i < weights; ++i) {
+      CheckpointTensor state = all[i];
+      state.name = (!adamw           ? "sgd.momentum."
+                    : kind == State0 ? "adam.m."
+                                     : "adam.v.") +
+                   all[i].name;
+      state.kind = kind;
+      all.push_back(std::move(state));
+    }
+  return all;
+}
+
+/// Checks the entry of `wanted` in `file`: present, F32, the parameter's
+/// shape and byte length.
+void checkTensor(const SafetensorsFile &file, const CheckpointTensor &wanted,
+                 const artifact::Parameter &param, bool adamw) {
+  const std::string where = "checkpoint " + file.path();
+  const SafetensorsEntry *entry = file.find(wanted.name);
+  if (!entry && wanted.kind == Weights)
+    throw StoreError(where + " has no tensor " + wanted.name +
+                     "; it was written for another model");
+  if (!entry)
+    throw StoreError(where + " has no tensor " + wanted.name +
+                     "; it holds no " + (adamw ? "AdamW" : "SGD") +
+                     " state (saved with another optimizer?); load it "
+                     "without the optimizer state to start the "
+                     "optimizer afresh");
+  if (entry->dtype != "F32")
+    throw StoreError(where + ": tensor " + wanted.name + " has dtype " +
+                     entry->dtype + ", but the store holds F32");
+  if (entry->shape != param.shape)
+    throw StoreError(where + ": tensor " + wanted.name + " has shape " +
+                     shapeText(entry->shape) + ", but the model's is " +
+                     shapeText(param.shape) +
+                     "; it was written for another model");
+  uint64_t bytes = uint64_t(param.elements()) * 4;
+  if (entry->end - entry->begin != bytes)
+    throw StoreError(where + ": tensor " + wanted.name + " has data_offsets [" +
+                     std::to_string(entry->begin) + ", " +
+                     std::to_string(entry->end) + "], but shape " +
+                     shapeText(entry->shape) + " in F32 is " +
+                     std::to_string(bytes) + " bytes");
+}
+
+/// checkCheckpoint for a parameter table; returns the tensors to read.
+std::vector<CheckpointTensor>
+checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
+             const SafetensorsFile &file, bool withOptimizer) {
+  std::vector<CheckpointTensor> wanted =
+      checkpointTensors(params, adamw, withOptimizer);
+  std::set<std::string> names;
+  for (const CheckpointTensor &w : wanted) {
+    checkTensor(file, w, params[w.param], adamw);
+    names.insert(w.name);
+  }
+  for (const auto &[name, entry] : file.tensors()) {
+    bool optimizerState =
+        name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0;
+    if (names.count(name) || (optimizerState && !withOptimizer))
+      continue;
+    throw StoreError("checkpoint " + file.path() + " has tensor " + name +
+                     ", which the model does not have; it was written for "
+                     "another model");
+  }
+  return wanted;
+}
+
+} // namespace
+
+void checkCheckpoint(const artifact::Artifact &artifact,
+                     const SafetensorsFile &file, bool withOptimizer) {
+  checkTensors(artifact.params, artifact.optimizer.kind == "adamw", file,
+               withOptimizer);
+}
+
+nlohmann::json checkpointMetadata(const SafetensorsFile &file) {
+  auto giga = file.metadata().find("giga");
+  if (giga == file.metadata().end())
+    return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(giga->second);
+  } catch (const nlohmann::json::exception &error) {
+    throw StoreError("checkpoint " + file.path() +
+                     ": __metadata__.giga is not valid JSON (" + error.what() +
+                     ")");
+  }
+}
 
 void WeightStore::save(const std::string &path,
                        const nlohmann::json &metadata) {
   Impl &s = *impl;
   s.dropAllViews();
-
-  struct Entry {
-    std::string name;
-    int kind;
-    const Impl::Tensor *tensor;
-  };
-  std::vector<Entry> entries;
-  for (const Impl::Tensor &t : s.tensors)
-    entries.push_back({t.name, Impl::Weights, &t});
-  for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
-    for (const Impl::Tensor &t : s.tensors)
-      entries.push_back({s.stateName(kind, t.name), kind, &t});
-
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  std::string giga;
   try {
-    header["__metadata__"] = {{"giga", metadata.dump()}};
+    giga = metadata.dump();
   } catch (const nlohmann::json::exception &error) {
     throw StoreError("cannot write checkpoint " + path +
                      ": the metadata cannot be encoded (" + error.what() + ")");
   }
-  uint64_t offset = 0;
-  for (const Entry &entry : entries) {
-    uint64_t bytes = uint64_t(entry.tensor->elements) * 4;
-    header[entry.name] = {{"dtype", "F32"},
-                          {"shape", s.params[entry.tensor->param].shape},
-                          {"data_offsets", {offset, offset + bytes}}};
-    offset += bytes;
+  std::vector<CheckpointTensor> entries =
+      checkpointTensors(s.params, s.adamw, /*withOptimizer=*/true);
+  std::vector<SafetensorsTensor> tensors;
+  for (const CheckpointTensor &entry : entries)
+    tensors.push_back({entry.name, "F32", s.params[entry.param].shape});
+  SafetensorsWriter writer(path, tensors, {{"giga", giga}});
+  // Stream every tensor from the store; a disk store drops each chunk once
+  // written, so a checkpoint never needs the model in memory.
+  for (const CheckpointTensor &entry : entries) {
+    const Impl::Tensor &t = s.tensor(entry.param, entry.layer);
+    const float *data = s.at(entry.kind, t);
+    s.forChunks(t, {entry.kind}, [&](int64_t begin, int64_t count) {
+      writer.write(data + begin, size_t(count) * 4);
+    });
   }
-  std::string headerText = header.dump();
-  headerText.append((8 - headerText.size() % 8) % 8, ' ');
-  uint64_t headerLength = headerText.size();
-
-  std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  Fd file(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                 0644));
-  if (file.fd < 0)
-    throw StoreError("cannot write checkpoint " + path +
-                     ": cannot create a file in " + directoryOf(path) + ": " +
-                     errnoText());
-  try {
-    unsigned char lengthBytes[8];
-    for (int i = 0; i < 8; ++i)
-      lengthBytes[i] = static_cast<unsigned char>(headerLength >> (8 * i));
-    writeAll(file.fd, lengthBytes, 8, path);
-    writeAll(file.fd, headerText.data(), headerText.size(), path);
-    // Stream every tensor from the store; a disk store drops each chunk
-    // once written, so a checkpoint never needs the model in memory.
-    for (const Entry &entry : entries) {
-      const float *data = s.at(entry.kind, *entry.tensor);
-      s.forChunks(*entry.tensor, {entry.kind},
-                  [&](int64_t begin, int64_t count) {
-                    writeAll(file.fd, data + begin, size_t(count) * 4, path);
-                  });
-    }
-    if (::fsync(file.fd) != 0)
-      throw StoreError("cannot write checkpoint " + path +
-                       ": fsync failed: " + errnoText());
-    int fd = file.fd;
-    file.fd = -1;
-    if (::close(fd) != 0)
-      throw StoreError("cannot write checkpoint " + path +
-                       ": close failed: " + errnoText());
-    if (::rename(temporary.c_str(), path.c_str()) != 0)
-      throw StoreError(
-          "cannot write checkpoint " + path +
-          ": cannot rename the finished file into place: " + errnoText());
-  } catch (...) {
-    ::unlink(temporary.c_str());
-    throw;
-  }
-  Fd dir(::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir.fd >= 0)
-    ::fsync(dir.fd);
+  writer.commit();
 }
 
 nlohmann::json WeightStore::load(const std::string &path, bool withOptimizer) {
+  return load(SafetensorsFile(path), withOptimizer);
+}
+
+nlohmann::json WeightStore::load(const SafetensorsFile &file,
+                                 bool withOptimizer) {
   Impl &s = *impl;
-  const std::string where = "checkpoint " + path;
-  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (file.fd < 0)
-    throw StoreError("cannot open " + where + ": " + errnoText());
-  struct stat info;
-  if (::fstat(file.fd, &info) != 0 || !S_ISREG(info.st_mode))
-    throw StoreError(where + " is not a regular file");
-  uint64_t fileSize = uint64_t(info.st_size);
-
-  unsigned char lengthBytes[8];
-  if (fileSize < 8 || !readAllAt(file.fd, lengthBytes, 8, 0))
-    throw StoreError(where + " is truncated: it has " +
-                     std::to_string(fileSize) +
-                     " bytes, not even safetensors' 8-byte header length");
-  uint64_t headerLength = 0;
-  for (int i = 0; i < 8; ++i)
-    headerLength |= uint64_t(lengthBytes[i]) << (8 * i);
-  if (headerLength > kMaxHeaderBytes || headerLength > fileSize - 8)
-    throw StoreError(where +
-                     " is truncated or not a safetensors file: its "
-                     "header length says " +
-                     std::to_string(headerLength) +
-                     " bytes, but the file has " + std::to_string(fileSize) +
-                     " bytes");
-  std::string headerText(headerLength, '\0');
-  if (!readAllAt(file.fd, headerText.data(), headerLength, 8))
-    throw StoreError(where + " is truncated inside its header");
-  uint64_t dataStart = 8 + headerLength;
-  uint64_t dataSize = fileSize - dataStart;
-
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(headerText);
-  } catch (const nlohmann::json::exception &error) {
-    throw StoreError(where + ": the safetensors header is not valid JSON (" +
-                     error.what() + "); the file is damaged");
-  }
-  if (!header.is_object())
-    throw StoreError(where + ": the safetensors header is not a JSON object");
-
-  struct Found {
-    uint64_t begin = 0, end = 0;
-  };
-  std::map<std::string, Found> available;
-  nlohmann::json metadata = nlohmann::json::object();
-  for (auto item = header.begin(); item != header.end(); ++item) {
-    const std::string &name = item.key();
-    const nlohmann::json &value = item.value();
-    if (name == "__metadata__") {
-      if (!value.is_object())
-        throw StoreError(where + ": __metadata__ is not an object");
-      if (value.contains("giga")) {
-        if (!value["giga"].is_string())
-          throw StoreError(where + ": __metadata__.giga is not a string");
-        try {
-          metadata = nlohmann::json::parse(value["giga"].get<std::string>());
-        } catch (const nlohmann::json::exception &error) {
-          throw StoreError(where + ": __metadata__.giga is not valid JSON (" +
-                           error.what() + ")");
-        }
-      }
-      continue;
-    }
-    bool wellFormed =
-        value.is_object() && value.contains("dtype") &&
-        value["dtype"].is_string() && value.contains("shape") &&
-        value["shape"].is_array() && value.contains("data_offsets") &&
-        value["data_offsets"].is_array() && value["data_offsets"].size() == 2 &&
-        value["data_offsets"][0].is_number_unsigned() &&
-        value["data_offsets"][1].is_number_unsigned();
-    if (wellFormed)
-      for (const nlohmann::json &dim : value["shape"])
-        wellFormed = wellFormed && dim.is_number_unsigned();
-    if (!wellFormed)
-      throw StoreError(where + ": the header entry of tensor " + name +
-                       " needs dtype, shape and data_offsets [begin, end]");
-    Found found;
-    found.begin = value["data_offsets"][0].get<uint64_t>();
-    found.end = value["data_offsets"][1].get<uint64_t>();
-    if (found.begin > found.end)
-      throw StoreError(where + ": tensor " + name + " has data_offsets [" +
-                       std::to_string(found.begin) + ", " +
-                       std::to_string(found.end) +
-                       "], which end before they "
-                       "begin");
-    available[name] = found;
-  }
-
-  // Every tensor the store needs, in file order of save().
-  struct Wanted {
-    std::string name;
-    int kind;
-    const Impl::Tensor *tensor;
-    Found found;
-  };
-  std::vector<Wanted> wanted;
-  for (const Impl::Tensor &t : s.tensors)
-    wanted.push_back({t.name, Impl::Weights, &t, {}});
-  if (withOptimizer)
-    for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
-      for (const Impl::Tensor &t : s.tensors)
-        wanted.push_back({s.stateName(kind, t.name), kind, &t, {}});
-
-  std::set<std::string> wantedNames;
-  for (Wanted &w : wanted) {
-    wantedNames.insert(w.name);
-    auto found = available.find(w.name);
-    if (found == available.end()) {
-      if (w.kind == Impl::Weights)
-        throw StoreError(where + " has no tensor " + w.name +
-                         "; it was written for another model");
-      throw StoreError(where + " has no tensor " + w.name + "; it holds no " +
-                       (s.adamw ? "AdamW" : "SGD") +
-                       " state (saved with another optimizer?); load it "
-                       "without the optimizer state to start the "
-                       "optimizer afresh");
-    }
-    const nlohmann::json &entry = header[w.name];
-    std::string dtype = entry["dtype"].get<std::string>();
-    if (dtype != "F32")
-      throw StoreError(where + ": tensor " + w.name + " has dtype " + dtype +
-                       ", but the store holds F32");
-    std::vector<int64_t> shape;
-    for (const nlohmann::json &dim : entry["shape"])
-      shape.push_back(dim.get<int64_t>());
-    const std::vector<int64_t> &expected = s.params[w.tensor->param].shape;
-    if (shape != expected)
-      throw StoreError(where + ": tensor " + w.name + " has shape " +
-                       shapeText(shape) + ", but the model's is " +
-                       shapeText(expected) +
-                       "; it was written for another model");
-    uint64_t bytes = uint64_t(w.tensor->elements) * 4;
-    if (found->second.end - found->second.begin != bytes)
-      throw StoreError(where + ": tensor " + w.name + " has data_offsets [" +
-                       std::to_string(found->second.begin) + ", " +
-                       std::to_string(found->second.end) + "], but shape " +
-                       shapeText(shape) + " in F32 is " +
-                       std::to_string(bytes) + " bytes");
-    if (found->second.end > dataSize)
-      throw StoreError(where + " is truncated: tensor " + w.name +
-                       " ends at data byte " +
-                       std::to_string(found->second.end) +
-                       ", but the file "
-                       "holds " +
-                       std::to_string(dataSize) + " bytes of data");
-    w.found = found->second;
-  }
-  for (const auto &item : available) {
-    const std::string &name = item.first;
-    if (wantedNames.count(name))
-      continue;
-    bool optimizerState =
-        name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0;
-    if (optimizerState && !withOptimizer)
-      continue;
-    throw StoreError(where + " has tensor " + name +
-                     ", which the model does not have; it was written for "
-                     "another model");
-  }
-
-  // Everything checks out: read the data, chunk by chunk.
+  // Everything is checked before the first byte of data is read, so a
+  // rejected checkpoint leaves the store unchanged.
+  nlohmann::json metadata = checkpointMetadata(file);
+  std::vector<CheckpointTensor> wanted =
+      checkTensors(s.params, s.adamw, file, withOptimizer);
   s.dropAllViews();
-  for (const Wanted &w : wanted) {
-    float *data = s.at(w.kind, *w.tensor);
-    s.forChunks(*w.tensor, {w.kind}, [&](int64_t begin, int64_t count) {
-      if (!readAllAt(file.fd, data + begin, size_t(count) * 4,
-                     dataStart + w.found.begin + uint64_t(begin) * 4))
-        throw StoreError(where + " is truncated: reading tensor " + w.name +
-                         " failed (" + errnoText() + ")");
+  for (const CheckpointTensor &w : wanted) {
+    const Impl::Tensor &t = s.tensor(w.param, w.layer);
+    float *data = s.at(w.kind, t);
+    s.forChunks(t, {w.kind}, [&](int64_t begin, int64_t count) {
+      file.read(w.name, uint64_t(begin) * 4, data + begin, size_t(count) * 4);
     });
   }
-  s.zeroArray(Impl::Grads);
+  s.zeroArray(Grads);
   if (!withOptimizer)
-    for (int kind = Impl::State0; kind < s.arrayCount; ++kind)
+    for (int kind = State0; kind < s.arrayCount; ++kind)
       s.zeroArray(kind);
   return metadata;
 }

@@ -10,8 +10,9 @@
 #ifndef GIGA_RUNTIME_STORE_WEIGHTSTORE_H
 #define GIGA_RUNTIME_STORE_WEIGHTSTORE_H
 
-#include "runtime/support/Error.h"
 #include "runtime/artifact/Artifact.h"
+#include "runtime/store/Safetensors.h"
+#include "runtime/store/StoreError.h"
 
 #include <cstdint>
 #include <memory>
@@ -19,12 +20,6 @@
 #include <string>
 
 namespace giga::store {
-
-/// A store that cannot be created, read or written; names the path.
-class StoreError : public Error {
-public:
-  using Error::Error;
-};
 
 struct StoreOptions {
   /// Empty: everything in RAM. Otherwise weights, gradients and optimizer
@@ -78,17 +73,55 @@ public:
   /// ("h.3.attn.q.weight") and the optimizer state ("adam.m.<name>",
   /// "adam.v.<name>" or "sgd.momentum.<name>"), with `metadata` stored as
   /// JSON text under the "giga" key. Written to a temporary name, fsynced
-  /// and renamed.
+  /// and renamed (SafetensorsWriter).
   void save(const std::string &path, const nlohmann::json &metadata);
   /// Loads weights (and the optimizer state if `withOptimizer`) from a
-  /// checkpoint written by save(), checking every name, shape and dtype
-  /// against the artifact; returns the metadata.
+  /// checkpoint written by save(), checked first by checkCheckpoint (a
+  /// rejected file changes nothing); returns the metadata
+  /// (checkpointMetadata). Gradients are zeroed, and without
+  /// `withOptimizer` the optimizer state too.
   nlohmann::json load(const std::string &path, bool withOptimizer);
+  /// The same from a file already open (the one checked is the one read).
+  nlohmann::json load(const SafetensorsFile &file, bool withOptimizer);
 
 private:
   struct Impl;
   std::unique_ptr<Impl> impl;
 };
+
+//===----------------------------------------------------------------------===//
+// The store's layout, for the trainer's memory budget and checkpoint checks
+//===----------------------------------------------------------------------===//
+
+/// fp32 arrays the store keeps for every parameter: weights, gradients and
+/// the optimizer state, AdamW's m and v (4 arrays: 16 bytes a parameter)
+/// or SGD's momentum (3: 12 bytes).
+int storeArrays(const artifact::Optimizer &optimizer);
+
+/// What a store of an artifact holds: every array with each tensor at a
+/// page-aligned offset, and the largest tensor, page-aligned.
+struct StoreSize {
+  int64_t bytes = 0;
+  int64_t largestTensorBytes = 0;
+};
+StoreSize storeSize(const artifact::Artifact &artifact);
+
+/// What a disk store with `budget` bytes keeps back from its views for bulk
+/// work: 8 chunks of clamp(budget / 64, 4 KiB, 4 MiB). Its budget must hold
+/// the largest tensor plus these (docs/store.md).
+int64_t storeChunkReserve(int64_t budget);
+
+/// Checks that `file` is a checkpoint of `artifact`'s parameters: every
+/// weight and (with `withOptimizer`) the optimizer state of save(), each
+/// F32 with the parameter's shape and byte length, and no tensor the model
+/// does not have (optimizer tensors are ignored without `withOptimizer`).
+/// Throws StoreError naming the file and the first tensor that differs.
+void checkCheckpoint(const artifact::Artifact &artifact,
+                     const SafetensorsFile &file, bool withOptimizer);
+
+/// A checkpoint's `__metadata__.giga` parsed, an empty object if it has
+/// none. Throws StoreError if it is not JSON.
+nlohmann::json checkpointMetadata(const SafetensorsFile &file);
 
 } // namespace giga::store
 

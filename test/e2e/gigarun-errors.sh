@@ -45,6 +45,7 @@ run_error steps-garbage "--steps" "$toy" "${data[@]}" --steps many
 run_error unknown-flag "--frobnicate" "$toy" "${data[@]}" --frobnicate
 run_error no-data "--data" "$toy"
 run_error trace-out-of-range "--trace-step" "$toy" "${data[@]}" --steps 2 --trace-step 5
+run_error debug-exit-out-of-range "--debug-exit-after-step" "$toy" "${data[@]}" --steps 2 --debug-exit-after-step 5
 run_error resume-and-init "--init" "$toy" "${data[@]}" --resume --init "$work/x.safetensors"
 run_error init-missing "x.safetensors" "$toy" "${data[@]}" --init "$work/x.safetensors"
 run_error init-not-safetensors "not a safetensors" "$toy" "${data[@]}" --init "$work/train.bin"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real thing: gigac compiles configs/gpt-tiny.json, gigarun inspects
-# it and trains it with evaluation, a kill and a bit-exact resume.
+# it and trains it with evaluation, a simulated kill
+# (--debug-exit-after-step) and a bit-exact resume.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 make_toy
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -36,8 +37,8 @@ import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])]
 assert len(r) == 20 and r[-1]["loss"] < r[0]["loss"], (r[0]["loss"], r[-1]["loss"])
 PY
-GIGARUN_TEST_KILL_AFTER_STEP=12 "$gigarun" "$work/tiny.wafer" "${args[@]}" \
-  --out "$work/killed" --quiet
+"$gigarun" "$work/tiny.wafer" "${args[@]}" --out "$work/killed" --quiet \
+  --debug-exit-after-step 12 || fail "stopped run"
 "$gigarun" "$work/tiny.wafer" "${args[@]}" --out "$work/killed" --resume --quiet ||
   fail "resume"
 for key in loss grad_norm val_loss; do

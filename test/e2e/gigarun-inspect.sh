@@ -21,6 +21,9 @@ expect '^  \[4\] h\.bwd: backward, 2 layers of group h, reverse; stream-in 1, st
 expect '^      ops: copy, matmul, add$'
 expect '^      stream-out: h\.\*\.w$'
 expect '^      placement: 100 PEs'
+expect '^entry points \(2\)'
+expect '^  train_step\(tokens i32 \[[0-9]+, [0-9]+\] in \[0, 32\), targets .*\) -> loss f32 \[\]$'
+expect '^  eval_step\(.*\) -> loss f32 \[\], logits f32 '
 expect '^report$'
 expect '^  note: hand-built$'
 finish

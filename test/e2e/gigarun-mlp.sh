@@ -19,7 +19,8 @@ grep -qF "$run" "$work/mlp.mlir" ||
 "$bin/gigac" compile "$work/mlp.mlir" -o "$work/mlp.wafer" >"$work/gigac.log" 2>&1 ||
   { fail "gigac: $(tail -5 "$work/gigac.log")"; finish; }
 "$gigarun" inspect "$work/mlp.wafer" >"$work/inspect.txt" || fail "inspect"
-grep -q "vocabulary 32" "$work/inspect.txt" || fail "inspect: not the vocabulary-32 MLP"
+grep -qE "^  train_step\(tokens i32 \[[0-9]+, [0-9]+\] in \[0, 32\)" "$work/inspect.txt" ||
+  fail "inspect: not the vocabulary-32 MLP (no train_step taking ids below 32)"
 
 "$gigarun" "$work/mlp.wafer" --data "$work/train.bin" --val "$work/val.bin" \
   --eval-interval 20 --eval-steps 4 --out "$work/run" >"$work/train.log" 2>&1 ||

@@ -2,7 +2,7 @@
 #include "Inspect.h"
 
 #include "runtime/artifact/Report.h"
-#include "runtime/train/Trainer.h"
+#include "runtime/train/Checkpoint.h"
 
 #include <algorithm>
 #include <cctype>
@@ -143,7 +143,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
   out << "batch      " << a.batchSize << " samples = micro-batch "
       << a.microBatch << " x " << a.accumulation() << " accumulation step"
       << (a.accumulation() == 1 ? "" : "s") << "; sequence length "
-      << a.sequenceLength << ", vocabulary " << a.vocabSize << "\n";
+      << a.sequenceLength << "\n";
   const artifact::Optimizer &o = a.optimizer;
   out << "optimizer  " << o.kind << ": lr " << number(o.learningRate)
       << ", warmup " << o.warmupSteps << ", decay " << o.decaySteps
@@ -178,22 +178,42 @@ void inspectArtifact(const Artifact &a, const std::string &path,
       {"#", "name", "dtype", "shape", "layers", "offset", "bytes", "role"});
   for (size_t i = 0; i < a.buffers.size(); ++i) {
     const artifact::Buffer &b = a.buffers[i];
+    // The entry points' names for it (tokens, loss, ...), each once.
     std::string role;
-    int32_t index = int32_t(i);
-    if (index == a.tokens)
-      role = "tokens";
-    else if (index == a.targets)
-      role = "targets";
-    else if (index == a.loss)
-      role = "loss";
-    else if (index == a.logits)
-      role = "logits";
+    for (const artifact::EntryPoint &entry : a.entryPoints)
+      for (const auto *list : {&entry.inputs, &entry.outputs})
+        for (const artifact::Binding &binding : *list)
+          if (binding.buffer == int32_t(i) &&
+              (" " + role + " ").find(" " + binding.name + " ") ==
+                  std::string::npos)
+            role += (role.empty() ? "" : " ") + binding.name;
     buffers.add({std::to_string(i), b.name, artifact::toString(b.type.dtype),
                  shapeText(b.type.shape),
                  b.layers ? std::to_string(b.layers) : "-", grouped(b.offset),
                  grouped(b.totalBytes()), role});
   }
   buffers.print(out);
+
+  out << "\nentry points (" << a.entryPoints.size() << ")\n";
+  for (const artifact::EntryPoint &entry : a.entryPoints) {
+    auto bindings = [&](const std::vector<artifact::Binding> &list) {
+      std::string text;
+      for (const artifact::Binding &b : list) {
+        const artifact::Buffer &buffer = a.buffers[b.buffer];
+        text += (text.empty() ? "" : ", ") + b.name + " " +
+                artifact::toString(buffer.type.dtype) + " " +
+                shapeText(buffer.type.shape) +
+                (b.limit > 0 ? " in [0, " + grouped(b.limit) + ")" : "");
+      }
+      return text.empty() ? std::string("-") : text;
+    };
+    std::string commands;
+    for (const artifact::Command &c : entry.commands)
+      commands += (commands.empty() ? "" : ", ") + a.kernels[c.kernel].name;
+    out << "  " << entry.name << "(" << bindings(entry.inputs) << ") -> "
+        << bindings(entry.outputs)
+        << "\n      invokes: " << (commands.empty() ? "-" : commands) << "\n";
+  }
 
   out << "\nkernels (" << a.kernels.size()
       << ", run in order per micro-batch)\n";

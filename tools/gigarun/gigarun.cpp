@@ -16,6 +16,7 @@
 #include "runtime/artifact/OpSchema.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/support/Error.h"
+#include "runtime/train/MemoryBudget.h"
 #include "runtime/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
@@ -109,6 +110,11 @@ int runTrain(int argc, char **argv) {
                  "write --out/trace-step-K.safetensors: the batch, logits, "
                  "loss and gradients of step K");
   app.add_flag("--quiet", options.quiet, "print nothing but errors");
+  app.add_option("--debug-exit-after-step", options.stopAfterStep,
+                 "debug: simulate a killed run, for testing resume: exit "
+                 "after step N (its metrics and any checkpoint it writes) "
+                 "without the final checkpoint")
+      ->check(CLI::PositiveNumber);
   // Measured on this 2-core machine: 2 threads make the GPT-2 124M step
   // 1.5x faster than 1 (docs/training.md).
   int threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));

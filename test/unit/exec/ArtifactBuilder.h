@@ -4,6 +4,8 @@
 #define GIGA_TEST_UNIT_EXEC_ARTIFACTBUILDER_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/TrainingEntryPoints.h"
+#include "runtime/exec/Executor.h"
 
 #include <string>
 #include <vector>
@@ -13,6 +15,22 @@ namespace giga::exec::test {
 using artifact::DType;
 using artifact::Operand;
 using Shape = std::vector<int64_t>;
+
+/// One train_step / eval_step on [B, T] ids; the loss.
+inline float runEntry(Executor &exec, const char *entry, const int32_t *tokens,
+                      const int32_t *targets) {
+  namespace t = artifact::training;
+  exec.run(entry, {{t::kTokens, tokens}, {t::kTargets, targets}});
+  return *static_cast<const float *>(exec.output(entry, t::kLoss));
+}
+inline float trainStep(Executor &exec, const int32_t *tokens,
+                       const int32_t *targets) {
+  return runEntry(exec, artifact::training::kTrainStep, tokens, targets);
+}
+inline float evalStep(Executor &exec, const int32_t *tokens,
+                      const int32_t *targets) {
+  return runEntry(exec, artifact::training::kEvalStep, tokens, targets);
+}
 
 /// Whole buffer / this layer's slice of a stacked buffer.
 inline Operand W(int32_t buffer) { return {buffer, false}; }
@@ -25,10 +43,17 @@ public:
   ArtifactBuilder(int64_t microBatch, int64_t seqLen, int64_t vocab) {
     a.batchSize = a.microBatch = microBatch;
     a.sequenceLength = seqLen;
-    a.vocabSize = vocab;
-    a.tokens = buffer("tokens", DType::I32, {microBatch, seqLen});
-    a.targets = buffer("targets", DType::I32, {microBatch, seqLen});
-    a.loss = buffer("loss", DType::F32, {});
+    this->vocab = vocab;
+    tokens = buffer("tokens", DType::I32, {microBatch, seqLen});
+    targets = buffer("targets", DType::I32, {microBatch, seqLen});
+    loss = buffer("loss", DType::F32, {});
+    refreshEntryPoints();
+  }
+
+  /// train_step and eval_step over the kernels so far, as gigac makes them.
+  void refreshEntryPoints() {
+    a.entryPoints =
+        artifact::training::entryPoints(a, tokens, targets, loss, -1, vocab);
   }
 
   int32_t buffer(const std::string &name, DType dtype, Shape shape,
@@ -84,6 +109,7 @@ public:
     k.backward = backward;
     k.reverse = reverse;
     a.kernels.push_back(k);
+    refreshEntryPoints();
     return a.kernels.back();
   }
 
@@ -99,6 +125,8 @@ public:
   }
 
   artifact::Artifact a;
+  int32_t tokens = -1, targets = -1, loss = -1;
+  int64_t vocab = 0;
   int64_t next = 0;
 };
 

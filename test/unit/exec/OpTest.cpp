@@ -60,7 +60,7 @@ std::vector<Values> runOp(const std::string &name, std::vector<Input> inputs,
   artifact::Kernel k;
   k.name = "k";
   std::vector<Operand> ins, outs;
-  std::vector<int32_t> idBuffers = {ab.a.tokens, ab.a.targets};
+  std::vector<int32_t> idBuffers = {ab.tokens, ab.targets};
   std::vector<std::vector<int32_t>> ids;
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Input &in = inputs[i];
@@ -84,6 +84,7 @@ std::vector<Values> runOp(const std::string &name, std::vector<Input> inputs,
   }
   k.ops.push_back({name, ins, outs, attrs});
   ab.a.kernels.push_back(k);
+  ab.refreshEntryPoints();
   store::WeightStore store(ab.a, {});
   int32_t p = 0;
   for (const Input &in : inputs)
@@ -95,7 +96,7 @@ std::vector<Values> runOp(const std::string &name, std::vector<Input> inputs,
   while (ids.size() < 2)
     ids.emplace_back(count(idShape), 0);
   Executor exec(ab.a, store);
-  exec.runMicroBatch(ids[0].data(), ids[1].data());
+  trainStep(exec, ids[0].data(), ids[1].data());
   std::vector<Values> result;
   for (size_t i = 0; i < outputs.size(); ++i) {
     int64_t n = count(outputs[i].second);

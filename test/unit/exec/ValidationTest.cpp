@@ -186,10 +186,36 @@ TEST(Validation, BufferOutsideArena) {
               {"does not fit in the arena of 64 bytes"});
 }
 
-TEST(Validation, IoBuffers) {
-  expectError([](Fixture &f) { f.ab.a.tokens = f.x; },
-              {"io.tokens buffer 'x' is f32 [2, 3] but must be i32 with 1 "
-               "elements"});
+/// run() names the entry point and the input it cannot use.
+TEST(Validation, EntryPointsAndTheirInputs) {
+  Fixture f;
+  store::WeightStore store(f.ab.a, {});
+  store.initialize(1);
+  Executor exec(f.ab.a, store);
+  int32_t id = 3, outOfRange = 10;
+  auto errorOfRun = [&](const std::string &entry, const Executor::Inputs &in) {
+    try {
+      exec.run(entry, in);
+    } catch (const ExecError &e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  EXPECT_EQ(errorOfRun("train_step", {{"tokens", &id}, {"targets", &id}}),
+            "(no error)");
+  EXPECT_EQ(errorOfRun("decode", {}),
+            "the artifact has no entry point 'decode' (it has: train_step, "
+            "eval_step)");
+  EXPECT_EQ(errorOfRun("train_step", {{"tokens", &id}}),
+            "train_step needs input 'targets'");
+  EXPECT_EQ(errorOfRun("eval_step",
+                       {{"tokens", &id}, {"targets", &id}, {"ids", &id}}),
+            "eval_step has no input 'ids'");
+  EXPECT_EQ(
+      errorOfRun("eval_step", {{"tokens", &id}, {"targets", &outOfRange}}),
+      "eval_step input 'targets': 10 at position 0 is outside [0, 10)");
+  EXPECT_THROW(exec.output("eval_step", "logits"), ExecError);
+  EXPECT_NE(exec.output("eval_step", "loss"), nullptr);
 }
 
 TEST(Validation, AttentionShapes) {

@@ -13,6 +13,7 @@
 #define GIGA_TEST_UNIT_TRAINER_TOYARTIFACT_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/TrainingEntryPoints.h"
 
 #include <cstdint>
 #include <fstream>
@@ -54,7 +55,6 @@ inline artifact::Artifact makeToyArtifact(const ToyShape &s = {}) {
   a.batchSize = s.batch;
   a.microBatch = s.micro;
   a.sequenceLength = s.seq;
-  a.vocabSize = s.vocab;
   const int64_t B = s.micro, T = s.seq, C = s.width, V = s.vocab;
   a.params = {{"wte", "", 1, {V, C}, "normal", s.initStd, 0.1},
               {"w", "h", s.depth, {C, C}, "normal", s.initStd, 0.1},
@@ -174,10 +174,8 @@ inline artifact::Artifact makeToyArtifact(const ToyShape &s = {}) {
     k->placement.flops = 1000;
     a.kernels.push_back(*k);
   }
-  a.tokens = tokens;
-  a.targets = targets;
-  a.loss = loss;
-  a.logits = logits;
+  a.entryPoints = artifact::training::entryPoints(a, tokens, targets, loss,
+                                                  logits, s.vocab);
   a.report = {{"estimated_step_seconds", 0.001}, {"note", "hand-built"}};
   return a;
 }

@@ -14,8 +14,11 @@
 
 #include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
+#include "runtime/store/Safetensors.h"
 #include "runtime/store/WeightStore.h"
 #include "runtime/train/Batches.h"
+#include "runtime/train/Checkpoint.h"
+#include "runtime/train/MemoryBudget.h"
 #include "runtime/train/Trainer.h"
 
 #include <gtest/gtest.h>
@@ -45,20 +48,26 @@ std::vector<json> readMetrics(const std::string &dir) {
   return lines;
 }
 
+/// The header of a safetensors file as JSON, as it is in the file.
+json readHeader(const std::string &path) {
+  store::SafetensorsFile file(path);
+  json header = json::object();
+  if (!file.metadata().empty())
+    header["__metadata__"] = file.metadata();
+  for (const auto &[name, entry] : file.tensors())
+    header[name] = {{"dtype", entry.dtype},
+                    {"shape", entry.shape},
+                    {"data_offsets", {entry.begin, entry.end}}};
+  return header;
+}
+
 /// The raw bytes of tensor `name` in a safetensors file.
-std::vector<char> tensorBytes(const std::string &path, const std::string &name,
-                              json *info = nullptr) {
-  json header = readSafetensorsHeader(path);
-  std::ifstream in(path, std::ios::binary);
-  uint64_t length;
-  in.read(reinterpret_cast<char *>(&length), 8);
-  const json &tensor = header.at(name);
-  if (info)
-    *info = tensor;
-  uint64_t begin = tensor["data_offsets"][0], end = tensor["data_offsets"][1];
-  std::vector<char> bytes(end - begin);
-  in.seekg(std::streamoff(8 + length + begin));
-  in.read(bytes.data(), std::streamsize(bytes.size()));
+std::vector<char> tensorBytes(const std::string &path,
+                              const std::string &name) {
+  store::SafetensorsFile file(path);
+  const store::SafetensorsEntry &entry = file.tensors().at(name);
+  std::vector<char> bytes(entry.end - entry.begin);
+  file.read(name, 0, bytes.data(), bytes.size());
   return bytes;
 }
 
@@ -149,53 +158,6 @@ TEST(CpuPeak, ScalesWithThreadsAndNamesTheHostIsa) {
       << one.assumption;
 }
 
-TEST(Safetensors, WritesWhatItReads) {
-  TempDir dir;
-  std::vector<float> a = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, 8.0f};
-  std::vector<int32_t> b = {1, 2, 3};
-  float scalar = 0.5f;
-  std::string path = dir.path("t.safetensors");
-  writeSafetensors(path,
-                   {{"a", "F32", {2, 3}, a.data()},
-                    {"b", "I32", {3}, b.data()},
-                    {"s", "F32", {}, &scalar}},
-                   {{"giga", "{\"k\":1}"}});
-  json header = readSafetensorsHeader(path);
-  EXPECT_EQ(header["__metadata__"]["giga"], "{\"k\":1}");
-  json info;
-  std::vector<char> bytes = tensorBytes(path, "a", &info);
-  EXPECT_EQ(info["dtype"], "F32");
-  EXPECT_EQ(info["shape"], json({2, 3}));
-  ASSERT_EQ(bytes.size(), 24u);
-  EXPECT_EQ(std::memcmp(bytes.data(), a.data(), 24), 0);
-  bytes = tensorBytes(path, "b");
-  EXPECT_EQ(std::memcmp(bytes.data(), b.data(), 12), 0);
-  bytes = tensorBytes(path, "s", &info);
-  EXPECT_EQ(info["shape"], json::array());
-  EXPECT_EQ(std::memcmp(bytes.data(), &scalar, 4), 0);
-  // The header is padded to 8 bytes, as the safetensors spec recommends.
-  std::ifstream in(path, std::ios::binary);
-  uint64_t length;
-  in.read(reinterpret_cast<char *>(&length), 8);
-  EXPECT_EQ(length % 8, 0u);
-  // Nothing else left behind.
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()),
-                          fs::directory_iterator()),
-            1);
-}
-
-TEST(Safetensors, RejectsTruncatedAndForeignFiles) {
-  TempDir dir;
-  std::vector<float> a(100, 1.0f);
-  std::string path = dir.path("t.safetensors");
-  writeSafetensors(path, {{"a", "F32", {100}, a.data()}}, {});
-  fs::resize_file(path, fs::file_size(path) - 10);
-  EXPECT_THROW(readSafetensorsHeader(path), TrainError);
-  std::ofstream(dir.path("text")) << "hello world, not a checkpoint";
-  EXPECT_THROW(readSafetensorsHeader(dir.path("text")), TrainError);
-  EXPECT_THROW(readSafetensorsHeader(dir.path("missing")), TrainError);
-}
-
 TEST(Trainer, LossFallsAndFilesAreWritten) {
   Fixture f;
   TrainResult result = f.run();
@@ -225,7 +187,7 @@ TEST(Trainer, LossFallsAndFilesAreWritten) {
   EXPECT_EQ(checkpoints[1].first, 8);
   EXPECT_EQ(checkpoints[2].first, 10);
   EXPECT_EQ(result.lastCheckpoint, checkpoints[2].second);
-  json header = readSafetensorsHeader(checkpoints[2].second);
+  json header = readHeader(checkpoints[2].second);
   json meta = json::parse(header["__metadata__"]["giga"].get<std::string>());
   EXPECT_EQ(meta["step"], 10);
   EXPECT_EQ(meta["artifact_checksum"], artifactChecksum(f.artifact));
@@ -302,6 +264,45 @@ TEST(Trainer, ResumeRepeatsTheUninterruptedRunBitForBit) {
   std::string b = fs::path(parts.options.outDir) / "checkpoint-10.safetensors";
   for (const char *name : {"wte", "h.1.w", "head", "adam.v.head"})
     EXPECT_EQ(tensorBytes(a, name), tensorBytes(b, name)) << name;
+}
+
+TEST(Trainer, DebugStopEndsLikeAKilledRunThatResumes) {
+  Fixture whole;
+  whole.run();
+  std::vector<json> expected = readMetrics(whole.options.outDir);
+
+  Fixture stopped;
+  stopped.options.stopAfterStep = 6; // checkpoints every 4 steps
+  TrainResult result = stopped.run();
+  EXPECT_TRUE(result.stopped);
+  EXPECT_EQ(result.lastStep, 6);
+  EXPECT_EQ(readMetrics(stopped.options.outDir).size(), 6u);
+  auto checkpoints = listCheckpoints(stopped.options.outDir);
+  ASSERT_EQ(checkpoints.size(), 1u) << "no final checkpoint";
+  EXPECT_EQ(checkpoints[0].first, 4);
+  std::string log = stopped.log.str();
+  EXPECT_NE(log.find("--debug-exit-after-step 6"), std::string::npos) << log;
+  EXPECT_EQ(log.find("trained to step"), std::string::npos) << log;
+
+  stopped.options.stopAfterStep = -1;
+  stopped.options.resume = true;
+  EXPECT_EQ(stopped.run().firstStep, 5);
+  EXPECT_EQ(losses(readMetrics(stopped.options.outDir)), losses(expected));
+}
+
+TEST(Trainer, DebugStopMustBeTrained) {
+  Fixture f;
+  f.options.steps = 3;
+  f.options.stopAfterStep = 4;
+  try {
+    f.run();
+    FAIL() << "accepted a step the run does not train";
+  } catch (const TrainError &error) {
+    EXPECT_NE(std::string(error.what()).find("--debug-exit-after-step"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_FALSE(fs::exists(f.options.outDir));
 }
 
 TEST(Trainer, ResumeWithNothingLeftToDo) {
@@ -410,6 +411,20 @@ TEST(Trainer, InitStartsFromGivenWeights) {
   }
   EXPECT_FALSE(fs::exists(other.options.outDir));
 
+  // --init of a file that is not safetensors names the flag and the file.
+  Fixture foreign;
+  foreign.options.initPath = foreign.options.dataPath;
+  try {
+    foreign.run();
+    FAIL() << "loaded a token file as weights";
+  } catch (const TrainError &error) {
+    std::string message = error.what();
+    EXPECT_NE(message.find("--init"), std::string::npos) << message;
+    EXPECT_NE(message.find("not a safetensors file"), std::string::npos)
+        << message;
+  }
+  EXPECT_FALSE(fs::exists(foreign.options.outDir));
+
   Fixture both;
   both.options.initPath = second.options.initPath;
   both.options.resume = true;
@@ -453,13 +468,13 @@ TEST(Trainer, TraceHoldsTheStep) {
 
   std::string path =
       (fs::path(traced.options.outDir) / "trace-step-3.safetensors").string();
-  json header = readSafetensorsHeader(path);
+  json header = readHeader(path);
   const auto &a = traced.artifact;
   EXPECT_EQ(header["tokens"]["dtype"], "I32");
   EXPECT_EQ(header["tokens"]["shape"], json({a.batchSize, a.sequenceLength}));
   EXPECT_EQ(header["targets"]["shape"], json({a.batchSize, a.sequenceLength}));
   EXPECT_EQ(header["logits"]["shape"],
-            json({a.microBatch, a.sequenceLength, a.vocabSize}));
+            json({a.microBatch, a.sequenceLength, traced.shape.vocab}));
   EXPECT_EQ(header["loss"]["shape"], json::array());
   for (const char *name :
        {"grad.wte", "grad.h.0.w", "grad.h.1.w", "grad.head", "grad.head_bias"})
@@ -472,8 +487,8 @@ TEST(Trainer, TraceHoldsTheStep) {
   std::memcpy(&loss, lossBytes.data(), 4);
   EXPECT_EQ(loss, float(metrics[2]["loss"].get<double>()));
   std::vector<uint64_t> offsets = metrics[2]["batch_offsets"];
-  BatchSampler sampler(traced.options.dataPath, a.sequenceLength, a.vocabSize,
-                       1);
+  BatchSampler sampler(traced.options.dataPath, a.sequenceLength,
+                       traced.shape.vocab, 1);
   std::vector<int32_t> tokens(offsets.size() * a.sequenceLength),
       targets(tokens.size());
   sampler.fill(offsets, tokens.data(), targets.data());

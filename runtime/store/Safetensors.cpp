@@ -1,0 +1,359 @@
+//===- Safetensors.cpp - the one safetensors reader and writer ------------===//
+#include "runtime/store/Safetensors.h"
+#include "runtime/support/AtomicFile.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace giga::store {
+namespace {
+
+/// safetensors' own limit on the JSON header.
+constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
+
+std::string errnoText() { return std::strerror(errno); }
+
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// Reads exactly `size` bytes at `offset`; false at end of file.
+bool readAllAt(int fd, void *data, size_t size, uint64_t offset) {
+  char *bytes = static_cast<char *>(data);
+  while (size > 0) {
+    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    bytes += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
+  }
+  return true;
+}
+
+/// Bytes of one element of `dtype`; 0 for a dtype safetensors lacks.
+uint64_t elementBytes(const std::string &dtype) {
+  static const std::map<std::string, uint64_t> sizes = {
+      {"F64", 8}, {"I64", 8}, {"U64", 8},  {"F32", 4}, {"I32", 4},
+      {"U32", 4}, {"F16", 2}, {"BF16", 2}, {"I16", 2}, {"U16", 2},
+      {"I8", 1},  {"U8", 1},  {"BOOL", 1}};
+  auto found = sizes.find(dtype);
+  return found == sizes.end() ? 0 : found->second;
+}
+
+/// Bytes of `tensor`'s data; 0 for a dtype safetensors lacks.
+uint64_t dataBytes(const SafetensorsTensor &tensor) {
+  uint64_t bytes = elementBytes(tensor.dtype);
+  for (int64_t dim : tensor.shape)
+    bytes *= uint64_t(dim);
+  return bytes;
+}
+
+std::map<std::string, std::string> parseMetadata(const std::string &where,
+                                                 const nlohmann::json &value) {
+  if (!value.is_object())
+    throw StoreError(where + ": __metadata__ is not an object");
+  std::map<std::string, std::string> metadata;
+  for (auto item = value.begin(); item != value.end(); ++item) {
+    if (!item.value().is_string())
+      throw StoreError(where + ": __metadata__." + item.key() +
+                       " is not a string");
+    metadata[item.key()] = item.value().get<std::string>();
+  }
+  return metadata;
+}
+
+/// One header entry: dtype, shape and data_offsets well-formed, and its
+/// data inside the `dataSize` bytes after the header.
+SafetensorsEntry parseEntry(const std::string &where, const std::string &name,
+                            const nlohmann::json &value, uint64_t dataSize) {
+  bool wellFormed =
+      value.is_object() && value.contains("dtype") &&
+      value["dtype"].is_string() && value.contains("shape") &&
+      value["shape"].is_array() && value.contains("data_offsets") &&
+      value["data_offsets"].is_array() && value["data_offsets"].size() == 2 &&
+      value["data_offsets"][0].is_number_unsigned() &&
+      value["data_offsets"][1].is_number_unsigned();
+  if (wellFormed)
+    for (const nlohmann::json &dim : value["shape"])
+      wellFormed = wellFormed && dim.is_number_unsigned();
+  if (!wellFormed)
+    throw StoreError(where + ": the header entry of tensor " + name +
+                     " needs dtype, shape and data_offsets [begin, end]");
+  SafetensorsEntry entry;
+  entry.dtype = value["dtype"].get<std::string>();
+  for (const nlohmann::json &dim : value["shape"])
+    entry.shape.push_back(dim.get<int64_t>());
+  entry.begin = value["data_offsets"][0].get<uint64_t>();
+  entry.end = value["data_offsets"][1].get<uint64_t>();
+  if (entry.begin > entry.end)
+    throw StoreError(where + ": tensor " + name + " has data_offsets [" +
+                     std::to_string(entry.begin) + ", " +
+                     std::to_string(entry.end) +
+                     "], which end before they begin");
+  if (entry.end > dataSize)
+    throw StoreError(where + " is truncated: tensor " + name +
+                     " ends at data byte " + std::to_string(entry.end) +
+                     ", but the file holds " + std::to_string(dataSize) +
+                     " bytes of data");
+  return entry;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Reading
+//===----------------------------------------------------------------------===//
+
+struct SafetensorsFile::Impl {
+  std::string path;
+  std::string where; // "checkpoint <path>", for messages
+  int fd = -1;
+  uint64_t dataStart = 0;
+  std::map<std::string, SafetensorsEntry> tensors;
+  std::map<std::string, std::string> metadata;
+
+  ~Impl() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+  /// The header's JSON text, its length checked against the file's size.
+  std::string readHeaderText(uint64_t fileSize);
+  void parseHeader(const std::string &text, uint64_t dataSize);
+};
+
+std::string SafetensorsFile::Impl::readHeaderText(uint64_t fileSize) {
+  unsigned char lengthBytes[8];
+  if (fileSize < 8 || !readAllAt(fd, lengthBytes, 8, 0))
+    throw StoreError(where + " is truncated: it has " +
+                     std::to_string(fileSize) +
+                     " bytes, not even safetensors' 8-byte header length");
+  uint64_t length = 0;
+  for (int i = 0; i < 8; ++i)
+    length |= uint64_t(lengthBytes[i]) << (8 * i);
+  if (length > kMaxHeaderBytes || length > fileSize - 8)
+    throw StoreError(where +
+                     " is truncated or not a safetensors file: its header "
+                     "length says " +
+                     std::to_string(length) + " bytes, but the file has " +
+                     std::to_string(fileSize) +
+                     " bytes; pass a file written by gigarun or "
+                     "safetensors.torch.save_file");
+  std::string text(length, '\0');
+  if (!readAllAt(fd, text.data(), length, 8))
+    throw StoreError(where + " is truncated inside its header");
+  dataStart = 8 + length;
+  return text;
+}
+
+void SafetensorsFile::Impl::parseHeader(const std::string &text,
+                                        uint64_t dataSize) {
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception &error) {
+    throw StoreError(where + ": the safetensors header is not valid JSON (" +
+                     error.what() + "); the file is damaged");
+  }
+  if (!header.is_object())
+    throw StoreError(where + ": the safetensors header is not a JSON object");
+  for (auto item = header.begin(); item != header.end(); ++item) {
+    if (item.key() == "__metadata__")
+      metadata = parseMetadata(where, item.value());
+    else
+      tensors[item.key()] =
+          parseEntry(where, item.key(), item.value(), dataSize);
+  }
+}
+
+SafetensorsFile::SafetensorsFile(const std::string &path)
+    : impl(std::make_unique<Impl>()) {
+  impl->path = path;
+  impl->where = "checkpoint " + path;
+  impl->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (impl->fd < 0)
+    throw StoreError("cannot open " + impl->where + ": " + errnoText() +
+                     "; check the path");
+  struct stat info;
+  if (::fstat(impl->fd, &info) != 0 || !S_ISREG(info.st_mode))
+    throw StoreError(impl->where + " is not a regular file");
+  uint64_t fileSize = uint64_t(info.st_size);
+  std::string text = impl->readHeaderText(fileSize);
+  impl->parseHeader(text, fileSize - impl->dataStart);
+}
+
+SafetensorsFile::~SafetensorsFile() = default;
+SafetensorsFile::SafetensorsFile(SafetensorsFile &&) noexcept = default;
+SafetensorsFile &
+SafetensorsFile::operator=(SafetensorsFile &&) noexcept = default;
+
+const std::string &SafetensorsFile::path() const { return impl->path; }
+
+const std::map<std::string, SafetensorsEntry> &
+SafetensorsFile::tensors() const {
+  return impl->tensors;
+}
+
+const SafetensorsEntry *SafetensorsFile::find(const std::string &name) const {
+  auto found = impl->tensors.find(name);
+  return found == impl->tensors.end() ? nullptr : &found->second;
+}
+
+const std::map<std::string, std::string> &SafetensorsFile::metadata() const {
+  return impl->metadata;
+}
+
+void SafetensorsFile::read(const std::string &name, uint64_t offset, void *out,
+                           size_t size) const {
+  const SafetensorsEntry *entry = find(name);
+  if (!entry || offset + size > entry->end - entry->begin)
+    throw StoreError(impl->where + ": read of " + std::to_string(size) +
+                         " bytes at " + std::to_string(offset) + " of tensor " +
+                         name + " is outside it",
+                     ErrorKind::Internal);
+  if (!readAllAt(impl->fd, out, size, impl->dataStart + entry->begin + offset))
+    throw StoreError(impl->where + " is truncated: reading tensor " + name +
+                     " failed (" + errnoText() + ")");
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The header text of `tensors` and `metadata`, padded to 8 bytes; `totalBytes`
+/// gets the length of the data that follows.
+std::string encodeHeader(const std::string &path,
+                         const std::vector<SafetensorsTensor> &tensors,
+                         const std::map<std::string, std::string> &metadata,
+                         uint64_t &totalBytes) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty())
+    header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const SafetensorsTensor &tensor : tensors) {
+    if (elementBytes(tensor.dtype) == 0)
+      throw StoreError("cannot write " + path + ": tensor " + tensor.name +
+                           " has dtype '" + tensor.dtype +
+                           "', which safetensors does not have",
+                       ErrorKind::Internal);
+    uint64_t bytes = dataBytes(tensor);
+    header[tensor.name] = {{"dtype", tensor.dtype},
+                           {"shape", tensor.shape},
+                           {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  totalBytes = offset;
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception &error) {
+    throw StoreError("cannot write " + path +
+                     ": the header cannot be encoded (" + error.what() + ")");
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+
+} // namespace
+
+struct SafetensorsWriter::Impl {
+  std::string path, temporary;
+  int fd = -1;
+  bool created = false, committed = false;
+  uint64_t expected = 0, written = 0;
+
+  ~Impl() {
+    if (fd >= 0)
+      ::close(fd);
+    if (created && !committed)
+      ::unlink(temporary.c_str());
+  }
+  void writeBytes(const void *data, size_t size) {
+    if (!writeFully(fd, data, size))
+      throw StoreError("cannot write " + path + ": " + errnoText());
+  }
+};
+
+SafetensorsWriter::SafetensorsWriter(
+    const std::string &path, const std::vector<SafetensorsTensor> &tensors,
+    const std::map<std::string, std::string> &metadata)
+    : impl(std::make_unique<Impl>()) {
+  impl->path = path;
+  std::string header = encodeHeader(path, tensors, metadata, impl->expected);
+  impl->temporary = path + ".tmp." + std::to_string(::getpid());
+  impl->fd = ::open(impl->temporary.c_str(),
+                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (impl->fd < 0)
+    throw StoreError("cannot write " + path + ": cannot create a file in " +
+                     directoryOf(path) + ": " + errnoText() +
+                     "; choose a writable directory");
+  impl->created = true;
+  unsigned char length[8];
+  for (int i = 0; i < 8; ++i)
+    length[i] = static_cast<unsigned char>(uint64_t(header.size()) >> (8 * i));
+  impl->writeBytes(length, 8);
+  impl->writeBytes(header.data(), header.size());
+}
+
+SafetensorsWriter::~SafetensorsWriter() = default;
+
+void SafetensorsWriter::write(const void *data, size_t size) {
+  if (impl->written + size > impl->expected)
+    throw StoreError("cannot write " + impl->path +
+                         ": more data than its header declares",
+                     ErrorKind::Internal);
+  impl->writeBytes(data, size);
+  impl->written += size;
+}
+
+void SafetensorsWriter::commit() {
+  Impl &w = *impl;
+  if (w.written != w.expected)
+    throw StoreError("cannot write " + w.path + ": " +
+                         std::to_string(w.written) + " bytes of data, but " +
+                         "its header declares " + std::to_string(w.expected),
+                     ErrorKind::Internal);
+  if (::fsync(w.fd) != 0)
+    throw StoreError("cannot write " + w.path +
+                     ": fsync failed: " + errnoText());
+  int fd = w.fd;
+  w.fd = -1;
+  if (::close(fd) != 0)
+    throw StoreError("cannot write " + w.path +
+                     ": close failed: " + errnoText());
+  if (::rename(w.temporary.c_str(), w.path.c_str()) != 0)
+    throw StoreError(
+        "cannot write " + w.path +
+        ": cannot rename the finished file into place: " + errnoText());
+  w.committed = true;
+  // Make the rename itself durable.
+  int dir =
+      ::open(directoryOf(w.path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void writeSafetensors(const std::string &path,
+                      const std::vector<SafetensorsTensor> &tensors,
+                      const std::map<std::string, std::string> &metadata) {
+  SafetensorsWriter writer(path, tensors, metadata);
+  for (const SafetensorsTensor &tensor : tensors)
+    writer.write(tensor.data, size_t(dataBytes(tensor)));
+  writer.commit();
+}
+
+} // namespace giga::store

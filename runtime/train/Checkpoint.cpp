@@ -1,0 +1,149 @@
+//===- Checkpoint.cpp - a run's checkpoints: names, metadata, checks ------===//
+#include "runtime/train/Checkpoint.h"
+
+#include "runtime/store/WeightStore.h"
+#include "runtime/support/Hash.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <regex>
+
+namespace giga::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Runs `body`; a StoreError (a file that is not safetensors, or not a
+/// checkpoint of this model) becomes a TrainError that names `flag`.
+template <typename Body> auto namingFlag(const std::string &flag, Body body) {
+  try {
+    return body();
+  } catch (const store::StoreError &error) {
+    throw TrainError(flag + ": " + error.what());
+  }
+}
+
+/// The run state in a checkpoint's metadata, after checking it has one and
+/// that it was trained with this artifact.
+RunState resumeState(const artifact::Artifact &artifact,
+                     const TrainOptions &options, const std::string &path,
+                     const json &meta, const std::string &checksum) {
+  if (!meta.is_object() || !meta.contains("step") ||
+      !meta["step"].is_number_integer() || !meta.contains("sampler_state") ||
+      !meta["sampler_state"].is_string())
+    throw TrainError(path +
+                     ": has no gigarun metadata (step, sampler "
+                     "state), so it cannot be resumed; start a "
+                     "new run with --init " +
+                     path);
+  if (meta.value("artifact_checksum", "") != checksum) {
+    bool sameModel = meta.contains("config") && meta["config"].is_object() &&
+                     meta["config"].value("model", json()) ==
+                         artifact.config.value("model", json());
+    throw TrainError(
+        "--resume " + path + ": the checkpoint was trained with " +
+        (sameModel ? std::string("another artifact of the same model "
+                                 "(recompiled with other settings)")
+                   : std::string("another model")) +
+        " than " + options.artifactPath +
+        "; resume with the artifact it was trained with, or pass another "
+        "--out to start a new run");
+  }
+  RunState state;
+  state.step = meta["step"].get<int64_t>();
+  state.samplerState = meta["sampler_state"].get<std::string>();
+  state.dataPath = meta.value("data", "");
+  state.seed = meta.value("seed", uint64_t(0));
+  return state;
+}
+
+} // namespace
+
+std::string artifactChecksum(const artifact::Artifact &artifact) {
+  json program = artifact::toJson(artifact);
+  program.erase("report");
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx",
+                (unsigned long long)fnv1a64(program.dump()));
+  return text;
+}
+
+std::string checkpointPath(const std::string &dir, int64_t step) {
+  return (fs::path(dir) /
+          ("checkpoint-" + std::to_string(step) + ".safetensors"))
+      .string();
+}
+
+std::vector<std::pair<int64_t, std::string>>
+listCheckpoints(const std::string &dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code error;
+  if (!fs::is_directory(dir, error))
+    return found;
+  static const std::regex name("checkpoint-([0-9]{1,18})\\.safetensors");
+  for (const fs::directory_entry &entry : fs::directory_iterator(dir, error)) {
+    std::smatch match;
+    std::string file = entry.path().filename().string();
+    if (std::regex_match(file, match, name) && entry.is_regular_file(error))
+      found.push_back({std::stoll(match[1].str()), entry.path().string()});
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+json checkpointMetadata(const artifact::Artifact &artifact,
+                        const std::string &checksum, const RunState &state) {
+  return {{"step", state.step},
+          {"config", artifact.config},
+          {"artifact_checksum", checksum},
+          {"sampler_state", state.samplerState},
+          {"data", state.dataPath},
+          {"seed", state.seed}};
+}
+
+ResumePoint findResumePoint(const artifact::Artifact &artifact,
+                            const TrainOptions &options,
+                            const std::string &outDir,
+                            const std::string &checksum) {
+  auto checkpoints = listCheckpoints(outDir);
+  if (checkpoints.empty())
+    throw TrainError("--resume: no checkpoint-<step>.safetensors in " + outDir +
+                     "; pass the --out of the run to continue, or drop "
+                     "--resume to start a new run");
+  const std::string path = checkpoints.back().second;
+  store::SafetensorsFile file =
+      namingFlag("--resume", [&] { return store::SafetensorsFile(path); });
+  json meta =
+      namingFlag("--resume", [&] { return store::checkpointMetadata(file); });
+  RunState state = resumeState(artifact, options, path, meta, checksum);
+  namingFlag("--resume", [&] {
+    store::checkCheckpoint(artifact, file, /*withOptimizer=*/true);
+  });
+  if (options.seed && *options.seed != state.seed)
+    throw TrainError("--seed " + std::to_string(*options.seed) + ": " + path +
+                     " was trained with seed " + std::to_string(state.seed) +
+                     "; drop --seed when resuming");
+  std::error_code error;
+  if (!state.dataPath.empty() &&
+      fs::weakly_canonical(state.dataPath, error) !=
+          fs::weakly_canonical(options.dataPath, error))
+    std::cerr << "gigarun: warning: " << path << " was trained on "
+              << state.dataPath << ", now --data is " << options.dataPath
+              << "; the batches will not match an uninterrupted run\n";
+  return {std::move(file), std::move(state)};
+}
+
+store::SafetensorsFile openInitWeights(const artifact::Artifact &artifact,
+                                       const std::string &path) {
+  return namingFlag("--init", [&] {
+    store::SafetensorsFile file(path);
+    store::checkCheckpoint(artifact, file, /*withOptimizer=*/false);
+    return file;
+  });
+}
+
+} // namespace giga::train

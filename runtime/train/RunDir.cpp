@@ -1,0 +1,76 @@
+//===- RunDir.cpp - the --out directory of a run --------------------------===//
+#include "runtime/train/RunDir.h"
+
+#include "runtime/support/AtomicFile.h"
+#include "runtime/train/Checkpoint.h"
+#include "runtime/train/TrainOptions.h"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+#include <vector>
+
+namespace giga::train {
+
+namespace fs = std::filesystem;
+
+std::string metricsPath(const std::string &dir) {
+  return (fs::path(dir) / "metrics.jsonl").string();
+}
+
+std::string tracePath(const std::string &dir, int64_t step) {
+  return (fs::path(dir) /
+          ("trace-step-" + std::to_string(step) + ".safetensors"))
+      .string();
+}
+
+void refuseExistingRun(const std::string &dir) {
+  std::vector<std::string> existing;
+  for (auto &[step, path] : listCheckpoints(dir))
+    existing.push_back(fs::path(path).filename().string());
+  std::error_code error;
+  fs::path metrics = metricsPath(dir);
+  if (fs::exists(metrics, error) && fs::file_size(metrics, error) > 0)
+    existing.push_back("metrics.jsonl");
+  if (!existing.empty())
+    throw TrainError(dir + " already holds a run (" + existing.front() +
+                     (existing.size() > 1 ? ", ..." : "") +
+                     "); continue it with --resume, or pass another --out "
+                     "(or delete the directory)");
+}
+
+void createRunDir(const std::string &dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error || !fs::is_directory(dir))
+    throw TrainError("--out " + dir + ": cannot create the directory (" +
+                     (error ? error.message() : "a file is in the way") +
+                     "); pass --out with a writable directory");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw TrainError("--out " + dir +
+                     ": the directory is not "
+                     "writable; pass --out with a writable directory");
+}
+
+void truncateMetrics(const std::string &path, int64_t checkpointStep) {
+  std::ifstream in(path);
+  if (!in)
+    return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    try {
+      nlohmann::json record = nlohmann::json::parse(line);
+      if (record.is_object() && record.contains("step") &&
+          record["step"].is_number_integer() &&
+          record["step"].get<int64_t>() <= checkpointStep)
+        kept += line + "\n";
+    } catch (const nlohmann::json::exception &) {
+      // A line cut short by a kill.
+    }
+  }
+  in.close();
+  writeFileAtomically(path, kept);
+}
+
+} // namespace giga::train

@@ -1,0 +1,38 @@
+//===- RunDir.h - the --out directory of a run ------------------*- C++ -*-===//
+//
+// A run writes into its --out directory: metrics.jsonl, checkpoints
+// (Checkpoint.h) and traces. A fresh run refuses a directory that holds
+// another run; the directory is created only once every input has been
+// checked, so a bad input leaves nothing behind; a resumed run drops the
+// metrics lines of steps after its checkpoint. docs/gigarun.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GIGA_RUNTIME_TRAIN_RUNDIR_H
+#define GIGA_RUNTIME_TRAIN_RUNDIR_H
+
+#include <cstdint>
+#include <string>
+
+namespace giga::train {
+
+/// DIR/metrics.jsonl.
+std::string metricsPath(const std::string &dir);
+/// DIR/trace-step-<step>.safetensors.
+std::string tracePath(const std::string &dir, int64_t step);
+
+/// A fresh run does not overwrite another run's files: throws TrainError if
+/// `dir` holds a checkpoint or a non-empty metrics.jsonl.
+void refuseExistingRun(const std::string &dir);
+
+/// Creates `dir` (and its parents); throws TrainError if it cannot be
+/// created or is not writable.
+void createRunDir(const std::string &dir);
+
+/// metrics.jsonl of a resumed run: lines for steps after the checkpoint (a
+/// killed run's) and torn lines are dropped, so no step appears twice.
+/// Rewritten atomically; nothing to do if the file does not exist.
+void truncateMetrics(const std::string &path, int64_t checkpointStep);
+
+} // namespace giga::train
+
+#endif // GIGA_RUNTIME_TRAIN_RUNDIR_H
