@@ -236,6 +236,114 @@ EntryPoint readEntryPoint(const Reader &r, const json &e, const Artifact &a,
   return entry;
 }
 
+Parameter readParameter(const Reader &r, const json &p,
+                        const std::string &where) {
+  Parameter param;
+  param.name = r.string(p, "name", where);
+  param.group = r.string(p, "group", where);
+  param.layers = r.integer(p, "layers", where, 1);
+  param.shape = r.shape(p, "shape", where);
+  param.init = r.string(p, "init", where);
+  if (param.init != "normal" && param.init != "zeros" && param.init != "ones")
+    r.fail(where + ".init", "unknown init '" + param.init + "'");
+  param.std = r.real(p, "std", where);
+  param.weightDecay = r.real(p, "weight_decay", where);
+  return param;
+}
+
+Optimizer readOptimizer(const Reader &r, const json &root) {
+  Optimizer optimizer;
+  const json &o = r.field(root, "optimizer", "payload");
+  optimizer.kind = r.string(o, "kind", "optimizer");
+  if (optimizer.kind != "adamw" && optimizer.kind != "sgd")
+    r.fail("optimizer.kind", "unknown optimizer '" + optimizer.kind + "'");
+  optimizer.beta1 = r.real(o, "beta1", "optimizer");
+  optimizer.beta2 = r.real(o, "beta2", "optimizer");
+  optimizer.epsilon = r.real(o, "epsilon", "optimizer");
+  optimizer.momentum = r.real(o, "momentum", "optimizer");
+  optimizer.learningRate = r.real(o, "learning_rate", "optimizer");
+  optimizer.warmupSteps = r.integer(o, "warmup_steps", "optimizer");
+  optimizer.decaySteps = r.integer(o, "decay_steps", "optimizer");
+  optimizer.minLrRatio = r.real(o, "min_lr_ratio", "optimizer");
+  optimizer.maxGradientNorm = r.real(o, "max_gradient_norm", "optimizer");
+  return optimizer;
+}
+
+Buffer readBuffer(const Reader &r, const json &b, const std::string &where,
+                  int64_t arenaBytes) {
+  Buffer buffer;
+  buffer.name = r.string(b, "name", where);
+  buffer.type.dtype = parseDType(r, r.string(b, "dtype", where), where);
+  buffer.type.shape = r.shape(b, "shape", where);
+  buffer.offset = r.integer(b, "offset", where);
+  buffer.layers = r.integer(b, "layers", where);
+  if (buffer.offset + buffer.totalBytes() > arenaBytes)
+    r.fail(where, "lies outside the arena of " + std::to_string(arenaBytes) +
+                      " bytes");
+  return buffer;
+}
+
+Kernel readKernel(const Reader &r, const json &k, const Artifact &a,
+                  const std::string &where) {
+  Kernel kernel;
+  kernel.name = r.string(k, "name", where);
+  kernel.group = r.string(k, "group", where);
+  kernel.layers = r.integer(k, "layers", where, 1);
+  const json &reverse = r.field(k, "reverse", where);
+  if (!reverse.is_boolean())
+    r.fail(where + ".reverse", "expected a boolean");
+  kernel.reverse = reverse.get<bool>();
+  const json &backward = r.field(k, "backward", where);
+  if (!backward.is_boolean())
+    r.fail(where + ".backward", "expected a boolean");
+  kernel.backward = backward.get<bool>();
+  for (const json &s : r.array(k, "stream_in", where)) {
+    if (!s.is_array() || s.size() != 2)
+      r.fail(where + ".stream_in", "expected [param, operand]");
+    kernel.streamIn.push_back(
+        {r.index(s[0], a.params.size(), where + ".stream_in"),
+         r.operand(s[1], a.buffers, where + ".stream_in")});
+  }
+  for (const json &op : r.array(k, "ops", where)) {
+    std::string opWhere =
+        where + ".ops[" + std::to_string(kernel.ops.size()) + "]";
+    Op parsed;
+    parsed.kernel = r.string(op, "kernel", opWhere);
+    for (const json &v : r.array(op, "inputs", opWhere))
+      parsed.inputs.push_back(r.operand(v, a.buffers, opWhere + ".inputs"));
+    for (const json &v : r.array(op, "outputs", opWhere))
+      parsed.outputs.push_back(r.operand(v, a.buffers, opWhere + ".outputs"));
+    parsed.attrs = r.field(op, "attrs", opWhere);
+    kernel.ops.push_back(std::move(parsed));
+  }
+  for (const json &s : r.array(k, "stream_out", where)) {
+    if (!s.is_array() || s.size() != 3)
+      r.fail(where + ".stream_out", "expected [operand, param, after_op]");
+    StreamOut out{r.operand(s[0], a.buffers, where + ".stream_out"),
+                  r.index(s[1], a.params.size(), where + ".stream_out"), -1};
+    if (s[2] != -1)
+      out.afterOp = r.index(s[2], kernel.ops.size(), where + ".stream_out");
+    kernel.streamOut.push_back(out);
+  }
+  for (const json &c : r.array(k, "carry", where)) {
+    if (!c.is_array() || c.size() != 2)
+      r.fail(where + ".carry", "expected [into, from]");
+    kernel.carry.push_back({r.index(c[0], a.buffers.size(), where + ".carry"),
+                            r.index(c[1], a.buffers.size(), where + ".carry")});
+  }
+  const json &p = r.field(k, "placement", where);
+  kernel.placement.pes = r.integer(p, "pes", where + ".placement");
+  kernel.placement.sramBytes = r.integer(p, "sram_bytes", where + ".placement");
+  kernel.placement.flops = r.real(p, "flops", where + ".placement");
+  kernel.placement.computeCycles =
+      r.real(p, "compute_cycles", where + ".placement");
+  kernel.placement.streamCycles =
+      r.real(p, "stream_cycles", where + ".placement");
+  kernel.placement.streamBytes =
+      r.integer(p, "stream_bytes", where + ".placement");
+  return kernel;
+}
+
 constexpr size_t kHeaderBytes = 8 + 4 + 4 + 8 + 8;
 
 template <typename T> void put(std::string &out, T value) {
@@ -366,112 +474,18 @@ Artifact fromJson(const json &root, const std::string &source) {
   if (!(a.modelFlopsPerStep >= 0.0))
     r.fail("payload.model_flops_per_step", "must be >= 0");
 
-  for (const json &p : r.array(root, "params", "payload")) {
-    std::string where = "params[" + std::to_string(a.params.size()) + "]";
-    Parameter param;
-    param.name = r.string(p, "name", where);
-    param.group = r.string(p, "group", where);
-    param.layers = r.integer(p, "layers", where, 1);
-    param.shape = r.shape(p, "shape", where);
-    param.init = r.string(p, "init", where);
-    if (param.init != "normal" && param.init != "zeros" && param.init != "ones")
-      r.fail(where + ".init", "unknown init '" + param.init + "'");
-    param.std = r.real(p, "std", where);
-    param.weightDecay = r.real(p, "weight_decay", where);
-    a.params.push_back(std::move(param));
-  }
-
-  const json &o = r.field(root, "optimizer", "payload");
-  a.optimizer.kind = r.string(o, "kind", "optimizer");
-  if (a.optimizer.kind != "adamw" && a.optimizer.kind != "sgd")
-    r.fail("optimizer.kind", "unknown optimizer '" + a.optimizer.kind + "'");
-  a.optimizer.beta1 = r.real(o, "beta1", "optimizer");
-  a.optimizer.beta2 = r.real(o, "beta2", "optimizer");
-  a.optimizer.epsilon = r.real(o, "epsilon", "optimizer");
-  a.optimizer.momentum = r.real(o, "momentum", "optimizer");
-  a.optimizer.learningRate = r.real(o, "learning_rate", "optimizer");
-  a.optimizer.warmupSteps = r.integer(o, "warmup_steps", "optimizer");
-  a.optimizer.decaySteps = r.integer(o, "decay_steps", "optimizer");
-  a.optimizer.minLrRatio = r.real(o, "min_lr_ratio", "optimizer");
-  a.optimizer.maxGradientNorm = r.real(o, "max_gradient_norm", "optimizer");
-
+  for (const json &p : r.array(root, "params", "payload"))
+    a.params.push_back(
+        readParameter(r, p, "params[" + std::to_string(a.params.size()) + "]"));
+  a.optimizer = readOptimizer(r, root);
   a.arenaBytes = r.integer(root, "arena_bytes", "payload");
-  for (const json &b : r.array(root, "buffers", "payload")) {
-    std::string where = "buffers[" + std::to_string(a.buffers.size()) + "]";
-    Buffer buffer;
-    buffer.name = r.string(b, "name", where);
-    buffer.type.dtype = parseDType(r, r.string(b, "dtype", where), where);
-    buffer.type.shape = r.shape(b, "shape", where);
-    buffer.offset = r.integer(b, "offset", where);
-    buffer.layers = r.integer(b, "layers", where);
-    if (buffer.offset + buffer.totalBytes() > a.arenaBytes)
-      r.fail(where, "lies outside the arena of " +
-                        std::to_string(a.arenaBytes) + " bytes");
-    a.buffers.push_back(std::move(buffer));
-  }
-
-  for (const json &k : r.array(root, "kernels", "payload")) {
-    std::string where = "kernels[" + std::to_string(a.kernels.size()) + "]";
-    Kernel kernel;
-    kernel.name = r.string(k, "name", where);
-    kernel.group = r.string(k, "group", where);
-    kernel.layers = r.integer(k, "layers", where, 1);
-    const json &reverse = r.field(k, "reverse", where);
-    if (!reverse.is_boolean())
-      r.fail(where + ".reverse", "expected a boolean");
-    kernel.reverse = reverse.get<bool>();
-    const json &backward = r.field(k, "backward", where);
-    if (!backward.is_boolean())
-      r.fail(where + ".backward", "expected a boolean");
-    kernel.backward = backward.get<bool>();
-    for (const json &s : r.array(k, "stream_in", where)) {
-      if (!s.is_array() || s.size() != 2)
-        r.fail(where + ".stream_in", "expected [param, operand]");
-      kernel.streamIn.push_back(
-          {r.index(s[0], a.params.size(), where + ".stream_in"),
-           r.operand(s[1], a.buffers, where + ".stream_in")});
-    }
-    for (const json &op : r.array(k, "ops", where)) {
-      std::string opWhere =
-          where + ".ops[" + std::to_string(kernel.ops.size()) + "]";
-      Op parsed;
-      parsed.kernel = r.string(op, "kernel", opWhere);
-      for (const json &v : r.array(op, "inputs", opWhere))
-        parsed.inputs.push_back(r.operand(v, a.buffers, opWhere + ".inputs"));
-      for (const json &v : r.array(op, "outputs", opWhere))
-        parsed.outputs.push_back(r.operand(v, a.buffers, opWhere + ".outputs"));
-      parsed.attrs = r.field(op, "attrs", opWhere);
-      kernel.ops.push_back(std::move(parsed));
-    }
-    for (const json &s : r.array(k, "stream_out", where)) {
-      if (!s.is_array() || s.size() != 3)
-        r.fail(where + ".stream_out", "expected [operand, param, after_op]");
-      StreamOut out{r.operand(s[0], a.buffers, where + ".stream_out"),
-                    r.index(s[1], a.params.size(), where + ".stream_out"), -1};
-      if (s[2] != -1)
-        out.afterOp = r.index(s[2], kernel.ops.size(), where + ".stream_out");
-      kernel.streamOut.push_back(out);
-    }
-    for (const json &c : r.array(k, "carry", where)) {
-      if (!c.is_array() || c.size() != 2)
-        r.fail(where + ".carry", "expected [into, from]");
-      kernel.carry.push_back(
-          {r.index(c[0], a.buffers.size(), where + ".carry"),
-           r.index(c[1], a.buffers.size(), where + ".carry")});
-    }
-    const json &p = r.field(k, "placement", where);
-    kernel.placement.pes = r.integer(p, "pes", where + ".placement");
-    kernel.placement.sramBytes =
-        r.integer(p, "sram_bytes", where + ".placement");
-    kernel.placement.flops = r.real(p, "flops", where + ".placement");
-    kernel.placement.computeCycles =
-        r.real(p, "compute_cycles", where + ".placement");
-    kernel.placement.streamCycles =
-        r.real(p, "stream_cycles", where + ".placement");
-    kernel.placement.streamBytes =
-        r.integer(p, "stream_bytes", where + ".placement");
-    a.kernels.push_back(std::move(kernel));
-  }
+  for (const json &b : r.array(root, "buffers", "payload"))
+    a.buffers.push_back(
+        readBuffer(r, b, "buffers[" + std::to_string(a.buffers.size()) + "]",
+                   a.arenaBytes));
+  for (const json &k : r.array(root, "kernels", "payload"))
+    a.kernels.push_back(readKernel(
+        r, k, a, "kernels[" + std::to_string(a.kernels.size()) + "]"));
   for (const json &e : r.array(root, "entry_points", "payload"))
     a.entryPoints.push_back(readEntryPoint(
         r, e, a, "entry_points[" + std::to_string(a.entryPoints.size()) + "]"));

@@ -195,6 +195,13 @@ struct Executor::Impl {
   void checkBuffers();
   void checkEntryPoints();
   void prepareKernel(int32_t index);
+  void checkStreamParam(const artifact::Kernel &kernel, int32_t param,
+                        const std::string &role);
+  int64_t streamBytes(const artifact::Kernel &kernel,
+                      const artifact::Operand &operand, int32_t param,
+                      const std::string &role);
+  void planStreams(const artifact::Kernel &kernel, KernelPlan &plan);
+  void checkCarries(const artifact::Kernel &kernel);
   void checkAliasing(const artifact::Kernel &kernel, const PreparedOp &op);
   void chooseBindings();
   Range range(int32_t buffer, bool perLayer, int64_t layer) const;
@@ -304,59 +311,60 @@ void Executor::Impl::checkAliasing(const artifact::Kernel &kernel,
   }
 }
 
-void Executor::Impl::prepareKernel(int32_t index) {
-  const artifact::Kernel &kernel = artifact.kernels[index];
-  if (kernel.layers < 1)
-    fail(kernel, "layers must be >= 1, got " + std::to_string(kernel.layers));
-  KernelPlan plan;
-  int32_t bufferCount = static_cast<int32_t>(artifact.buffers.size());
+/// A stream's parameter: in range, and of this kernel's group (a top-level
+/// one is layer 0 from any kernel).
+void Executor::Impl::checkStreamParam(const artifact::Kernel &kernel,
+                                      int32_t param, const std::string &role) {
   int32_t paramCount = static_cast<int32_t>(artifact.params.size());
+  if (param < 0 || param >= paramCount)
+    fail(kernel, role + " names parameter " + std::to_string(param) +
+                     " but the artifact has " + std::to_string(paramCount));
+  const artifact::Parameter &p = artifact.params[param];
+  if (!p.group.empty() && (p.group != kernel.group || p.layers < kernel.layers))
+    fail(kernel, role + " streams '" + p.name + "' of group '" + p.group +
+                     "' (" + std::to_string(p.layers) +
+                     " layers) but the kernel runs " +
+                     std::to_string(kernel.layers) + " time(s) in group '" +
+                     kernel.group + "'");
+}
 
-  auto checkParam = [&](int32_t param, const std::string &role) {
-    if (param < 0 || param >= paramCount)
-      fail(kernel, role + " names parameter " + std::to_string(param) +
-                       " but the artifact has " + std::to_string(paramCount));
-    const artifact::Parameter &p = artifact.params[param];
-    if (!p.group.empty() &&
-        (p.group != kernel.group || p.layers < kernel.layers))
-      fail(kernel, role + " streams '" + p.name + "' of group '" + p.group +
-                       "' (" + std::to_string(p.layers) +
-                       " layers) but the kernel runs " +
-                       std::to_string(kernel.layers) + " time(s) in group '" +
-                       kernel.group + "'");
-  };
-  auto checkOperand = [&](const artifact::Operand &operand, int32_t param,
-                          const std::string &role) {
-    if (operand.buffer < 0 || operand.buffer >= bufferCount)
-      fail(kernel, role + " names buffer " + std::to_string(operand.buffer) +
-                       " but the artifact has " + std::to_string(bufferCount));
-    const artifact::Buffer &b = artifact.buffers[operand.buffer];
-    if (operand.perLayer && b.layers < kernel.layers)
-      fail(kernel, role + " takes a per-layer slice of buffer '" + b.name +
-                       "', which holds " + std::to_string(b.layers) +
-                       " layers but the kernel runs " +
-                       std::to_string(kernel.layers));
-    int64_t elements =
-        b.type.elements() * (!operand.perLayer && b.layers > 0 ? b.layers : 1);
-    const artifact::Parameter &p = artifact.params[param];
-    if (b.type.dtype != artifact::DType::F32 || elements != p.elements())
-      fail(kernel, role + " buffer '" + b.name + "' (" +
-                       artifact::toString(b.type.dtype) + " " +
-                       ops::formatShape(b.type.shape) +
-                       ") does not hold parameter '" + p.name + "' (f32 " +
-                       ops::formatShape(p.shape) + ")");
-    return elements * 4;
-  };
+/// A stream's buffer holds the parameter's f32 elements; returns its bytes.
+int64_t Executor::Impl::streamBytes(const artifact::Kernel &kernel,
+                                    const artifact::Operand &operand,
+                                    int32_t param, const std::string &role) {
+  int32_t bufferCount = static_cast<int32_t>(artifact.buffers.size());
+  if (operand.buffer < 0 || operand.buffer >= bufferCount)
+    fail(kernel, role + " names buffer " + std::to_string(operand.buffer) +
+                     " but the artifact has " + std::to_string(bufferCount));
+  const artifact::Buffer &b = artifact.buffers[operand.buffer];
+  if (operand.perLayer && b.layers < kernel.layers)
+    fail(kernel, role + " takes a per-layer slice of buffer '" + b.name +
+                     "', which holds " + std::to_string(b.layers) +
+                     " layers but the kernel runs " +
+                     std::to_string(kernel.layers));
+  int64_t elements =
+      b.type.elements() * (!operand.perLayer && b.layers > 0 ? b.layers : 1);
+  const artifact::Parameter &p = artifact.params[param];
+  if (b.type.dtype != artifact::DType::F32 || elements != p.elements())
+    fail(kernel, role + " buffer '" + b.name + "' (" +
+                     artifact::toString(b.type.dtype) + " " +
+                     ops::formatShape(b.type.shape) +
+                     ") does not hold parameter '" + p.name + "' (f32 " +
+                     ops::formatShape(p.shape) + ")");
+  return elements * 4;
+}
 
+void Executor::Impl::planStreams(const artifact::Kernel &kernel,
+                                 KernelPlan &plan) {
   for (size_t j = 0; j < kernel.streamIn.size(); ++j) {
     const artifact::StreamIn &s = kernel.streamIn[j];
     std::string role = "stream_in " + std::to_string(j);
-    checkParam(s.param, role);
+    checkStreamParam(kernel, s.param, role);
     StreamSlot slot;
     slot.param = s.param;
     slot.buffer = s.target.buffer;
     slot.perLayer = s.target.perLayer;
-    slot.bytes = checkOperand(s.target, s.param, role);
+    slot.bytes = streamBytes(kernel, s.target, s.param, role);
     for (const StreamSlot &previous : plan.streamIn)
       for (int64_t layer = 0; layer < kernel.layers; ++layer)
         if (range(previous.buffer, previous.perLayer, layer)
@@ -369,9 +377,13 @@ void Executor::Impl::prepareKernel(int32_t index) {
   for (size_t j = 0; j < kernel.streamOut.size(); ++j) {
     const artifact::StreamOut &s = kernel.streamOut[j];
     std::string role = "stream_out " + std::to_string(j);
-    checkParam(s.param, role);
-    checkOperand(s.source, s.param, role);
+    checkStreamParam(kernel, s.param, role);
+    streamBytes(kernel, s.source, s.param, role);
   }
+}
+
+void Executor::Impl::checkCarries(const artifact::Kernel &kernel) {
+  int32_t bufferCount = static_cast<int32_t>(artifact.buffers.size());
   for (size_t j = 0; j < kernel.carry.size(); ++j) {
     auto [into, from] = kernel.carry[j];
     std::string role = "carry " + std::to_string(j);
@@ -390,6 +402,15 @@ void Executor::Impl::prepareKernel(int32_t index) {
       fail(kernel, role + " copies between overlapping buffers '" + b.name +
                        "' and '" + a.name + "'");
   }
+}
+
+void Executor::Impl::prepareKernel(int32_t index) {
+  const artifact::Kernel &kernel = artifact.kernels[index];
+  if (kernel.layers < 1)
+    fail(kernel, "layers must be >= 1, got " + std::to_string(kernel.layers));
+  KernelPlan plan;
+  planStreams(kernel, plan);
+  checkCarries(kernel);
   for (size_t i = 0; i < kernel.ops.size(); ++i) {
     ops::OpContext context(artifact, kernel, i, plans);
     PreparedOp op{
