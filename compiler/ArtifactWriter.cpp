@@ -124,6 +124,8 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
     a.buffers.push_back(std::move(buffer));
   }
   a.arenaBytes = plan->arenaBytes;
+  a.opScratchOffset = plan->opScratchOffset;
+  a.opScratchBytes = plan->opScratchBytes;
 
   func::FuncOp program;
   for (auto function : module.getOps<func::FuncOp>())

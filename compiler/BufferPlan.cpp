@@ -2,6 +2,7 @@
 #include "compiler/BufferPlan.h"
 #include "dialects/giga/GigaDialect.h"
 #include "dialects/wafer/WaferDialect.h"
+#include "runtime/artifact/OpScratch.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -61,6 +62,28 @@ int64_t allocate(std::vector<PlannedBuffer> &buffers,
   return used;
 }
 
+/// The scratch the runtime's ops of `kernel` need, as the runtime computes
+/// it (aligned as the arena's buffers are).
+int64_t opScratchBytes(Operation *kernel) {
+  int64_t floats = 0;
+  kernel->walk([&](Operation *op) {
+    const artifact::OpSchema *schema =
+        artifact::findOp(op->getName().stripDialect());
+    if (!schema)
+      return;
+    artifact::Shapes inputs, outputs;
+    for (Value operand : op->getOperands())
+      if (auto type = dyn_cast<RankedTensorType>(operand.getType()))
+        inputs.emplace_back(type.getShape().begin(), type.getShape().end());
+    for (Value result : op->getResults())
+      if (auto type = dyn_cast<RankedTensorType>(result.getType()))
+        outputs.emplace_back(type.getShape().begin(), type.getShape().end());
+    floats = std::max(floats,
+                      artifact::opScratchFloats(schema->id, inputs, outputs));
+  });
+  return (4 * floats + 63) / 64 * 64;
+}
+
 class Planner {
 public:
   explicit Planner(ModuleOp module) : module(module) {}
@@ -85,10 +108,16 @@ public:
       plan.kernels[kernel].scratchBytes = bytes;
       plan.scratchBytes = std::max(plan.scratchBytes, bytes);
     }
+    plan.opScratchOffset = plan.programBytes + plan.scratchBytes;
+    for (auto &[kernel, kernelPlan] : plan.kernels) {
+      kernelPlan.opScratchBytes = opScratchBytes(kernel);
+      plan.opScratchBytes =
+          std::max(plan.opScratchBytes, kernelPlan.opScratchBytes);
+    }
     // The streaming region last: on a wafer it is the MemoryX stream, not
     // SRAM; the runtime reads weights from the store where it can, so much
     // of it is never touched.
-    int64_t streamBase = plan.programBytes + plan.scratchBytes;
+    int64_t streamBase = plan.opScratchOffset + plan.opScratchBytes;
     for (auto &[kernel, indices] : kernelStreamed) {
       int64_t bytes = allocate(plan.buffers, indices, streamBase);
       plan.kernels[kernel].streamBytes = bytes;

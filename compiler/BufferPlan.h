@@ -5,9 +5,10 @@
 // kernels (the program's) by their live range over the invocations, values
 // inside a kernel in a scratch region that all kernels share, since they
 // run one after another, and one layer's weights streaming in and
-// gradients streaming out in a region after both. Stacked values hold one tensor per layer; a reshape
-// shares its input's bytes. Used by wafer-plan-buffers (which shows
-// the plan as attributes) and by the artifact writer.
+// gradients streaming out in a region after both. Stacked values hold one
+// tensor per layer; a reshape shares its input's bytes. Used by
+// wafer-plan-buffers (which shows the plan as attributes) and by the artifact
+// writer.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GIGA_COMPILER_BUFFERPLAN_H
@@ -45,7 +46,8 @@ struct KernelPlan {
   /// After each layer: buffer .second is copied into .first.
   std::vector<std::pair<int, int>> carry;
   int64_t scratchBytes = 0;
-  int64_t streamBytes = 0; // one layer's weights in and gradients out
+  int64_t opScratchBytes = 0; // the largest op's (runtime/artifact/OpScratch)
+  int64_t streamBytes = 0;    // one layer's weights in and gradients out
 };
 
 struct BufferPlan {
@@ -54,12 +56,17 @@ struct BufferPlan {
   llvm::DenseMap<mlir::Operation *, KernelPlan> kernels; // by kernel func
   int64_t programBytes = 0; // values that cross kernels
   int64_t scratchBytes = 0; // values inside a kernel
-  int64_t streamBytes = 0;  // staging for weights in and gradients out
-  int64_t arenaBytes = 0;   // all three
+  /// Temporaries of the runtime's ops (a layernorm's mean and rstd,
+  /// attention's probabilities), shared by all ops: the largest need.
+  int64_t opScratchOffset = 0, opScratchBytes = 0;
+  int64_t streamBytes = 0; // staging for weights in and gradients out
+  int64_t arenaBytes = 0;  // all four
 
   /// What must stay on the wafer: weights and gradients only stream
   /// through.
-  int64_t activationBytes() const { return programBytes + scratchBytes; }
+  int64_t activationBytes() const {
+    return programBytes + scratchBytes + opScratchBytes;
+  }
 };
 
 /// Plans `program` (the function marked wafer.program) and its kernels;

@@ -136,7 +136,8 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
       // Inputs and scratch stay for the whole invocation; the streamed-in
       // weights have their own staging region (BufferPlan) and are not
       // counted here.
-      int64_t scratchBytes = plan->kernels.lookup(kernel).scratchBytes;
+      int64_t scratchBytes = plan->kernels.lookup(kernel).scratchBytes +
+                             plan->kernels.lookup(kernel).opScratchBytes;
       int64_t sram = inputBytes + scratchBytes;
       kernel->setAttr("wafer.pes", builder.getI64IntegerAttr(target.pes()));
       kernel->setAttr("wafer.sram_bytes", builder.getI64IntegerAttr(sram));

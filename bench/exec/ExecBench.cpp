@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
     ab.op(kk, "add", {W(x1), W(m1)}, {W(x2)});
     kk.carry.push_back({x, x2});
   }
+  artifact::reserveOpScratch(ab.a);
   store::WeightStore store(ab.a, {});
   store.initialize(1);
   auto t0 = std::chrono::steady_clock::now();

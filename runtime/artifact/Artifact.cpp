@@ -452,6 +452,9 @@ json toJson(const Artifact &artifact) {
             {"max_gradient_norm", o.maxGradientNorm}}},
           {"buffers", buffers},
           {"arena_bytes", artifact.arenaBytes},
+          {"op_scratch",
+           {{"offset", artifact.opScratchOffset},
+            {"bytes", artifact.opScratchBytes}}},
           {"kernels", kernels},
           {"entry_points", entryPoints},
           {"report", artifact.report}};
@@ -479,6 +482,13 @@ Artifact fromJson(const json &root, const std::string &source) {
         readParameter(r, p, "params[" + std::to_string(a.params.size()) + "]"));
   a.optimizer = readOptimizer(r, root);
   a.arenaBytes = r.integer(root, "arena_bytes", "payload");
+  const json &scratch = r.field(root, "op_scratch", "payload");
+  a.opScratchOffset = r.integer(scratch, "offset", "op_scratch");
+  a.opScratchBytes = r.integer(scratch, "bytes", "op_scratch");
+  if (a.opScratchOffset > a.arenaBytes ||
+      a.opScratchBytes > a.arenaBytes - a.opScratchOffset)
+    r.fail("op_scratch", "lies outside the arena of " +
+                             std::to_string(a.arenaBytes) + " bytes");
   for (const json &b : r.array(root, "buffers", "payload"))
     a.buffers.push_back(
         readBuffer(r, b, "buffers[" + std::to_string(a.buffers.size()) + "]",

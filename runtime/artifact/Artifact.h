@@ -177,6 +177,9 @@ struct Artifact {
   Optimizer optimizer;
   std::vector<Buffer> buffers;
   int64_t arenaBytes = 0;
+  /// The region of the arena the ops use for their temporaries
+  /// (runtime/artifact/OpScratch.h), planned by the compiler.
+  int64_t opScratchOffset = 0, opScratchBytes = 0;
   std::vector<Kernel> kernels;
   std::vector<EntryPoint> entryPoints;
   /// Model FLOPs of one optimizer step, forward and backward without

@@ -1,10 +1,10 @@
 //===- Executor.cpp - runs an artifact's kernels: the wafer ---------------===//
 //
-// The executor owns the activation arena (the wafer's SRAM) and a scratch area
-// for values the artifact does not keep but the kernel library's backward
-// needs. Streamed weights are read in place from the store (whose pointers
-// stay valid for its life) when no other buffer can observe the difference,
-// else copied into the arena. A streamer thread prefetches the next
+// The executor owns the activation arena (the wafer's SRAM), whose layout the
+// compiler planned, the ops' scratch region for values the artifact does not
+// keep included. Streamed weights are read in place from the store (whose
+// pointers stay valid for its life) when no other buffer can observe the
+// difference, else copied into the arena. A streamer thread prefetches the next
 // invocation's weights (store.prefetch, then touches every page) while the
 // current invocation computes. See docs/executor.md.
 //
@@ -178,7 +178,7 @@ struct Executor::Impl {
 
   artifact::Artifact artifact;
   store::WeightStore &store;
-  AlignedBuffer arena, scratch;
+  AlignedBuffer arena;
   ops::PlanCache plans;
   std::vector<KernelPlan> kernels;
   std::vector<char *> bound; // per buffer: store memory bound in its place
@@ -568,7 +568,9 @@ void Executor::Impl::invoke(const Invocation &invocation,
       store.accumulateGrad(s.param, paramLayer(s.param, layer), grad);
     }
   };
-  float *scratchFloats = reinterpret_cast<float *>(scratch.data());
+  // The compiler planned every op's temporaries into this region.
+  float *scratchFloats =
+      reinterpret_cast<float *>(arena.data() + artifact.opScratchOffset);
   for (int64_t index = 0; index < int64_t(plan.ops.size()); ++index) {
     PreparedOp &op = plan.ops[index];
     for (size_t i = 0; i < op.inputs.size(); ++i)
@@ -618,12 +620,16 @@ Executor::Executor(const artifact::Artifact &artifact,
     m.prepareKernel(k);
   m.chooseBindings();
 
-  int64_t scratchFloats = 0;
   for (const KernelPlan &plan : m.kernels)
     for (const PreparedOp &op : plan.ops)
-      scratchFloats = std::max(scratchFloats, op.op->scratchFloats);
+      if (4 * op.op->scratchFloats > m.artifact.opScratchBytes)
+        throw ExecError(op.op->where + ": needs " +
+                        std::to_string(4 * op.op->scratchFloats) +
+                        " bytes of scratch but the artifact's op_scratch "
+                        "region has " +
+                        std::to_string(m.artifact.opScratchBytes) +
+                        "; recompile it with this gigac");
   m.arena = AlignedBuffer(m.artifact.arenaBytes, "activation arena");
-  m.scratch = AlignedBuffer(scratchFloats * 4, "scratch");
   m.bound.assign(m.artifact.buffers.size(), nullptr);
 }
 

@@ -105,19 +105,15 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
 
 std::unique_ptr<Op> prepareAttention(OpContext &c) {
   int64_t probs = 0;
-  auto op = std::make_unique<Attention>(
+  return std::make_unique<Attention>(
       planAttention(c, false, artifact::attr::kAttentionScale, probs));
-  op->scratchFloats = probs;
-  return op;
 }
 
 std::unique_ptr<Op> prepareAttentionGrad(OpContext &c) {
   int64_t probs = 0;
   auto plan =
       planAttention(c, true, artifact::attr::kAttentionGradScale, probs);
-  auto op = std::make_unique<AttentionGrad>(std::move(plan), probs);
-  op->scratchFloats = 2 * probs;
-  return op;
+  return std::make_unique<AttentionGrad>(std::move(plan), probs);
 }
 
 } // namespace giga::exec::ops

@@ -12,9 +12,7 @@ struct Rows {
 /// Scratch: the logsumexp of every row.
 class CrossEntropy : public Op {
 public:
-  explicit CrossEntropy(Rows shape) : shape(shape) {
-    scratchFloats = shape.rows;
-  }
+  explicit CrossEntropy(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     const int32_t *targets = a.i32In(1);
     checkIds(a.layer, targets, shape.rows, shape.vocab, "target");
@@ -30,9 +28,7 @@ private:
 /// logsumexp is computed again into scratch.
 class CrossEntropyGrad : public Op {
 public:
-  explicit CrossEntropyGrad(Rows shape) : shape(shape) {
-    scratchFloats = shape.rows;
-  }
+  explicit CrossEntropyGrad(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     const float *logits = a.f32In(1);
     const int32_t *targets = a.i32In(2);

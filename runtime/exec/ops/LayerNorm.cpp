@@ -15,9 +15,7 @@ struct Rows {
 /// Scratch: mean and rstd per row.
 class LayerNorm : public Op {
 public:
-  explicit LayerNorm(Rows shape) : shape(shape) {
-    scratchFloats = 2 * shape.rows;
-  }
+  explicit LayerNorm(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     float *mean = a.scratch, *rstd = a.scratch + shape.rows;
     kernels::layernormForward(a.f32Out(0), mean, rstd, a.f32In(0), a.f32In(1),
@@ -33,9 +31,7 @@ private:
 /// recomputes them (its output, also in scratch, is not used).
 class LayerNormGrad : public Op {
 public:
-  explicit LayerNormGrad(Rows shape) : shape(shape) {
-    scratchFloats = 2 * shape.rows + shape.rows * shape.cols;
-  }
+  explicit LayerNormGrad(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     float *mean = a.scratch, *rstd = a.scratch + shape.rows,
           *normalized = a.scratch + 2 * shape.rows;

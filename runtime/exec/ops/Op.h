@@ -54,7 +54,7 @@ private:
 struct OpArgs {
   const std::vector<void *> &in;
   const std::vector<void *> &out;
-  float *scratch; // at least Op::scratchFloats floats
+  float *scratch; // artifact::opScratchFloats of the op's shapes
   int64_t layer;
 
   float *f32In(size_t i) const { return static_cast<float *>(in[i]); }
@@ -70,7 +70,8 @@ public:
   virtual ~Op() = default;
   virtual void run(const OpArgs &args) const = 0;
 
-  /// Floats of scratch memory run() uses.
+  /// Floats of scratch memory run() uses: artifact::opScratchFloats, which
+  /// the compiler reserved in the arena.
   int64_t scratchFloats = 0;
   /// inPlace[i]: the inputs output i may be exactly (elementwise ops);
   /// otherwise it may overlap none.

@@ -6,6 +6,7 @@
 // a test checks every op there has an entry here.
 //
 //===----------------------------------------------------------------------===//
+#include "runtime/artifact/OpScratch.h"
 #include "runtime/exec/ops/Op.h"
 
 namespace giga::exec::ops {
@@ -100,6 +101,12 @@ std::unique_ptr<Op> prepare(OpContext &context) {
     if (entry.type == type || !typed) {
       std::unique_ptr<Op> op = entry.prepare(context);
       op->where = context.where();
+      artifact::Shapes inputs, outputs;
+      for (const OperandView &view : context.inputs())
+        inputs.push_back(view.shape);
+      for (const OperandView &view : context.outputs())
+        outputs.push_back(view.shape);
+      op->scratchFloats = artifact::opScratchFloats(schema.id, inputs, outputs);
       if (op->inPlace.empty())
         op->inPlace.assign(context.outputs().size(), {});
       return op;

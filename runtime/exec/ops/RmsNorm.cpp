@@ -15,7 +15,7 @@ struct Rows {
 /// Scratch: rstd per row.
 class RmsNorm : public Op {
 public:
-  explicit RmsNorm(Rows shape) : shape(shape) { scratchFloats = shape.rows; }
+  explicit RmsNorm(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     kernels::rmsnormForward(a.f32Out(0), a.scratch, a.f32In(0), a.f32In(1),
                             shape.rows, shape.cols, shape.epsilon);
@@ -29,9 +29,7 @@ private:
 /// output, also in scratch, is not used).
 class RmsNormGrad : public Op {
 public:
-  explicit RmsNormGrad(Rows shape) : shape(shape) {
-    scratchFloats = shape.rows + shape.rows * shape.cols;
-  }
+  explicit RmsNormGrad(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     float *rstd = a.scratch, *normalized = a.scratch + shape.rows;
     const float *grad = a.f32In(0), *x = a.f32In(1), *weight = a.f32In(2);

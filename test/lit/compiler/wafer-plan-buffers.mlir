@@ -27,16 +27,18 @@
 // post.bwd's scratch: the cross-entropy gradient (512B, ops 2..6, through
 // its reshape) at 2240 and the loss seed (64B, ops 1..2, overlapping it at
 // op 2) at 2752: 576 bytes, the largest scratch (h.fwd and h.bwd need 512,
-// the others none). The streaming region starts at 2240 + 576 = 2816.
-// There head.weight (512B, ops 0..3) is dead by the time its gradient
-// (512B, ops 6..7) is made, so the gradient takes the same bytes. The
-// largest kernel's streaming is 512 bytes (a [16,8] weight or gradient), so
-// the arena is 2816 + 512 = 3328.
+// the others none), ending at 2240 + 576 = 2816. Then the ops' own
+// scratch (runtime/artifact/OpScratch): the largest is cross-entropy's
+// logsumexp, one float per row of [2,4,16], 32 bytes rounded to 64, so the
+// streaming region starts at 2816 + 64 = 2880. There head.weight (512B, ops
+// 0..3) is dead by the time its gradient (512B, ops 6..7) is made, so the
+// gradient takes the same bytes. The largest kernel's streaming is 512
+// bytes (a [16,8] weight or gradient), so the arena is 2880 + 512 = 3392.
 
 // CHECK-LABEL: func.func private @pre.fwd(
 // CHECK-SAME: wafer.arg_offsets = array<i64: 2048>
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK-NEXT: wafer.stream_in "wte.weight" {wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: wafer.stream_in "wte.weight" {wafer.offsets = array<i64: 2880>}
 // The embedding is computed in place into its program buffer.
 // CHECK-NEXT: giga.embedding {{.*}} {wafer.offsets = array<i64: 1536>}
 
@@ -46,8 +48,8 @@
 // CHECK-LABEL: func.func private @h.fwd(
 // CHECK-SAME: wafer.arg_offsets = array<i64: 1536>
 // CHECK-SAME: wafer.scratch_bytes = 512 : i64
-// CHECK-NEXT: wafer.stream_in "fc.bias" {wafer.offsets = array<i64: 3072>}
-// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: wafer.stream_in "fc.bias" {wafer.offsets = array<i64: 3136>}
+// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2880>}
 // CHECK-NEXT: giga.matmul {{.*}} wafer.offsets = array<i64: 2496>}
 // bias_add is saved for the backward: written into its layer's slice of the
 // stack at 0.
@@ -65,7 +67,7 @@
 // CHECK-LABEL: func.func private @post.bwd(
 // CHECK-SAME: wafer.arg_offsets = array<i64: 1024, 2112, 1536>
 // CHECK-SAME: wafer.scratch_bytes = 576 : i64
-// CHECK-NEXT: wafer.stream_in "head.weight" {wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: wafer.stream_in "head.weight" {wafer.offsets = array<i64: 2880>}
 // CHECK-NEXT: giga.fill {{.*}}wafer.offsets = array<i64: 2752>}
 // CHECK-NEXT: giga.cross_entropy_grad {{.*}} {wafer.offsets = array<i64: 2240>}
 // CHECK-NEXT: giga.matmul {{.*}} {wafer.offsets = array<i64: 1792>}
@@ -73,7 +75,7 @@
 // CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 1536>} : tensor<2x4x8xf32> -> tensor<8x8xf32>
 // CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 2240>} : tensor<2x4x16xf32> -> tensor<8x16xf32>
 // The weight gradient, only streamed out: in head.weight's bytes.
-// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2880>}
 // CHECK-NEXT: wafer.stream_out "head.weight"
 
 // h.bwd: scratch is the carried gradient computed at 2240 (the whole
@@ -85,22 +87,22 @@
 // CHECK-LABEL: func.func private @h.bwd(
 // CHECK-SAME: wafer.arg_offsets = array<i64: 1792, 0, 512>
 // CHECK-SAME: wafer.scratch_bytes = 512 : i64
-// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2880>}
 // CHECK-NEXT: giga.gelu_grad {{.*}} {wafer.offsets = array<i64: 2496>}
-// CHECK-NEXT: giga.reduce_sum {{.*}} {wafer.offsets = array<i64: 3072>}
+// CHECK-NEXT: giga.reduce_sum {{.*}} {wafer.offsets = array<i64: 3136>}
 // CHECK-NEXT: giga.matmul {{.*}} {wafer.offsets = array<i64: 2240>}
 // CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 512>}
 // CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 2496>}
-// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2880>}
 
 // pre.bwd's only value is the embedding gradient: streamed, no scratch.
 // CHECK-LABEL: func.func private @pre.bwd(
 // CHECK-SAME: wafer.arg_offsets = array<i64: 1792, 2048>
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK-NEXT: giga.embedding_grad {{.*}} {wafer.offsets = array<i64: 2816>}
+// CHECK-NEXT: giga.embedding_grad {{.*}} {wafer.offsets = array<i64: 2880>}
 
 // CHECK-LABEL: func.func @mlp(
-// CHECK-SAME: wafer.arena_bytes = 3328 : i64
+// CHECK-SAME: wafer.arena_bytes = 3392 : i64
 // CHECK-SAME: wafer.arg_offsets = array<i64: 2048, 2112, -1>
 // CHECK-SAME: wafer.program_bytes = 2240 : i64
 // CHECK-NEXT: wafer.invoke @pre.fwd({{.*}}) {wafer.offsets = array<i64: 1536>}

@@ -4,6 +4,7 @@
 #define GIGA_TEST_UNIT_EXEC_ARTIFACTBUILDER_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/OpScratch.h"
 #include "runtime/artifact/TrainingEntryPoints.h"
 #include "runtime/exec/Executor.h"
 

@@ -122,6 +122,7 @@ Mlp buildMlp(bool reuseWeightBytes) {
     ab.op(k, "embedding_grad", {W(dx), W(tokens)}, {W(dwteE)});
     k.streamOut.push_back({W(dwteE), m.wte});
   }
+  artifact::reserveOpScratch(ab.a);
   m.artifact = ab.a;
   m.wBuf = wBuf;
   return m;

@@ -85,6 +85,7 @@ std::vector<Values> runOp(const std::string &name, std::vector<Input> inputs,
   k.ops.push_back({name, ins, outs, attrs});
   ab.a.kernels.push_back(k);
   ab.refreshEntryPoints();
+  artifact::reserveOpScratch(ab.a);
   store::WeightStore store(ab.a, {});
   int32_t p = 0;
   for (const Input &in : inputs)

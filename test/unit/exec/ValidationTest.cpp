@@ -30,6 +30,7 @@ struct Fixture {
     artifact::Kernel &k = ab.kernel("blk");
     k.streamIn.push_back({wParam, W(w)});
     ab.op(k, "matmul", {W(x), W(w)}, {W(y)}, {{"transpose_rhs", true}});
+    artifact::reserveOpScratch(ab.a);
   }
   artifact::Kernel &kernel() { return ab.a.kernels[0]; }
   artifact::Op &op() { return kernel().ops[0]; }

@@ -13,6 +13,7 @@
 #define GIGA_TEST_UNIT_TRAINER_TOYARTIFACT_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/OpScratch.h"
 #include "runtime/artifact/TrainingEntryPoints.h"
 
 #include <cstdint>
@@ -177,6 +178,7 @@ inline artifact::Artifact makeToyArtifact(const ToyShape &s = {}) {
   a.entryPoints = artifact::training::entryPoints(a, tokens, targets, loss,
                                                   logits, s.vocab);
   a.report = {{"estimated_step_seconds", 0.001}, {"note", "hand-built"}};
+  artifact::reserveOpScratch(a);
   return a;
 }
 

@@ -1,0 +1,85 @@
+//===- OpScratch.cpp - the scratch memory each op runs with ---------------===//
+#include "runtime/artifact/OpScratch.h"
+
+#include <algorithm>
+
+namespace giga::artifact {
+
+namespace {
+int64_t elements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t dim : shape)
+    n *= dim;
+  return n;
+}
+
+/// Rows of a tensor normalised or classified along its last dimension.
+int64_t rows(const std::vector<int64_t> &shape) {
+  return shape.empty() || shape.back() == 0 ? 0
+                                            : elements(shape) / shape.back();
+}
+
+/// [B, H, T, T] attention probabilities for q [B, H, T, D].
+int64_t probabilities(const std::vector<int64_t> &q) {
+  return q.size() == 4 ? q[0] * q[1] * q[2] * q[2] : 0;
+}
+} // namespace
+
+int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &) {
+  // An op with too few operands is the validator's to report.
+  size_t needed = id == OpId::LayerNormGrad || id == OpId::RmsNormGrad ||
+                          id == OpId::AttentionGrad ||
+                          id == OpId::CrossEntropyGrad
+                      ? 2
+                      : 1;
+  if (inputs.size() < needed)
+    return 0;
+  switch (id) {
+  case OpId::LayerNorm: // mean, rstd
+    return 2 * rows(inputs[0]);
+  case OpId::LayerNormGrad: // mean, rstd, and the recomputed forward
+    return 2 * rows(inputs[1]) + elements(inputs[1]);
+  case OpId::RmsNorm: // rstd
+    return rows(inputs[0]);
+  case OpId::RmsNormGrad: // rstd and the recomputed forward
+    return rows(inputs[1]) + elements(inputs[1]);
+  case OpId::Attention: // probabilities
+    return probabilities(inputs[0]);
+  case OpId::AttentionGrad: // probabilities, and their gradient
+    return 2 * probabilities(inputs[1]);
+  case OpId::CrossEntropy: // logsumexp per row
+    return rows(inputs[0]);
+  case OpId::CrossEntropyGrad:
+    return rows(inputs[1]);
+  default:
+    return 0;
+  }
+}
+
+void reserveOpScratch(Artifact &artifact) {
+  int64_t floats = 0;
+  for (const Kernel &kernel : artifact.kernels)
+    for (const Op &op : kernel.ops) {
+      const OpSchema *schema = findOp(op.kernel);
+      if (!schema)
+        continue;
+      auto shapes = [&](const std::vector<Operand> &operands) {
+        Shapes result;
+        for (const Operand &operand : operands) {
+          const Buffer &b = artifact.buffers.at(operand.buffer);
+          std::vector<int64_t> shape = b.type.shape;
+          if (b.layers > 0 && !operand.perLayer)
+            shape.insert(shape.begin(), b.layers);
+          result.push_back(shape);
+        }
+        return result;
+      };
+      floats = std::max(floats, opScratchFloats(schema->id, shapes(op.inputs),
+                                                shapes(op.outputs)));
+    }
+  artifact.opScratchOffset = (artifact.arenaBytes + 63) / 64 * 64;
+  artifact.opScratchBytes = 4 * floats;
+  artifact.arenaBytes = artifact.opScratchOffset + artifact.opScratchBytes;
+}
+
+} // namespace giga::artifact

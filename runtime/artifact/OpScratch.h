@@ -1,0 +1,36 @@
+//===- OpScratch.h - the scratch memory each op runs with --------*- C++
+//-*-===//
+//
+// Some ops need temporary floats while they run (a layernorm's mean and rstd,
+// attention's probabilities, the logsumexp of cross-entropy), because the
+// artifact keeps only what later ops read. The compiler reserves the largest
+// of them in the activation arena and the runtime ops use exactly that, so
+// both read the sizes from here and the compiler plans all the memory the
+// runtime uses.
+//
+//===----------------------------------------------------------------------===//
+#ifndef GIGA_RUNTIME_ARTIFACT_OPSCRATCH_H
+#define GIGA_RUNTIME_ARTIFACT_OPSCRATCH_H
+
+#include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/OpSchema.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace giga::artifact {
+
+using Shapes = std::vector<std::vector<int64_t>>;
+
+/// Floats of scratch op `id` needs for operands of these shapes (0 for most
+/// ops). Shapes must be those the op's validator accepts.
+int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &outputs);
+
+/// For artifacts built by hand (tests, benches): appends an op scratch region
+/// as large as the artifact's ops need to the end of the arena, as gigac
+/// plans one.
+void reserveOpScratch(Artifact &artifact);
+
+} // namespace giga::artifact
+
+#endif // GIGA_RUNTIME_ARTIFACT_OPSCRATCH_H
