@@ -2,20 +2,13 @@
 #include "runtime/kernels/LayerNorm.h"
 #include "runtime/exec/ops/Op.h"
 
-#include <cmath>
-
 namespace giga::exec::ops {
 namespace {
-
-struct Rows {
-  int64_t rows = 0, cols = 0;
-  float epsilon = 0.0f;
-};
 
 /// Scratch: mean and rstd per row.
 class LayerNorm : public Op {
 public:
-  explicit LayerNorm(Rows shape) : shape(shape) {}
+  explicit LayerNorm(NormRows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     float *mean = a.scratch, *rstd = a.scratch + shape.rows;
     kernels::layernormForward(a.f32Out(0), mean, rstd, a.f32In(0), a.f32In(1),
@@ -24,14 +17,14 @@ public:
   }
 
 private:
-  Rows shape;
+  NormRows shape;
 };
 
 /// The artifact keeps neither mean nor rstd: a forward pass into scratch
 /// recomputes them (its output, also in scratch, is not used).
 class LayerNormGrad : public Op {
 public:
-  explicit LayerNormGrad(Rows shape) : shape(shape) {}
+  explicit LayerNormGrad(NormRows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     float *mean = a.scratch, *rstd = a.scratch + shape.rows,
           *normalized = a.scratch + 2 * shape.rows;
@@ -45,10 +38,10 @@ public:
   }
 
 private:
-  Rows shape;
+  NormRows shape;
 };
 
-Rows checkLayerNorm(OpContext &c, bool grad, const char *epsilonName) {
+NormRows checkLayerNorm(OpContext &c, bool grad, const char *epsilonName) {
   c.operandCounts(3, grad ? 3 : 1);
   const OperandView &x = grad ? c.in(1) : c.in(0);
   const OperandView &weight = grad ? c.in(2) : c.in(1);
@@ -68,15 +61,7 @@ Rows checkLayerNorm(OpContext &c, bool grad, const char *epsilonName) {
     c.shape(c.in(2), "bias", channels);
     c.shape(c.out(0), "result", x.shape);
   }
-  double epsilon = c.number(epsilonName);
-  if (!(epsilon >= 0.0) || !std::isfinite(epsilon))
-    c.fail(std::string("attribute '") + epsilonName +
-           "' must be finite and >= 0");
-  Rows shape;
-  shape.cols = x.shape.back();
-  shape.rows = shape.cols ? x.elements / shape.cols : 0;
-  shape.epsilon = static_cast<float>(epsilon);
-  return shape;
+  return normRows(c, x, epsilonName);
 }
 
 } // namespace

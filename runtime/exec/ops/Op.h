@@ -143,6 +143,15 @@ private:
   std::vector<OperandView> inputViews, outputViews;
 };
 
+/// A tensor normalised along its last dimension (layernorm, rmsnorm): its
+/// rows and columns, and its epsilon attribute, checked finite and >= 0.
+struct NormRows {
+  int64_t rows = 0, cols = 0;
+  float epsilon = 0.0f;
+};
+NormRows normRows(const OpContext &c, const OperandView &x,
+                  const char *epsilonName);
+
 /// The product of shape[begin, end).
 int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end);
 std::string formatShape(const std::vector<int64_t> &shape);

@@ -2,6 +2,7 @@
 #include "runtime/exec/ops/Op.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 namespace giga::exec::ops {
@@ -223,6 +224,19 @@ void OpContext::allF32OfOneShape() const {
   }
   dtype(out(0), "result", DType::F32);
   shape(out(0), "result", in(0).shape);
+}
+
+NormRows normRows(const OpContext &c, const OperandView &x,
+                  const char *epsilonName) {
+  double epsilon = c.number(epsilonName);
+  if (!(epsilon >= 0.0) || !std::isfinite(epsilon))
+    c.fail(std::string("attribute '") + epsilonName +
+           "' must be finite and >= 0");
+  NormRows shape;
+  shape.cols = x.shape.back();
+  shape.rows = shape.cols ? x.elements / shape.cols : 0;
+  shape.epsilon = static_cast<float>(epsilon);
+  return shape;
 }
 
 const kernels::MatmulPlan *
