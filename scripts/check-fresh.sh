@@ -65,7 +65,7 @@ cleanup() {
     umount -R "$mount" 2> /dev/null || umount -lR "$mount" 2> /dev/null ||
       echo "check-fresh.sh: warning: could not unmount $mount" >&2
   done
-  if ((keep == 0)) && [[ -d "$root" ]] && ! findmnt -R "$root" > /dev/null 2>&1; then
+  if ((keep == 0)) && [[ -e "$root/.giga-fresh-root" ]] && ! findmnt -R "$root" > /dev/null 2>&1; then
     rm -rf --one-file-system "$root"
   fi
   exit "$status"
@@ -76,8 +76,14 @@ trap 'exit 130' INT TERM
 if findmnt -R "$root" > /dev/null 2>&1; then
   die "something is still mounted under $root (an earlier run?); umount -R it first"
 fi
+# Only a root this script made is ever deleted (it carries a marker).
+if [[ -e "$root" && -n "$(ls -A "$root" 2> /dev/null)" && ! -e "$root/.giga-fresh-root" ]]; then
+  keep=1
+  die "$root exists and was not made by check-fresh.sh; remove it yourself or pick another --root"
+fi
 rm -rf --one-file-system "$root"
 mkdir -p "$root" /var/cache/giga-fresh
+touch "$root/.giga-fresh-root"
 
 mirror=http://deb.debian.org/debian
 echo "== debootstrap bookworm $root ($mirror)"
