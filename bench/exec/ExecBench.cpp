@@ -125,11 +125,11 @@ int main(int argc, char **argv) {
                      std::chrono::steady_clock::now() - t0)
                      .count();
   std::vector<int32_t> tokens(B * T, 0);
-  evalStep(executor, tokens.data(), tokens.data()); // warm up
+  evalMicroBatch(executor, tokens.data(), tokens.data()); // warm up
   std::vector<double> times;
   for (int64_t r = 0; r < reps; ++r) {
     auto start = std::chrono::steady_clock::now();
-    evalStep(executor, tokens.data(), tokens.data());
+    evalMicroBatch(executor, tokens.data(), tokens.data());
     times.push_back(std::chrono::duration<double, std::milli>(
                         std::chrono::steady_clock::now() - start)
                         .count());

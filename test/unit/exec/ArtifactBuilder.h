@@ -7,6 +7,7 @@
 #include "runtime/artifact/OpScratch.h"
 #include "runtime/artifact/TrainingEntryPoints.h"
 #include "runtime/exec/Executor.h"
+#include "runtime/train/MicroBatch.h"
 
 #include <string>
 #include <vector>
@@ -17,21 +18,9 @@ using artifact::DType;
 using artifact::Operand;
 using Shape = std::vector<int64_t>;
 
-/// One train_step / eval_step on [B, T] ids; the loss.
-inline float runEntry(Executor &exec, const char *entry, const int32_t *tokens,
-                      const int32_t *targets) {
-  namespace t = artifact::training;
-  exec.run(entry, {{t::kTokens, tokens}, {t::kTargets, targets}});
-  return *static_cast<const float *>(exec.output(entry, t::kLoss));
-}
-inline float trainStep(Executor &exec, const int32_t *tokens,
-                       const int32_t *targets) {
-  return runEntry(exec, artifact::training::kTrainStep, tokens, targets);
-}
-inline float evalStep(Executor &exec, const int32_t *tokens,
-                      const int32_t *targets) {
-  return runEntry(exec, artifact::training::kEvalStep, tokens, targets);
-}
+// One train_step / eval_step on [B, T] ids, as the trainer runs them.
+using train::evalMicroBatch;
+using train::trainMicroBatch;
 
 /// Whole buffer / this layer's slice of a stacked buffer.
 inline Operand W(int32_t buffer) { return {buffer, false}; }

@@ -235,7 +235,7 @@ TEST_P(MlpTest, LossAndGradientsMatchDoubleReference) {
   store::WeightStore store(m.artifact, {});
   store.initialize(7);
   Executor exec(m.artifact, store);
-  float loss = trainStep(exec, kTokens.data(), kTargets.data());
+  float loss = trainMicroBatch(exec, kTokens.data(), kTargets.data());
   Reference r = reference(store, m, kTokens, kTargets);
   EXPECT_NEAR(loss, r.loss, 1e-5 * std::abs(r.loss));
   EXPECT_LT(relativeError(store.grad(m.wte, 0), r.dwte), 1e-5);
@@ -244,7 +244,7 @@ TEST_P(MlpTest, LossAndGradientsMatchDoubleReference) {
     EXPECT_LT(relativeError(store.grad(m.b, l), r.db[l]), 1e-5) << l;
   }
   // Gradients accumulate over micro-batches.
-  EXPECT_FLOAT_EQ(trainStep(exec, kTokens.data(), kTargets.data()), loss);
+  EXPECT_FLOAT_EQ(trainMicroBatch(exec, kTokens.data(), kTargets.data()), loss);
   std::vector<double> twice = r.dw[1];
   for (double &value : twice)
     value *= 2;
@@ -256,10 +256,10 @@ TEST_P(MlpTest, EvaluateRunsForwardOnly) {
   store::WeightStore store(m.artifact, {});
   store.initialize(3);
   Executor exec(m.artifact, store);
-  float evalLoss = evalStep(exec, kTokens.data(), kTargets.data());
+  float evalLoss = evalMicroBatch(exec, kTokens.data(), kTargets.data());
   for (int64_t i = 0; i < kV * kC; ++i)
     ASSERT_EQ(store.grad(m.wte, 0)[i], 0.0f);
-  float loss = trainStep(exec, kTokens.data(), kTargets.data());
+  float loss = trainMicroBatch(exec, kTokens.data(), kTargets.data());
   EXPECT_EQ(evalLoss, loss);
   EXPECT_NE(store.grad(m.wte, 0)[kTokens[0] * kC], 0.0f);
 }
@@ -271,7 +271,7 @@ TEST_P(MlpTest, FiniteDifferencesThroughTheExecutor) {
   store::WeightStore store(m.artifact, {});
   store.initialize(11);
   Executor exec(m.artifact, store);
-  trainStep(exec, kTokens.data(), kTargets.data());
+  trainMicroBatch(exec, kTokens.data(), kTargets.data());
   std::mt19937 rng(5);
   const float h = 3e-3f;
   int checked = 0;
@@ -284,9 +284,9 @@ TEST_P(MlpTest, FiniteDifferencesThroughTheExecutor) {
         float *w = store.weights(param, layer);
         float saved = w[i];
         w[i] = saved + h;
-        double up = evalStep(exec, kTokens.data(), kTargets.data());
+        double up = evalMicroBatch(exec, kTokens.data(), kTargets.data());
         w[i] = saved - h;
-        double down = evalStep(exec, kTokens.data(), kTargets.data());
+        double down = evalMicroBatch(exec, kTokens.data(), kTargets.data());
         w[i] = saved;
         double fd = (up - down) / (2 * h);
         double got = store.grad(param, layer)[i];
@@ -306,7 +306,7 @@ TEST(Executor, WeightsReadInPlaceOrCopied) {
     store::WeightStore store(m.artifact, {});
     store.initialize(1);
     Executor exec(m.artifact, store);
-    trainStep(exec, kTokens.data(), kTargets.data());
+    trainMicroBatch(exec, kTokens.data(), kTargets.data());
     const float *slot = static_cast<const float *>(exec.buffer(m.wBuf));
     bool zero = true;
     for (int64_t i = 0; i < kC * kC; ++i)
@@ -323,7 +323,7 @@ TEST(Executor, OutOfRangeTokenIsAnError) {
   std::vector<int32_t> bad = kTokens;
   bad[4] = 11;
   try {
-    trainStep(exec, bad.data(), kTargets.data());
+    trainMicroBatch(exec, bad.data(), kTargets.data());
     FAIL() << "expected ExecError";
   } catch (const ExecError &e) {
     std::string what = e.what();
@@ -334,9 +334,11 @@ TEST(Executor, OutOfRangeTokenIsAnError) {
   }
   std::vector<int32_t> badTargets = kTargets;
   badTargets[0] = -3;
-  EXPECT_THROW(evalStep(exec, kTokens.data(), badTargets.data()), ExecError);
+  EXPECT_THROW(evalMicroBatch(exec, kTokens.data(), badTargets.data()),
+               ExecError);
   // The executor is still usable afterwards.
-  EXPECT_TRUE(std::isfinite(evalStep(exec, kTokens.data(), kTargets.data())));
+  EXPECT_TRUE(
+      std::isfinite(evalMicroBatch(exec, kTokens.data(), kTargets.data())));
 }
 
 INSTANTIATE_TEST_SUITE_P(Weights, MlpTest, ::testing::Values(false, true),

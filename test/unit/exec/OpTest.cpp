@@ -97,7 +97,7 @@ std::vector<Values> runOp(const std::string &name, std::vector<Input> inputs,
   while (ids.size() < 2)
     ids.emplace_back(count(idShape), 0);
   Executor exec(ab.a, store);
-  trainStep(exec, ids[0].data(), ids[1].data());
+  trainMicroBatch(exec, ids[0].data(), ids[1].data());
   std::vector<Values> result;
   for (size_t i = 0; i < outputs.size(); ++i) {
     int64_t n = count(outputs[i].second);
