@@ -639,12 +639,9 @@ namespace {
 /// Every value of a ranged input in [0, limit).
 void checkRange(const std::string &entry, const artifact::Binding &binding,
                 const int32_t *values, int64_t count) {
-  for (int64_t i = 0; i < count; ++i)
-    if (values[i] < 0 || values[i] >= binding.limit)
-      throw ExecError(entry + " input '" + binding.name +
-                      "': " + std::to_string(values[i]) + " at position " +
-                      std::to_string(i) + " is outside [0, " +
-                      std::to_string(binding.limit) + ")");
+  std::string problem = ops::outOfRange(values, count, binding.limit);
+  if (!problem.empty())
+    throw ExecError(entry + " input '" + binding.name + "': " + problem);
 }
 } // namespace
 

@@ -152,6 +152,10 @@ struct NormRows {
 NormRows normRows(const OpContext &c, const OperandView &x,
                   const char *epsilonName);
 
+/// "V at position I is outside [0, limit)" for the first id out of range,
+/// "" when every id is in it.
+std::string outOfRange(const int32_t *ids, int64_t n, int64_t limit);
+
 /// The product of shape[begin, end).
 int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end);
 std::string formatShape(const std::vector<int64_t> &shape);

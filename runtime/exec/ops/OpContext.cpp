@@ -41,13 +41,19 @@ void Op::fail(int64_t layer, const std::string &message) const {
   throw ExecError(where + " (layer " + std::to_string(layer) + "): " + message);
 }
 
-void Op::checkIds(int64_t layer, const int32_t *ids, int64_t n, int64_t limit,
-                  const char *what) const {
+std::string outOfRange(const int32_t *ids, int64_t n, int64_t limit) {
   for (int64_t i = 0; i < n; ++i)
     if (ids[i] < 0 || ids[i] >= limit)
-      fail(layer, std::string(what) + " " + std::to_string(ids[i]) +
-                      " at position " + std::to_string(i) + " is outside [0, " +
-                      std::to_string(limit) + ")");
+      return std::to_string(ids[i]) + " at position " + std::to_string(i) +
+             " is outside [0, " + std::to_string(limit) + ")";
+  return "";
+}
+
+void Op::checkIds(int64_t layer, const int32_t *ids, int64_t n, int64_t limit,
+                  const char *what) const {
+  std::string problem = outOfRange(ids, n, limit);
+  if (!problem.empty())
+    fail(layer, std::string(what) + " " + problem);
 }
 
 OpContext::OpContext(const artifact::Artifact &artifact,
