@@ -143,34 +143,34 @@ LogicalResult BiasAddOp::verify() {
   return expectShape(*this, "result", getResult(), input);
 }
 
-LogicalResult LayerNormOp::verify() {
-  if (failed(expectRank(*this, "input", getInput(), 1)))
+namespace {
+/// layernorm and rmsnorm: a rank >= 1 input, a weight (and for layernorm a
+/// bias) over its last dimension, a positive epsilon, the input's shape out.
+LogicalResult verifyNorm(Operation *op, Value input, Value weight, Value bias,
+                         double epsilon, Value result) {
+  if (failed(expectRank(op, "input", input, 1)))
     return failure();
-  ArrayRef<int64_t> input = shapeOf(getInput());
-  if (failed(expectShape(*this, "weight", getWeight(), {input.back()},
+  ArrayRef<int64_t> shape = shapeOf(input);
+  if (failed(expectShape(op, "weight", weight, {shape.back()},
                          "the last dimension of the input")) ||
-      failed(expectShape(*this, "bias", getBias(), {input.back()},
-                         "the last dimension of the input")))
+      (bias && failed(expectShape(op, "bias", bias, {shape.back()},
+                                  "the last dimension of the input"))))
     return failure();
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError("epsilon must be positive but is ")
-           << formatNumber(getEpsilon().convertToDouble());
-  return expectShape(*this, "result", getResult(), input);
+  if (!(epsilon > 0.0))
+    return op->emitOpError("epsilon must be positive but is ")
+           << formatNumber(epsilon);
+  return expectShape(op, "result", result, shape);
 }
+} // namespace
 
+LogicalResult LayerNormOp::verify() {
+  return verifyNorm(*this, getInput(), getWeight(), getBias(),
+                    getEpsilon().convertToDouble(), getResult());
+}
 LogicalResult RmsNormOp::verify() {
-  if (failed(expectRank(*this, "input", getInput(), 1)))
-    return failure();
-  ArrayRef<int64_t> input = shapeOf(getInput());
-  if (failed(expectShape(*this, "weight", getWeight(), {input.back()},
-                         "the last dimension of the input")))
-    return failure();
-  if (!(getEpsilon().convertToDouble() > 0.0))
-    return emitOpError("epsilon must be positive but is ")
-           << formatNumber(getEpsilon().convertToDouble());
-  return expectShape(*this, "result", getResult(), input);
+  return verifyNorm(*this, getInput(), getWeight(), Value(),
+                    getEpsilon().convertToDouble(), getResult());
 }
-
 LogicalResult SoftmaxOp::verify() {
   int64_t rank = shapeOf(getInput()).size();
   int64_t axis = getAxisAttr().getInt();
@@ -427,35 +427,35 @@ LogicalResult EmbeddingGradOp::verify() {
                      "the ids' shape followed by the table width");
 }
 
+namespace {
+/// layernorm_grad and rmsnorm_grad: grad and input_grad of the input's
+/// shape, weight and weight_grad (and for layernorm bias_grad) over its last
+/// dimension.
+LogicalResult verifyNormGrad(Operation *op, Value grad, Value input,
+                             Value weight, Value inputGrad, Value weightGrad,
+                             Value biasGrad) {
+  if (failed(
+          expectShape(op, "grad", grad, shapeOf(input), "the input's shape")) ||
+      failed(expectRank(op, "input", input, 1)))
+    return failure();
+  int64_t width = shapeOf(input).back();
+  if (failed(expectShape(op, "weight", weight, {width},
+                         "the last dimension of the input")) ||
+      failed(expectShape(op, "input_grad", inputGrad, shapeOf(input))) ||
+      failed(expectShape(op, "weight_grad", weightGrad, {width})))
+    return failure();
+  return biasGrad ? expectShape(op, "bias_grad", biasGrad, {width}) : success();
+}
+} // namespace
+
 LogicalResult LayerNormGradOp::verify() {
-  if (failed(expectShape(*this, "grad", getGrad(), shapeOf(getInput()),
-                         "the input's shape")) ||
-      failed(expectRank(*this, "input", getInput(), 1)))
-    return failure();
-  int64_t width = shapeOf(getInput()).back();
-  if (failed(expectShape(*this, "weight", getWeight(), {width},
-                         "the last dimension of the input")) ||
-      failed(expectShape(*this, "input_grad", getInputGrad(),
-                         shapeOf(getInput()))) ||
-      failed(expectShape(*this, "weight_grad", getWeightGrad(), {width})))
-    return failure();
-  return expectShape(*this, "bias_grad", getBiasGrad(), {width});
+  return verifyNormGrad(*this, getGrad(), getInput(), getWeight(),
+                        getInputGrad(), getWeightGrad(), getBiasGrad());
 }
-
 LogicalResult RmsNormGradOp::verify() {
-  if (failed(expectShape(*this, "grad", getGrad(), shapeOf(getInput()),
-                         "the input's shape")) ||
-      failed(expectRank(*this, "input", getInput(), 1)))
-    return failure();
-  int64_t width = shapeOf(getInput()).back();
-  if (failed(expectShape(*this, "weight", getWeight(), {width},
-                         "the last dimension of the input")) ||
-      failed(expectShape(*this, "input_grad", getInputGrad(),
-                         shapeOf(getInput()))))
-    return failure();
-  return expectShape(*this, "weight_grad", getWeightGrad(), {width});
+  return verifyNormGrad(*this, getGrad(), getInput(), getWeight(),
+                        getInputGrad(), getWeightGrad(), Value());
 }
-
 LogicalResult AttentionGradOp::verify() {
   ArrayRef<int64_t> query = shapeOf(getQuery());
   if (query.size() != 4)
