@@ -194,41 +194,49 @@ json entryPointJson(const EntryPoint &entry) {
           {"commands", commands}};
 }
 
-/// An entry point whose bindings are whole, unstacked buffers with distinct
-/// names, and whose commands name kernels of the artifact.
+/// An entry point's inputs or outputs (`key`): whole, unstacked buffers with
+/// distinct names, a value range only on i32.
+std::vector<Binding> readBindings(const Reader &r, const json &e,
+                                  const char *key, const Artifact &a,
+                                  const std::string &where) {
+  std::vector<Binding> list;
+  for (const json &b : r.array(e, key, where)) {
+    std::string at =
+        where + "." + key + "[" + std::to_string(list.size()) + "]";
+    Binding binding;
+    binding.name = r.string(b, "name", at);
+    binding.buffer = r.index(r.field(b, "buffer", at), a.buffers.size(), at);
+    binding.limit = r.integer(b, "limit", at);
+    const Buffer &buffer = a.buffers[binding.buffer];
+    if (buffer.layers > 0)
+      r.fail(at,
+             "binds stacked buffer '" + buffer.name + "'; bind a whole tensor");
+    if (binding.limit > 0 && buffer.type.dtype != DType::I32)
+      r.fail(at + ".limit", "a value range needs an i32 buffer");
+    for (const Binding &other : list)
+      if (other.name == binding.name)
+        r.fail(at, "'" + binding.name + "' is bound twice");
+    list.push_back(binding);
+  }
+  return list;
+}
+
+/// An entry point with a new name whose commands name kernels of the
+/// artifact.
 EntryPoint readEntryPoint(const Reader &r, const json &e, const Artifact &a,
                           const std::string &where) {
   EntryPoint entry;
   entry.name = r.string(e, "name", where);
   if (a.entryPoint(entry.name))
     r.fail(where + ".name", "'" + entry.name + "' names two entry points");
-  for (const char *key : {"inputs", "outputs"}) {
-    std::vector<Binding> &list = key[0] == 'i' ? entry.inputs : entry.outputs;
-    for (const json &b : r.array(e, key, where)) {
-      std::string at =
-          where + "." + key + "[" + std::to_string(list.size()) + "]";
-      Binding binding;
-      binding.name = r.string(b, "name", at);
-      binding.buffer = r.index(r.field(b, "buffer", at), a.buffers.size(), at);
-      binding.limit = r.integer(b, "limit", at);
-      if (a.buffers[binding.buffer].layers > 0)
-        r.fail(at, "binds stacked buffer '" + a.buffers[binding.buffer].name +
-                       "'; bind a whole tensor");
-      if (binding.limit > 0 &&
-          a.buffers[binding.buffer].type.dtype != DType::I32)
-        r.fail(at + ".limit", "a value range needs an i32 buffer");
-      for (const Binding &other : list)
-        if (other.name == binding.name)
-          r.fail(at, "'" + binding.name + "' is bound twice");
-      list.push_back(binding);
-    }
-  }
+  entry.inputs = readBindings(r, e, "inputs", a, where);
+  entry.outputs = readBindings(r, e, "outputs", a, where);
   for (const json &c : r.array(e, "commands", where)) {
     std::string at =
         where + ".commands[" + std::to_string(entry.commands.size()) + "]";
-    if (r.string(c, "op", at) != "invoke")
-      r.fail(at + ".op", "unknown command '" + c["op"].get<std::string>() +
-                             "' (known: invoke)");
+    std::string op = r.string(c, "op", at);
+    if (op != "invoke")
+      r.fail(at + ".op", "unknown command '" + op + "' (known: invoke)");
     Command command;
     command.kernel = r.index(r.field(c, "kernel", at), a.kernels.size(), at);
     entry.commands.push_back(command);
