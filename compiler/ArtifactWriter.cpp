@@ -91,7 +91,7 @@ double numberAttr(Operation *op, StringRef name, double fallback) {
 FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
                                             const nlohmann::json &config,
                                             const nlohmann::json &target) {
-  FailureOr<BufferPlan> plan = planBuffers(module);
+  FailureOr<BufferPlan> plan = readBufferPlan(module);
   if (failed(plan))
     return failure();
   artifact::Artifact a;

@@ -30,6 +30,13 @@ RankedTensorType dropLeading(Type type) {
                                tensor.getElementType());
 }
 
+func::FuncOp findProgram(ModuleOp module) {
+  for (auto function : module.getOps<func::FuncOp>())
+    if (function->hasAttr(wafer::kProgramAttr))
+      return function;
+  return nullptr;
+}
+
 /// First fit in time and space: each buffer takes the lowest offset that no
 /// buffer live at the same time occupies. Returns the bytes used.
 int64_t allocate(std::vector<PlannedBuffer> &buffers,
@@ -89,10 +96,7 @@ public:
   explicit Planner(ModuleOp module) : module(module) {}
 
   FailureOr<BufferPlan> run() {
-    func::FuncOp program;
-    for (auto function : module.getOps<func::FuncOp>())
-      if (function->hasAttr(wafer::kProgramAttr))
-        program = function;
+    func::FuncOp program = findProgram(module);
     if (!program)
       return module.emitError("no function is marked wafer.program; run "
                               "wafer-partition first");
@@ -140,7 +144,9 @@ private:
   int addBuffer(StringRef name, RankedTensorType type, int64_t layers,
                 bool program, int start) {
     PlannedBuffer buffer;
-    buffer.name = name.str();
+    // Unique, since the recorded plan refers to buffers by name.
+    unsigned &seen = names[name];
+    buffer.name = seen++ ? (name + "." + Twine(seen)).str() : name.str();
     buffer.type = type;
     buffer.layers = layers;
     buffer.program = program;
@@ -160,6 +166,7 @@ private:
 
   ModuleOp module;
   BufferPlan plan;
+  llvm::StringMap<unsigned> names;
   std::vector<std::pair<Operation *, std::vector<int>>> kernelScratch;
   std::vector<std::pair<Operation *, std::vector<int>>> kernelStreamed;
 };
@@ -181,7 +188,11 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
     auto type = dyn_cast<RankedTensorType>(argument.getType());
     if (!type || type.getRank() == 0)
       continue; // the step number goes to the store, not the arena
-    int buffer = addBuffer(argument.getArgNumber() == 0 ? "tokens" : "targets",
+    // The training entry point's inputs (TrainingEntryPoints.h).
+    unsigned number = argument.getArgNumber();
+    int buffer = addBuffer(number == 0   ? "tokens"
+                           : number == 1 ? "targets"
+                                         : "arg" + std::to_string(number),
                            type, 0, true, -1);
     plan.buffers[buffer].end = std::max(lastUse(argument), 0);
     plan.refs[argument] = {buffer, false};
@@ -361,6 +372,278 @@ int64_t PlannedBuffer::bytes() const {
 
 FailureOr<BufferPlan> planBuffers(ModuleOp module) {
   return Planner(module).run();
+}
+
+namespace {
+constexpr const char *kBufferTableAttr = "wafer.buffer_table";
+constexpr const char *kBuffersAttr = "wafer.buffers";
+constexpr const char *kArgBuffersAttr = "wafer.arg_buffers";
+constexpr const char *kScratchBytesAttr = "wafer.scratch_bytes";
+constexpr const char *kOpScratchBytesAttr = "wafer.op_scratch_bytes";
+constexpr const char *kCopiesAttr = "wafer.copies";
+constexpr const char *kCarryAttr = "wafer.carry";
+constexpr const char *kProgramBytesAttr = "wafer.program_bytes";
+constexpr const char *kOpScratchOffsetAttr = "wafer.op_scratch_offset";
+constexpr const char *kStagingBytesAttr = "wafer.staging_bytes";
+constexpr const char *kArenaBytesAttr = "wafer.arena_bytes";
+
+/// A kernel's view of one layer of a stacked buffer is written "name[layer]".
+constexpr StringLiteral kLayerSlice = "[layer]";
+
+/// Writes buffer references by name, so that the IR reads on its own.
+class PlanRecorder {
+public:
+  PlanRecorder(ModuleOp module, const BufferPlan &plan)
+      : builder(module.getContext()), plan(plan) {}
+
+  StringAttr ref(const BufferRef &ref) {
+    if (ref.buffer < 0)
+      return builder.getStringAttr("");
+    return builder.getStringAttr(plan.buffers[ref.buffer].name +
+                                 (ref.perLayer ? kLayerSlice.str() : ""));
+  }
+
+  ArrayAttr refsOf(ValueRange values) {
+    SmallVector<Attribute> refs;
+    for (Value value : values)
+      refs.push_back(ref(plan.refs.lookup(value)));
+    return builder.getArrayAttr(refs);
+  }
+
+  ArrayAttr pair(StringAttr from, StringAttr to) {
+    return builder.getArrayAttr({from, to});
+  }
+
+  ArrayAttr table() {
+    SmallVector<Attribute> entries;
+    for (const PlannedBuffer &buffer : plan.buffers)
+      entries.push_back(builder.getDictionaryAttr(
+          {builder.getNamedAttr("name", builder.getStringAttr(buffer.name)),
+           builder.getNamedAttr("type", TypeAttr::get(buffer.type)),
+           builder.getNamedAttr("layers",
+                                builder.getI64IntegerAttr(buffer.layers)),
+           builder.getNamedAttr("offset",
+                                builder.getI64IntegerAttr(buffer.offset))}));
+    return builder.getArrayAttr(entries);
+  }
+
+  Builder builder;
+  const BufferPlan &plan;
+};
+} // namespace
+
+void recordBufferPlan(ModuleOp module, const BufferPlan &plan) {
+  PlanRecorder recorder(module, plan);
+  Builder &builder = recorder.builder;
+  module.walk([&](Operation *op) {
+    if (op->getNumResults() > 0 && !isa<ModuleOp>(op))
+      op->setAttr(kBuffersAttr, recorder.refsOf(op->getResults()));
+  });
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.getBody().empty())
+      continue;
+    function->setAttr(kArgBuffersAttr,
+                      recorder.refsOf(function.getArguments()));
+    auto kernel = plan.kernels.find(function);
+    if (kernel == plan.kernels.end())
+      continue;
+    const KernelPlan &kernelPlan = kernel->second;
+    SmallVector<Attribute> copies, carry;
+    for (auto [from, to] : kernelPlan.copies)
+      copies.push_back(recorder.pair(recorder.ref(from), recorder.ref(to)));
+    for (auto [carried, yielded] : kernelPlan.carry)
+      carry.push_back(recorder.pair(recorder.ref({carried, false}),
+                                    recorder.ref({yielded, false})));
+    function->setAttr(kScratchBytesAttr,
+                      builder.getI64IntegerAttr(kernelPlan.scratchBytes));
+    function->setAttr(kOpScratchBytesAttr,
+                      builder.getI64IntegerAttr(kernelPlan.opScratchBytes));
+    function->setAttr(kCopiesAttr, builder.getArrayAttr(copies));
+    function->setAttr(kCarryAttr, builder.getArrayAttr(carry));
+  }
+  func::FuncOp program = findProgram(module);
+  auto setBytes = [&](const char *name, int64_t bytes) {
+    program->setAttr(name, builder.getI64IntegerAttr(bytes));
+  };
+  program->setAttr(kBufferTableAttr, recorder.table());
+  setBytes(kProgramBytesAttr, plan.programBytes);
+  setBytes(kScratchBytesAttr, plan.scratchBytes);
+  setBytes(kOpScratchOffsetAttr, plan.opScratchOffset);
+  setBytes(kOpScratchBytesAttr, plan.opScratchBytes);
+  setBytes(kStagingBytesAttr, plan.streamBytes);
+  setBytes(kArenaBytesAttr, plan.arenaBytes);
+}
+
+namespace {
+/// Reads back what PlanRecorder wrote, reporting on the op whose attribute
+/// is missing or malformed.
+class PlanReader {
+public:
+  explicit PlanReader(func::FuncOp program) : program(program) {}
+
+  LogicalResult readTable() {
+    auto table = program->getAttrOfType<ArrayAttr>(kBufferTableAttr);
+    if (!table)
+      return missing(program, kBufferTableAttr);
+    for (Attribute entry : table) {
+      auto dict = dyn_cast<DictionaryAttr>(entry);
+      auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
+      auto type = dict ? dict.getAs<TypeAttr>("type") : nullptr;
+      auto layers = dict ? dict.getAs<IntegerAttr>("layers") : nullptr;
+      auto offset = dict ? dict.getAs<IntegerAttr>("offset") : nullptr;
+      if (!name || !type || !isa<RankedTensorType>(type.getValue()) ||
+          !layers || !offset)
+        return program.emitOpError("has a ")
+               << kBufferTableAttr
+               << " entry without a name, tensor type, layers and offset: "
+               << entry;
+      PlannedBuffer buffer;
+      buffer.name = name.str();
+      buffer.type = cast<RankedTensorType>(type.getValue());
+      buffer.layers = layers.getInt();
+      buffer.offset = offset.getInt();
+      index[buffer.name] = plan.buffers.size();
+      plan.buffers.push_back(std::move(buffer));
+    }
+    return success();
+  }
+
+  FailureOr<BufferRef> ref(Attribute attr, Operation *at) {
+    auto text = dyn_cast<StringAttr>(attr);
+    if (!text)
+      return at->emitOpError("refers to a buffer by ") << attr
+                                                       << ", not by name";
+    if (text.getValue().empty())
+      return BufferRef{};
+    StringRef name = text.getValue();
+    bool perLayer = name.consume_back(kLayerSlice);
+    auto it = index.find(name);
+    if (it == index.end())
+      return at->emitOpError("refers to buffer '")
+             << name << "', which the " << kBufferTableAttr << " lacks";
+    return BufferRef{int(it->second), perLayer};
+  }
+
+  LogicalResult readRefs(Operation *op, const char *attrName,
+                         ValueRange values) {
+    auto refs = op->getAttrOfType<ArrayAttr>(attrName);
+    if (!refs)
+      return missing(op, attrName);
+    if (refs.size() != values.size())
+      return op->emitOpError("has ")
+             << refs.size() << " entries in " << attrName << " for "
+             << values.size() << " values";
+    for (auto [attr, value] : llvm::zip(refs, values)) {
+      FailureOr<BufferRef> parsed = ref(attr, op);
+      if (failed(parsed))
+        return failure();
+      if (parsed->buffer >= 0)
+        plan.refs[value] = *parsed;
+    }
+    return success();
+  }
+
+  FailureOr<std::vector<std::pair<BufferRef, BufferRef>>>
+  pairs(Operation *op, const char *attrName) {
+    auto list = op->getAttrOfType<ArrayAttr>(attrName);
+    if (!list)
+      return missing(op, attrName);
+    std::vector<std::pair<BufferRef, BufferRef>> result;
+    for (Attribute entry : list) {
+      auto pair = dyn_cast<ArrayAttr>(entry);
+      if (!pair || pair.size() != 2)
+        return op->emitOpError("has a ")
+               << attrName << " entry that is not a [from, to] pair: " << entry;
+      FailureOr<BufferRef> from = ref(pair[0], op), to = ref(pair[1], op);
+      if (failed(from) || failed(to))
+        return failure();
+      result.push_back({*from, *to});
+    }
+    return result;
+  }
+
+  FailureOr<int64_t> bytes(Operation *op, const char *attrName) {
+    auto attr = op->getAttrOfType<IntegerAttr>(attrName);
+    if (!attr)
+      return missing(op, attrName);
+    return attr.getInt();
+  }
+
+  LogicalResult readKernel(func::FuncOp kernel) {
+    KernelPlan &kernelPlan = plan.kernels[kernel];
+    FailureOr<int64_t> scratch = bytes(kernel, kScratchBytesAttr),
+                       opScratch = bytes(kernel, kOpScratchBytesAttr);
+    auto copies = pairs(kernel, kCopiesAttr), carry = pairs(kernel, kCarryAttr);
+    if (failed(scratch) || failed(opScratch) || failed(copies) || failed(carry))
+      return failure();
+    kernelPlan.scratchBytes = *scratch;
+    kernelPlan.opScratchBytes = *opScratch;
+    kernelPlan.copies = std::move(*copies);
+    for (auto [carried, yielded] : *carry)
+      kernelPlan.carry.push_back({carried.buffer, yielded.buffer});
+    return success();
+  }
+
+  LogicalResult readTotals() {
+    struct Field {
+      const char *name;
+      int64_t *bytes;
+    } fields[] = {{kProgramBytesAttr, &plan.programBytes},
+                  {kScratchBytesAttr, &plan.scratchBytes},
+                  {kOpScratchOffsetAttr, &plan.opScratchOffset},
+                  {kOpScratchBytesAttr, &plan.opScratchBytes},
+                  {kStagingBytesAttr, &plan.streamBytes},
+                  {kArenaBytesAttr, &plan.arenaBytes}};
+    for (Field field : fields) {
+      FailureOr<int64_t> value = bytes(program, field.name);
+      if (failed(value))
+        return failure();
+      *field.bytes = *value;
+    }
+    return success();
+  }
+
+  LogicalResult missing(Operation *op, StringRef attrName) {
+    return op->emitOpError("has no ")
+           << attrName
+           << ": the buffer plan is recorded by wafer-plan-buffers, which "
+              "must run before wafer-place and the artifact writer";
+  }
+
+  func::FuncOp program;
+  BufferPlan plan;
+  llvm::StringMap<size_t> index;
+};
+} // namespace
+
+FailureOr<BufferPlan> readBufferPlan(ModuleOp module) {
+  func::FuncOp program = findProgram(module);
+  if (!program)
+    return module.emitError("no function is marked wafer.program; run "
+                            "wafer-partition first");
+  PlanReader reader(program);
+  if (failed(reader.readTable()) || failed(reader.readTotals()))
+    return failure();
+  for (auto function : module.getOps<func::FuncOp>()) {
+    if (function.getBody().empty())
+      continue;
+    if (failed(reader.readRefs(function, kArgBuffersAttr,
+                               function.getArguments())))
+      return failure();
+    if (function->hasAttr(wafer::kKernelAttr) &&
+        failed(reader.readKernel(function)))
+      return failure();
+    WalkResult walk = function.walk([&](Operation *op) {
+      if (op->getNumResults() == 0)
+        return WalkResult::advance();
+      return failed(reader.readRefs(op, kBuffersAttr, op->getResults()))
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+  }
+  return std::move(reader.plan);
 }
 
 } // namespace giga

@@ -6,9 +6,11 @@
 // inside a kernel in a scratch region that all kernels share, since they
 // run one after another, and one layer's weights streaming in and
 // gradients streaming out in a region after both. Stacked values hold one
-// tensor per layer; a reshape shares its input's bytes. Used by
-// wafer-plan-buffers (which shows the plan as attributes) and by the artifact
-// writer.
+// tensor per layer; a reshape shares its input's bytes.
+//
+// wafer-plan-buffers plans once and records the plan in the IR
+// (recordBufferPlan); wafer-place and the artifact writer read it back
+// (readBufferPlan). wafer-microbatch plans trial compiles of its own.
 //
 //===----------------------------------------------------------------------===//
 #ifndef GIGA_COMPILER_BUFFERPLAN_H
@@ -72,6 +74,17 @@ struct BufferPlan {
 /// Plans `program` (the function marked wafer.program) and its kernels;
 /// reports what it cannot plan on the op at fault.
 mlir::FailureOr<BufferPlan> planBuffers(mlir::ModuleOp module);
+
+/// Writes `plan` into `module` as attributes: the buffer table
+/// (`wafer.buffer_table`) and the arena's regions on the program, each
+/// value's buffer by name (`wafer.buffers` on ops, `wafer.arg_buffers` on
+/// functions, with `wafer.layer_slices` where a kernel sees one layer of a
+/// stack), and each kernel's scratch, copies and carries.
+void recordBufferPlan(mlir::ModuleOp module, const BufferPlan &plan);
+
+/// The plan recordBufferPlan wrote; an error naming the missing attribute
+/// (and that wafer-plan-buffers must run first) if there is none.
+mlir::FailureOr<BufferPlan> readBufferPlan(mlir::ModuleOp module);
 
 } // namespace giga
 

@@ -87,9 +87,17 @@ def WaferPlanBuffers : Pass<"wafer-plan-buffers", "mlir::ModuleOp"> {
     tensor per layer); values inside a kernel share a scratch region, since
     kernels run one after another; a reshape shares its input's bytes; the
     carried value of a repeated kernel stays in one buffer. The plan is
-    shown as `wafer.offsets` on ops (bytes into the arena, per result),
-    `wafer.arg_offsets` on functions, and `wafer.arena_bytes` (the peak)
-    on the program; the artifact writer uses the same plan.
+    planned once and recorded in the IR, which later passes and the
+    artifact writer read back: `wafer.buffer_table` on the program (each
+    buffer's name, type, layers and byte offset into the arena) with the
+    arena's regions (`wafer.program_bytes`, `wafer.scratch_bytes`,
+    `wafer.op_scratch_offset`/`_bytes`, `wafer.staging_bytes`,
+    `wafer.arena_bytes`); each value's buffer by name, `wafer.buffers` on
+    ops (per result) and `wafer.arg_buffers` on functions, `name[layer]`
+    where a kernel sees one layer of a stack; and on each kernel its
+    scratch (`wafer.scratch_bytes`, `wafer.op_scratch_bytes`), the copies
+    after its ops (`wafer.copies`, [from, to]) and the values carried from
+    layer to layer (`wafer.carry`, [carried, yielded]).
   }];
 }
 

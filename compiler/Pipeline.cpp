@@ -24,8 +24,9 @@ void buildCompilePipeline(mlir::OpPassManager &pm,
   if (options.stopAfter == CompileStage::Giga)
     return;
   pm.addPass(createWaferPartition());
-  pm.addPass(createWaferPlace(WaferPlaceOptions{options.wafer}));
+  // Placement reads the plan: a kernel's SRAM is its inputs and scratch.
   pm.addPass(createWaferPlanBuffers());
+  pm.addPass(createWaferPlace(WaferPlaceOptions{options.wafer}));
 }
 
 void registerCompilerPasses() {

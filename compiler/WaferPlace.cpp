@@ -92,7 +92,7 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
     if (failed(loaded))
       return signalPassFailure();
     const Target &target = *loaded;
-    FailureOr<BufferPlan> plan = planBuffers(module);
+    FailureOr<BufferPlan> plan = readBufferPlan(module);
     if (failed(plan))
       return signalPassFailure();
     Builder builder(module.getContext());

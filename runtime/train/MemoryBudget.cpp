@@ -1,7 +1,6 @@
 //===- MemoryBudget.cpp - --memory-budget: the whole process's RSS --------===//
 #include "runtime/train/MemoryBudget.h"
 
-#include "runtime/exec/Executor.h"
 #include "runtime/store/WeightStore.h"
 #include "runtime/train/Log.h"
 
@@ -41,15 +40,13 @@ double unitScale(std::string unit) {
   return 0;
 }
 
-/// Bytes the process holds with an executor built but no store: the
-/// executor runs against a scratch store of the same kind with no budget
-/// (its mappings are never touched, so they are not resident), then both
-/// are freed.
-int64_t measureBaseline(const artifact::Artifact &artifact,
-                        const std::string &storeDir) {
-  store::WeightStore scratch(artifact, {storeDir, 0});
-  exec::Executor probe(artifact, scratch);
-  return readProcessMemory().rssBytes;
+/// Bytes the process will hold besides the store: what it holds now (the
+/// program, its libraries, the data read so far) and the executor's
+/// activation arena, which the compiler planned whole (kernel scratch
+/// included) and the executor zeroes. The executor's own tables and
+/// oneDNN's primitives are small and in kBudgetReserve.
+int64_t predictBaseline(const artifact::Artifact &artifact) {
+  return readProcessMemory().rssBytes + artifact.arenaBytes;
 }
 
 } // namespace
@@ -125,8 +122,7 @@ void checkRamStoreFits(const artifact::Artifact &artifact,
                        const TrainOptions &options) {
   if (options.memoryBudget <= 0 || !options.storeDir.empty())
     return;
-  // With the rest of the process it is checked again once the executor has
-  // been measured (planStoreBudget).
+  // With the rest of the process it is checked again in planStoreBudget.
   double need = 4.0 * store::storeArrays(artifact.optimizer) *
                 double(artifact.parameterCount());
   if (need > double(options.memoryBudget))
@@ -140,10 +136,7 @@ int64_t planStoreBudget(const artifact::Artifact &artifact,
                         const TrainOptions &options, std::ostream &log) {
   if (options.memoryBudget <= 0)
     return 0;
-  // Building the executor twice costs one more zeroing of the arena (under
-  // a second for GPT-2 124M's 2.2 GiB), and measuring beats predicting
-  // what oneDNN and the heap hold.
-  const int64_t baseline = measureBaseline(artifact, options.storeDir);
+  const int64_t baseline = predictBaseline(artifact);
   const store::StoreSize size = store::storeSize(artifact);
   const double budget = double(options.memoryBudget);
   int64_t storeBudget = 0;

@@ -1,8 +1,9 @@
 //===- MemoryBudget.h - --memory-budget for the whole process ---*- C++ -*-===//
 //
 // --memory-budget bounds the peak resident memory of the whole process. What
-// the process holds besides the weight store is measured once (an executor
-// built against a scratch store), and the store gets the rest: a disk store
+// the process holds besides the weight store is what it holds before the
+// store and the executor are built plus the activation arena the compiler
+// planned (artifact.arenaBytes), and the store gets the rest: a disk store
 // as its own budget, a RAM store only if it fits whole. docs/gigarun.md,
 // "Memory budget".
 //
@@ -45,11 +46,11 @@ int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
 void checkRamStoreFits(const artifact::Artifact &artifact,
                        const TrainOptions &options);
 
-/// The weight store's own budget under --memory-budget: measures the
+/// The weight store's own budget under --memory-budget: predicts the
 /// process without the store, then gives a disk store the rest
 /// (storeBudgetFor), or checks that the RAM store fits with the rest
 /// (TrainError if not), and logs the split. 0 without a budget (nothing
-/// is measured) or without --store.
+/// is predicted) or without --store.
 int64_t planStoreBudget(const artifact::Artifact &artifact,
                         const TrainOptions &options, std::ostream &log);
 

@@ -38,7 +38,7 @@ struct TrainOptions {
   std::string storeDir;
   /// Bytes of resident memory (RSS) for the whole process, 0: none. With
   /// storeDir the store gets what is left after the rest of the process
-  /// (measured once the executor is built); without it the RAM store and
+  /// (the process before it, arena included); without it the RAM store and
   /// the rest must fit, else TrainError.
   int64_t memoryBudget = 0;
   bool resume = false;

@@ -6,7 +6,7 @@ namespace giga::exec::ops {
 namespace {
 
 struct Rows {
-  int64_t rows = 0, vocab = 0;
+  int64_t rows = 0, classes = 0;
 };
 
 /// Scratch: the logsumexp of every row.
@@ -14,29 +14,29 @@ class CrossEntropy : public Op {
 public:
   explicit CrossEntropy(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
-    const int32_t *targets = a.i32In(1);
-    checkIds(a.layer, targets, shape.rows, shape.vocab, "target");
-    *a.f32Out(0) = kernels::crossEntropyForward(a.scratch, a.f32In(0), targets,
-                                                shape.rows, shape.vocab);
+    const int32_t *labels = a.i32In(1);
+    checkIds(a.layer, labels, shape.rows, shape.classes, "label");
+    *a.f32Out(0) = kernels::crossEntropyForward(a.scratch, a.f32In(0), labels,
+                                                shape.rows, shape.classes);
   }
 
 private:
   Rows shape;
 };
 
-/// Inputs dloss, logits, targets. The artifact keeps only the logits, so the
-/// logsumexp is computed again into scratch.
+/// Inputs dloss, logits, labels (class ids). The artifact keeps only the
+/// logits, so the logsumexp is computed again into scratch.
 class CrossEntropyGrad : public Op {
 public:
   explicit CrossEntropyGrad(Rows shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
     const float *logits = a.f32In(1);
-    const int32_t *targets = a.i32In(2);
-    checkIds(a.layer, targets, shape.rows, shape.vocab, "target");
-    kernels::crossEntropyForward(a.scratch, logits, targets, shape.rows,
-                                 shape.vocab);
-    kernels::crossEntropyBackward(a.f32Out(0), logits, a.scratch, targets,
-                                  *a.f32In(0), shape.rows, shape.vocab,
+    const int32_t *labels = a.i32In(2);
+    checkIds(a.layer, labels, shape.rows, shape.classes, "label");
+    kernels::crossEntropyForward(a.scratch, logits, labels, shape.rows,
+                                 shape.classes);
+    kernels::crossEntropyBackward(a.f32Out(0), logits, a.scratch, labels,
+                                  *a.f32In(0), shape.rows, shape.classes,
                                   /*accumulate=*/false);
   }
 
@@ -47,13 +47,13 @@ private:
 Rows checkCrossEntropy(OpContext &c, bool grad) {
   c.operandCounts(grad ? 3 : 2, 1);
   size_t first = grad ? 1 : 0;
-  const OperandView &logits = c.in(first), &targets = c.in(first + 1);
+  const OperandView &logits = c.in(first), &labels = c.in(first + 1);
   c.dtype(logits, "logits", DType::F32);
-  c.dtype(targets, "targets", DType::I32);
+  c.dtype(labels, "labels", DType::I32);
   c.minRank(logits, "logits", 1);
   std::vector<int64_t> rows = logits.shape;
   rows.pop_back();
-  c.shape(targets, "targets", rows);
+  c.shape(labels, "labels", rows);
   if (grad) {
     c.dtype(c.in(0), "dloss", DType::F32);
     if (c.in(0).elements != 1)
@@ -65,8 +65,8 @@ Rows checkCrossEntropy(OpContext &c, bool grad) {
     if (c.out(0).elements != 1)
       c.fail("loss must be a scalar, got " + c.describe(c.out(0)));
   }
-  Rows shape{targets.elements, logits.shape.back()};
-  if (shape.rows == 0 || shape.vocab == 0)
+  Rows shape{labels.elements, logits.shape.back()};
+  if (shape.rows == 0 || shape.classes == 0)
     c.fail("logits " + c.describe(logits) + " are empty");
   return shape;
 }

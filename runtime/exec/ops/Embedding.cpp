@@ -6,7 +6,7 @@ namespace giga::exec::ops {
 namespace {
 
 struct EmbeddingShape {
-  int64_t ids = 0, vocab = 0, channels = 0;
+  int64_t ids = 0, rows = 0, channels = 0;
 };
 
 EmbeddingShape checkEmbedding(OpContext &c, bool grad) {
@@ -32,9 +32,9 @@ class Embedding : public Op {
 public:
   explicit Embedding(EmbeddingShape shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
-    checkIds(a.layer, a.i32In(1), shape.ids, shape.vocab, "id");
+    checkIds(a.layer, a.i32In(1), shape.ids, shape.rows, "id");
     kernels::embeddingForward(a.f32Out(0), a.i32In(1), a.f32In(0), shape.ids,
-                              shape.vocab, shape.channels);
+                              shape.rows, shape.channels);
   }
 
 private:
@@ -46,9 +46,9 @@ class EmbeddingGrad : public Op {
 public:
   explicit EmbeddingGrad(EmbeddingShape shape) : shape(shape) {}
   void run(const OpArgs &a) const override {
-    checkIds(a.layer, a.i32In(1), shape.ids, shape.vocab, "id");
+    checkIds(a.layer, a.i32In(1), shape.ids, shape.rows, "id");
     kernels::embeddingBackward(a.f32Out(0), a.i32In(1), a.f32In(0), shape.ids,
-                               shape.vocab, shape.channels,
+                               shape.rows, shape.channels,
                                /*accumulate=*/false);
   }
 

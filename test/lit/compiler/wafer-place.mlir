@@ -1,10 +1,11 @@
 // RUN: rm -rf %t && split-file %s %t
-// RUN: giga-opt %t/matmul.mlir --wafer-place=wafer=host | FileCheck %t/matmul.mlir --check-prefix=HOST
-// RUN: giga-opt %t/matmul.mlir --wafer-place=wafer=wse2 | FileCheck %t/matmul.mlir --check-prefix=WSE2
-// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-place=wafer=host | FileCheck %t/model.mlir --check-prefix=HOST
-// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-place=wafer=wse2 | FileCheck %t/model.mlir --check-prefix=WSE2
-// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-place=wafer=%t/small-sram.json --verify-diagnostics
+// RUN: giga-opt %t/matmul.mlir --wafer-plan-buffers --wafer-place=wafer=host | FileCheck %t/matmul.mlir --check-prefix=HOST
+// RUN: giga-opt %t/matmul.mlir --wafer-plan-buffers --wafer-place=wafer=wse2 | FileCheck %t/matmul.mlir --check-prefix=WSE2
+// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-plan-buffers --wafer-place=wafer=host | FileCheck %t/model.mlir --check-prefix=HOST
+// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-plan-buffers --wafer-place=wafer=wse2 | FileCheck %t/model.mlir --check-prefix=WSE2
+// RUN: giga-opt %t/model.mlir --giga-train-step-pipeline --wafer-partition --wafer-plan-buffers --wafer-place=wafer=%t/small-sram.json --verify-diagnostics
 // RUN: giga-opt %t/no-target.mlir --wafer-place=wafer=%t/missing.json --verify-diagnostics
+// RUN: giga-opt %t/unplanned.mlir --wafer-place=wafer=host --verify-diagnostics
 
 //--- matmul.mlir
 // One kernel with two matmuls:
@@ -47,8 +48,8 @@
 // WSE2-SAME: wafer.sram_bytes = 380 : i64
 // WSE2-SAME: wafer.stream_bytes = 120 : i64
 // WSE2-SAME: wafer.stream_cycles = 1.100000e-01 : f64
-// WSE2: giga.matmul {{.*}}transpose_rhs, wafer.pe_rect = array<i64: 0, 0, 672, 1134>}
-// WSE2: giga.matmul {{.*}}transpose_lhs, wafer.pe_rect = array<i64: 672, 0, 78, 1134>}
+// WSE2: giga.matmul {{.*}}transpose_rhs, {{.*}}wafer.pe_rect = array<i64: 0, 0, 672, 1134>}
+// WSE2: giga.matmul {{.*}}transpose_lhs, {{.*}}wafer.pe_rect = array<i64: 672, 0, 78, 1134>}
 
 wafer.param "w" group "" layers 1 "normal" std 0.02 decay 0.1 : tensor<6x5xf32>
 func.func private @mm(%x: tensor<3x4x5xf32>, %a: tensor<7x3xf32>, %b: tensor<7x2xf32>) -> (tensor<3x4x6xf32>, tensor<3x2xf32>) attributes {wafer.kernel, wafer.group = "", wafer.layers = 1 : i64} {
@@ -94,7 +95,8 @@ func.func @p(%x: tensor<3x4x5xf32>, %a: tensor<7x3xf32>, %b: tensor<7x2xf32>) ->
 // HOST-SAME: \22target\22:\22host\22
 // HOST-SAME: \22totals\22:{\22accumulation\22:1,\22activation_bytes\22:2880,\22arena_bytes\22:3392,\22parameters\22:400,\22step_flops\22:17728.0,\22step_seconds\22:3.39e-07,
 // HOST-LABEL: func.func private @pre.fwd(
-// HOST-SAME: wafer.compute_cycles = 0.000000e+00 : f64, wafer.flops = 0.000000e+00 : f64
+// HOST-SAME: wafer.compute_cycles = 0.000000e+00 : f64
+// HOST-SAME: wafer.flops = 0.000000e+00 : f64
 // HOST-SAME: wafer.sram_bytes = 32 : i64, wafer.stream_bytes = 512 : i64, wafer.stream_cycles = 1.024000e+02 : f64
 // HOST-LABEL: func.func private @h.fwd(
 // HOST-SAME: wafer.compute_cycles = 5.000000e+01 : f64
@@ -167,4 +169,11 @@ module attributes {giga.run = {learning_rate = 1.0e-2 : f64, num_steps = 20 : i6
 //--- no-target.mlir
 // expected-error @+1 {{missing.json: no such wafer target; use one of host, wse2, wse3 or the path of a target JSON file}}
 module {
+}
+
+//--- unplanned.mlir
+// Placement reads the buffer plan that wafer-plan-buffers records.
+// expected-error @+1 {{'func.func' op has no wafer.buffer_table: the buffer plan is recorded by wafer-plan-buffers, which must run before wafer-place and the artifact writer}}
+func.func @p() attributes {wafer.program} {
+  return
 }

@@ -36,46 +36,46 @@
 // bytes (a [16,8] weight or gradient), so the arena is 2880 + 512 = 3392.
 
 // CHECK-LABEL: func.func private @pre.fwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 2048>
+// CHECK-SAME: wafer.arg_buffers = ["tokens"]
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK-NEXT: wafer.stream_in "wte.weight" {wafer.offsets = array<i64: 2880>}
+// CHECK-NEXT: wafer.stream_in "wte.weight" {wafer.buffers = ["pre.fwd.stream_in#0"]}
 // The embedding is computed in place into its program buffer.
-// CHECK-NEXT: giga.embedding {{.*}} {wafer.offsets = array<i64: 1536>}
+// CHECK-NEXT: giga.embedding {{.*}} {wafer.buffers = ["pre.fwd#0"]}
 
 // h.fwd streams fc.weight (256B, ops 0..2) at 2816 and fc.bias (32B, which
 // still takes 64; ops 0..3) after it at 3072. Scratch: the carry (256B, the
 // whole kernel) at 2240, the matmul (ops 2..3) at 2496: 512.
 // CHECK-LABEL: func.func private @h.fwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 1536>
+// CHECK-SAME: wafer.arg_buffers = ["pre.fwd#0"]
 // CHECK-SAME: wafer.scratch_bytes = 512 : i64
-// CHECK-NEXT: wafer.stream_in "fc.bias" {wafer.offsets = array<i64: 3136>}
-// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2880>}
-// CHECK-NEXT: giga.matmul {{.*}} wafer.offsets = array<i64: 2496>}
+// CHECK-NEXT: wafer.stream_in "fc.bias" {wafer.buffers = ["h.fwd.stream_in#0"]}
+// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.buffers = ["h.fwd.stream_in#1"]}
+// CHECK-NEXT: giga.matmul {{.*}} wafer.buffers = ["h.fwd.matmul#2"]}
 // bias_add is saved for the backward: written into its layer's slice of the
 // stack at 0.
-// CHECK-NEXT: giga.bias_add {{.*}} {wafer.offsets = array<i64: 0>}
+// CHECK-NEXT: giga.bias_add {{.*}} {wafer.buffers = ["h.fwd#1[layer]"]}
 // gelu is the next layer's input: computed into scratch at 2240, copied
 // into the carried buffer at 1536 when the layer is done.
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 2240>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["h.fwd.carry0"]}
 
 // CHECK-LABEL: func.func private @post.fwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 1536, 2112>
+// CHECK-SAME: wafer.arg_buffers = ["pre.fwd#0", "targets"]
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK: giga.matmul {{.*}}wafer.offsets = array<i64: 1024>}
-// CHECK: giga.cross_entropy {{.*}} {wafer.offsets = array<i64: 2176>}
+// CHECK: giga.matmul {{.*}}wafer.buffers = ["post.fwd#0"]}
+// CHECK: giga.cross_entropy {{.*}} {wafer.buffers = ["post.fwd#1"]}
 
 // CHECK-LABEL: func.func private @post.bwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 1024, 2112, 1536>
+// CHECK-SAME: wafer.arg_buffers = ["post.fwd#0", "targets", "pre.fwd#0"]
 // CHECK-SAME: wafer.scratch_bytes = 576 : i64
-// CHECK-NEXT: wafer.stream_in "head.weight" {wafer.offsets = array<i64: 2880>}
-// CHECK-NEXT: giga.fill {{.*}}wafer.offsets = array<i64: 2752>}
-// CHECK-NEXT: giga.cross_entropy_grad {{.*}} {wafer.offsets = array<i64: 2240>}
-// CHECK-NEXT: giga.matmul {{.*}} {wafer.offsets = array<i64: 1792>}
+// CHECK-NEXT: wafer.stream_in "head.weight" {wafer.buffers = ["post.bwd.stream_in#0"]}
+// CHECK-NEXT: giga.fill {{.*}}wafer.buffers = ["post.bwd.fill#1"]}
+// CHECK-NEXT: giga.cross_entropy_grad {{.*}} {wafer.buffers = ["post.bwd.cross_entropy_grad#2"]}
+// CHECK-NEXT: giga.matmul {{.*}} {wafer.buffers = ["post.bwd#0"]}
 // A reshape shares its input's bytes, in the program or in scratch.
-// CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 1536>} : tensor<2x4x8xf32> -> tensor<8x8xf32>
-// CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 2240>} : tensor<2x4x16xf32> -> tensor<8x16xf32>
+// CHECK-NEXT: giga.reshape {{.*}} {wafer.buffers = ["pre.fwd#0.view"]} : tensor<2x4x8xf32> -> tensor<8x8xf32>
+// CHECK-NEXT: giga.reshape {{.*}} {wafer.buffers = ["post.bwd.cross_entropy_grad#2.view"]} : tensor<2x4x16xf32> -> tensor<8x16xf32>
 // The weight gradient, only streamed out: in head.weight's bytes.
-// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2880>}
+// CHECK-NEXT: giga.matmul {{.*}}wafer.buffers = ["post.bwd.matmul#6"]}
 // CHECK-NEXT: wafer.stream_out "head.weight"
 
 // h.bwd: scratch is the carried gradient computed at 2240 (the whole
@@ -85,32 +85,62 @@
 // gradient (32B -> 64, ops 2..7, held until its stream_out) meets both:
 // 3072.
 // CHECK-LABEL: func.func private @h.bwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 1792, 0, 512>
+// CHECK-SAME: wafer.arg_buffers = ["post.bwd#0", "h.fwd#1[layer]", "h.fwd#2[layer]"]
 // CHECK-SAME: wafer.scratch_bytes = 512 : i64
-// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.offsets = array<i64: 2880>}
-// CHECK-NEXT: giga.gelu_grad {{.*}} {wafer.offsets = array<i64: 2496>}
-// CHECK-NEXT: giga.reduce_sum {{.*}} {wafer.offsets = array<i64: 3136>}
-// CHECK-NEXT: giga.matmul {{.*}} {wafer.offsets = array<i64: 2240>}
-// CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 512>}
-// CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 2496>}
-// CHECK-NEXT: giga.matmul {{.*}}wafer.offsets = array<i64: 2880>}
+// CHECK-NEXT: wafer.stream_in "fc.weight" {wafer.buffers = ["h.bwd.stream_in#0"]}
+// CHECK-NEXT: giga.gelu_grad {{.*}} {wafer.buffers = ["h.bwd.gelu_grad#1"]}
+// CHECK-NEXT: giga.reduce_sum {{.*}} {wafer.buffers = ["h.bwd.reduce_sum#2"]}
+// CHECK-NEXT: giga.matmul {{.*}} {wafer.buffers = ["h.bwd.carry0"]}
+// CHECK-NEXT: giga.reshape {{.*}} {wafer.buffers = ["h.fwd#2.view[layer]"]}
+// CHECK-NEXT: giga.reshape {{.*}} {wafer.buffers = ["h.bwd.gelu_grad#1.view"]}
+// CHECK-NEXT: giga.matmul {{.*}}wafer.buffers = ["h.bwd.matmul#6"]}
 
 // pre.bwd's only value is the embedding gradient: streamed, no scratch.
 // CHECK-LABEL: func.func private @pre.bwd(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 1792, 2048>
+// CHECK-SAME: wafer.arg_buffers = ["post.bwd#0", "tokens"]
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK-NEXT: giga.embedding_grad {{.*}} {wafer.offsets = array<i64: 2880>}
+// CHECK-NEXT: giga.embedding_grad {{.*}} {wafer.buffers = ["pre.bwd.embedding_grad#0"]}
 
 // CHECK-LABEL: func.func @mlp(
 // CHECK-SAME: wafer.arena_bytes = 3392 : i64
-// CHECK-SAME: wafer.arg_offsets = array<i64: 2048, 2112, -1>
+// CHECK-SAME: wafer.arg_buffers = ["tokens", "targets", ""]
+// The buffer table: every offset above, by name.
+// CHECK-SAME: wafer.buffer_table = [
+// CHECK-SAME: {layers = 0 : i64, name = "tokens", offset = 2048 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "targets", offset = 2112 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "pre.fwd#0", offset = 1536 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "pre.fwd.stream_in#0", offset = 2880 : i64
+// CHECK-SAME: {layers = 2 : i64, name = "h.fwd#1", offset = 0 : i64
+// CHECK-SAME: {layers = 2 : i64, name = "h.fwd#2", offset = 512 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.fwd.carry0", offset = 2240 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.fwd.stream_in#0", offset = 3136 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.fwd.stream_in#1", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.fwd.matmul#2", offset = 2496 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.fwd#0", offset = 1024 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.fwd#1", offset = 2176 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.fwd.stream_in#0", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd#0", offset = 1792 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd.stream_in#0", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd.fill#1", offset = 2752 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd.cross_entropy_grad#2", offset = 2240 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "pre.fwd#0.view", offset = 1536 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd.cross_entropy_grad#2.view", offset = 2240 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "post.bwd.matmul#6", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.carry0", offset = 2240 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.stream_in#0", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.gelu_grad#1", offset = 2496 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.reduce_sum#2", offset = 3136 : i64
+// CHECK-SAME: {layers = 2 : i64, name = "h.fwd#2.view", offset = 512 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.gelu_grad#1.view", offset = 2496 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "h.bwd.matmul#6", offset = 2880 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "pre.bwd.embedding_grad#0", offset = 2880 : i64
 // CHECK-SAME: wafer.program_bytes = 2240 : i64
-// CHECK-NEXT: wafer.invoke @pre.fwd({{.*}}) {wafer.offsets = array<i64: 1536>}
+// CHECK-NEXT: wafer.invoke @pre.fwd({{.*}}) {wafer.buffers = ["pre.fwd#0"]}
 // The carried result stays in the carried operand's buffer.
-// CHECK-NEXT: wafer.invoke @h.fwd({{.*}}) {wafer.offsets = array<i64: 1536, 0, 512>}
-// CHECK-NEXT: wafer.invoke @post.fwd({{.*}}) {wafer.offsets = array<i64: 1024, 2176>}
-// CHECK-NEXT: wafer.invoke @post.bwd({{.*}}) {wafer.offsets = array<i64: 1792>}
-// CHECK-NEXT: wafer.invoke @h.bwd({{.*}}) {wafer.offsets = array<i64: 1792>}
+// CHECK-NEXT: wafer.invoke @h.fwd({{.*}}) {wafer.buffers = ["pre.fwd#0", "h.fwd#1", "h.fwd#2"]}
+// CHECK-NEXT: wafer.invoke @post.fwd({{.*}}) {wafer.buffers = ["post.fwd#0", "post.fwd#1"]}
+// CHECK-NEXT: wafer.invoke @post.bwd({{.*}}) {wafer.buffers = ["post.bwd#0"]}
+// CHECK-NEXT: wafer.invoke @h.bwd({{.*}}) {wafer.buffers = ["post.bwd#0"]}
 // CHECK-NEXT: wafer.invoke @pre.bwd({{.*}}) :
 module attributes {giga.run = {learning_rate = 1.0e-2 : f64, num_steps = 20 : i64, warmup_steps = 0 : i64}} {
   func.func @mlp(%tokens: tensor<2x4xi32>, %targets: tensor<2x4xi32>) -> tensor<f32> attributes {giga.loss} {
@@ -139,27 +169,35 @@ module attributes {giga.run = {learning_rate = 1.0e-2 : f64, num_steps = 20 : i6
 // scratch for @a's and @c's intermediate (128): an arena of 384.
 
 // CHECK-LABEL: func.func private @a(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 0>
+// CHECK-SAME: wafer.arg_buffers = ["tokens"]
 // CHECK-SAME: wafer.scratch_bytes = 128 : i64
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 256>}
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 128>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["a.gelu#0"]}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["a#0"]}
 // CHECK-LABEL: func.func private @b(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 128>
+// CHECK-SAME: wafer.arg_buffers = ["a#0"]
 // CHECK-SAME: wafer.scratch_bytes = 0 : i64
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 0>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["b#0"]}
 // A returned reshape is a view of scratch, copied out at the end.
 // CHECK-LABEL: func.func private @c(
-// CHECK-SAME: wafer.arg_offsets = array<i64: 0>
+// CHECK-SAME: wafer.arg_buffers = ["b#0"]
 // CHECK-SAME: wafer.scratch_bytes = 128 : i64
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 256>}
-// CHECK-NEXT: giga.reshape {{.*}} {wafer.offsets = array<i64: 256>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["c.gelu#0"]}
+// CHECK-NEXT: giga.reshape {{.*}} {wafer.buffers = ["c.gelu#0.view"]}
 // CHECK-LABEL: func.func @p(
 // CHECK-SAME: wafer.arena_bytes = 384 : i64
-// CHECK-SAME: wafer.arg_offsets = array<i64: 0>
+// CHECK-SAME: wafer.arg_buffers = ["tokens"]
+// CHECK-SAME: wafer.buffer_table = [
+// CHECK-SAME: {layers = 0 : i64, name = "tokens", offset = 0 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "a#0", offset = 128 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "a.gelu#0", offset = 256 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "b#0", offset = 0 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "c#0", offset = 128 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "c.gelu#0", offset = 256 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "c.gelu#0.view", offset = 256 : i64
 // CHECK-SAME: wafer.program_bytes = 256 : i64
-// CHECK-NEXT: wafer.invoke @a(%{{.*}}) {wafer.offsets = array<i64: 128>}
-// CHECK-NEXT: wafer.invoke @b(%{{.*}}) {wafer.offsets = array<i64: 0>}
-// CHECK-NEXT: wafer.invoke @c(%{{.*}}) {wafer.offsets = array<i64: 128>}
+// CHECK-NEXT: wafer.invoke @a(%{{.*}}) {wafer.buffers = ["a#0"]}
+// CHECK-NEXT: wafer.invoke @b(%{{.*}}) {wafer.buffers = ["b#0"]}
+// CHECK-NEXT: wafer.invoke @c(%{{.*}}) {wafer.buffers = ["c#0"]}
 func.func private @a(%t: tensor<20xf32>) -> tensor<20xf32> attributes {wafer.kernel, wafer.group = "", wafer.layers = 1 : i64} {
   %0 = giga.gelu %t : tensor<20xf32>
   %1 = giga.gelu %0 : tensor<20xf32>
@@ -192,12 +230,17 @@ func.func @p(%x: tensor<20xf32>) -> tensor<4x5xf32> attributes {wafer.program} {
 
 // CHECK-LABEL: func.func private @k(
 // CHECK-SAME: wafer.scratch_bytes = 128 : i64
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 256>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["k.gelu#0"]}
 // CHECK-NEXT: wafer.stream_out "u"
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 128>}
-// CHECK-NEXT: giga.gelu {{.*}} {wafer.offsets = array<i64: 256>}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["k.gelu#2"]}
+// CHECK-NEXT: giga.gelu {{.*}} {wafer.buffers = ["k.gelu#3"]}
 // CHECK-LABEL: func.func @p(
 // CHECK-SAME: wafer.arena_bytes = 384 : i64
+// CHECK-SAME: wafer.buffer_table = [
+// CHECK-SAME: {layers = 0 : i64, name = "tokens", offset = 0 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "k.gelu#0", offset = 256 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "k.gelu#2", offset = 128 : i64
+// CHECK-SAME: {layers = 0 : i64, name = "k.gelu#3", offset = 256 : i64
 // CHECK-SAME: wafer.program_bytes = 128 : i64
 wafer.param "u" group "" layers 1 "zeros" std 0.0 decay 0.0 : tensor<20xf32>
 wafer.param "v" group "" layers 1 "zeros" std 0.0 decay 0.0 : tensor<20xf32>

@@ -506,7 +506,7 @@ TEST(Ops, CrossEntropyAndGrad) {
           runOp("cross_entropy", {{s, logits}, {{2, 3}, bad, true}},
                 {{DType::F32, {}}});
         } catch (const ExecError &e) {
-          EXPECT_NE(std::string(e.what()).find("target 7 at position 2"),
+          EXPECT_NE(std::string(e.what()).find("label 7 at position 2"),
                     std::string::npos)
               << e.what();
           throw;
