@@ -121,6 +121,13 @@ int main(int argc, char **argv) {
               {1, 4 * C, C, N, true, false, false, true}, reps);
   benchMatmul("matmul lm head  [2048x768]x[50257x768]^T",
               {1, N, V, C, false, true}, std::max(1, reps / 5));
+  // The small model's tied head (compare.sh): 768 tokens of width 128.
+  benchMatmul("matmul head fwd [768x128]x[50257x128]^T",
+              {1, 768, V, 128, false, true}, reps);
+  benchMatmul("matmul head dX  [768x50257]x[50257x128]",
+              {1, 768, 128, V, false, false}, reps);
+  benchMatmul("matmul head dW  [768x50257]^T[768x128] +=",
+              {1, V, 128, 768, true, false, false, true}, reps);
   benchMatmul("matmul scores   96x[256x64]x[256x64]^T",
               {B * H, T, T, D, false, true, false, false, 0.125f}, reps);
 

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
-"""PyTorch baseline for bench/train/run.sh: the same GPT-2 124M-shape training
-step, written as nanoGPT writes it, timed on this CPU.
+"""PyTorch baseline for bench/train/run.sh and compare.sh: the same GPT
+training step, written as nanoGPT writes it, timed on this CPU.
 
-The model and step are the ones run.sh compiles and gigarun trains: 12
-layers, width 768, 12 heads, vocab 50257, 1024 learned positions, B=8,
-T=256, pre-LN blocks with separate q/k/v Linear layers (with bias), a 4x MLP
+The model and step are the ones those scripts compile and gigarun trains:
+by default the GPT-2 124M shape (12 layers, width 768, 12 heads, vocab
+50257, 1024 learned positions, B=8, T=256; --depth/--width/--heads/--vocab/
+--positions/--batch/--seq change it), pre-LN blocks with separate q/k/v Linear layers (with bias), a 4x MLP
 with exact GELU, the head tied to the token embedding (no bias), mean
 cross-entropy, global-norm clipping to 1.0 (clip_grad_norm_) and AdamW
 (betas 0.9/0.95, eps 1e-8, weight decay 0.1 on rank >= 2 tensors only, lr
-6e-4 with cosine decay to 0.1x over the run), all in float32. Init as
+6e-4 with cosine decay to 0.1x over the run), all in float32 (--precision bf16: the forward under
+torch.autocast("cpu", bfloat16), weights and optimizer fp32). Init as
 gigarun's: N(0, 0.02), residual projections 0.02/sqrt(2*depth), zero biases.
 Batches are B random windows of T+1 tokens from Moby Dick's train.bin
 (`gigatok fetch-corpus moby-dick`, nanoGPT uint16).
@@ -19,14 +21,16 @@ F.scaled_dot_product_attention(is_causal=True), which needs torch >= 2.0.
 
 For each thread count (torch.set_num_threads, default 1 then 2) a fresh
 child process trains WARMUP + MEASURED steps (3 + 10) and reports the median
-ms/step, tokens/s and MFU of the measured steps, MFU as gigarun computes it
+ms/step, tokens/s, peak RSS and MFU of the measured steps, MFU as gigarun computes it
 (docs/gigarun.md, MFU): model FLOPs 6*N*tokens + 12*depth*T*width*tokens
 over a peak of clock x FLOP/cycle x threads, FLOP/cycle from the CPU's ISA
 as gigarun takes it (32 for AVX2+FMA, 64 for AVX-512). The children run one after the other, never at once.
 
   /usr/bin/python3 bench/train/torch_baseline.py [--threads 1 2]
       [--data moby/train.bin] [--warmup 3] [--measured 10]
-      [--attention explicit|sdpa] [--bin-dir build/bin]
+      [--attention explicit|sdpa] [--precision fp32|bf16] [--bin-dir build/bin]
+      [--depth 12 --width 768 --heads 12 --vocab 50257 --positions 1024
+       --batch 8 --seq 256] [--json FILE]
 
 Without --data the corpus is fetched with BIN_DIR/gigatok into a temporary
 folder. Run it on a quiet machine: a step takes tens of seconds.
@@ -37,6 +41,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shlex
 import statistics
 import subprocess
@@ -53,9 +58,6 @@ except ImportError as error:
     sys.exit("torch_baseline.py: %s (run with /usr/bin/python3 and python3-torch "
              "installed)" % error)
 
-CONFIG = {"vocab_size": 50257, "max_position_embeddings": 1024, "depth": 12,
-          "width": 768, "heads": 12, "init_std": 0.02, "layer_norm_epsilon": 1e-5}
-BATCH, SEQ = 8, 256
 LEARNING_RATE, MIN_LR_RATIO = 6e-4, 0.1
 BETAS, EPS, WEIGHT_DECAY, CLIP = (0.9, 0.95), 1e-8, 0.1, 1.0
 SEED = 1337
@@ -191,14 +193,21 @@ def loaded_blas():
     return sorted(names)
 
 
+def config_of(args):
+    return {"vocab_size": args.vocab, "max_position_embeddings": args.positions,
+            "depth": args.depth, "width": args.width, "heads": args.heads,
+            "init_std": 0.02, "layer_norm_epsilon": 1e-5}
+
+
 def child(args):
     """Train warmup + measured steps with args.threads threads; print JSON."""
+    config, batch, seq = config_of(args), args.batch, args.seq
     torch.set_num_threads(args.threads)
     torch.manual_seed(SEED)
     data = np.memmap(args.data, dtype=np.uint16, mode="r")
-    if len(data) < SEQ + 2:
+    if len(data) < seq + 2:
         raise SystemExit("torch_baseline.py: %s is too short" % args.data)
-    model = GPT(CONFIG, args.attention)
+    model = GPT(config, args.attention)
     model.train()
     params = list(model.parameters())
     n_params = sum(p.numel() for p in params)
@@ -210,14 +219,16 @@ def child(args):
     records = []
     for step in range(1, total + 1):
         start = time.perf_counter()
-        offsets = torch.randint(len(data) - SEQ - 1, (BATCH,), generator=generator)
-        windows = np.stack([data[o:o + SEQ + 1] for o in offsets.tolist()]).astype(np.int64)
+        offsets = torch.randint(len(data) - seq - 1, (batch,), generator=generator)
+        windows = np.stack([data[o:o + seq + 1] for o in offsets.tolist()]).astype(np.int64)
         windows = torch.from_numpy(windows)
         tokens, targets = windows[:, :-1].contiguous(), windows[:, 1:].contiguous()
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, total)
         optimizer.zero_grad(set_to_none=True)
-        loss = model(tokens, targets)
+        with torch.autocast("cpu", dtype=torch.bfloat16,
+                            enabled=args.precision == "bf16"):
+            loss = model(tokens, targets)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, CLIP)
         optimizer.step()
@@ -227,11 +238,11 @@ def child(args):
                         "grad_norm": float(grad_norm)})
         print("  threads %d step %2d: %8.0f ms  loss %.4f" % (args.threads, step,
               seconds * 1000.0, loss_value), file=sys.stderr, flush=True)
-    c = CONFIG
+    c = config
     blas = loaded_blas()
-    tokens_per_step = BATCH * SEQ
+    tokens_per_step = batch * seq
     flops = (6 * n_params * tokens_per_step
-             + 12 * c["depth"] * SEQ * c["width"] * tokens_per_step)
+             + 12 * c["depth"] * seq * c["width"] * tokens_per_step)
     peak = peak_mhz() * 1e6 * flops_per_cycle() * args.threads
     measured = records[args.warmup:]
     ms = statistics.median(r["ms"] for r in measured)
@@ -245,6 +256,7 @@ def child(args):
         "median_mfu": statistics.median(flops / (r["ms"] / 1000.0) / peak for r in measured),
         "median_mfu_1thread_peak": statistics.median(
             flops / (r["ms"] / 1000.0) / (peak / args.threads) for r in measured),
+        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         "steps": records}))
 
 
@@ -271,12 +283,21 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--measured", type=int, default=10)
     parser.add_argument("--attention", choices=["explicit", "sdpa"], default="explicit")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    for name, default in (("depth", 12), ("width", 768), ("heads", 12), ("vocab", 50257),
+                          ("positions", 1024), ("batch", 8), ("seq", 256)):
+        parser.add_argument("--" + name, type=int, default=default)
+    parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--bin-dir", default=os.environ.get("GIGA_BIN_DIR",
                                                             os.path.join(root, "build", "bin")))
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warmup < 0 or args.measured < 1 or min(args.threads) < 1:
         parser.error("--warmup must be >= 0, --measured and --threads >= 1")
+    if min(args.depth, args.width, args.heads, args.vocab, args.batch, args.seq) < 1 \
+            or args.width % args.heads or args.seq > args.positions:
+        parser.error("the shape needs positive sizes, heads dividing width and "
+                     "--seq <= --positions")
     if args.attention == "sdpa" and not hasattr(F, "scaled_dot_product_attention"):
         parser.error("--attention sdpa needs torch >= 2.0 (this is %s)" % torch.__version__)
     if args.child:
@@ -312,7 +333,9 @@ def main():
             command = [sys.executable, os.path.abspath(__file__), "--child",
                        "--threads", str(threads), "--data", data,
                        "--warmup", str(args.warmup), "--measured", str(args.measured),
-                       "--attention", args.attention]
+                       "--attention", args.attention, "--precision", args.precision] + [
+                           "--%s=%d" % (name, getattr(args, name)) for name in
+                           ("depth", "width", "heads", "vocab", "positions", "batch", "seq")]
             print("$ " + " ".join("%s=%s" % kv for kv in sorted(env.items())) + " "
                   + shlex.join(command), flush=True)
             start = time.time()
@@ -329,15 +352,20 @@ def main():
             results.append(result)
     first = args.warmup + 1
     last = args.warmup + args.measured
-    print("GPT-2 124M shape (%d parameters), B %d, T %d, fp32; steps %d..%d (after %d warmup):"
-          % (results[0]["parameters"], BATCH, SEQ, first, last, args.warmup))
+    print("depth %d, width %d, %d heads, vocab %d (%d parameters), B %d, T %d, %s; "
+          "steps %d..%d (after %d warmup):"
+          % (args.depth, args.width, args.heads, args.vocab, results[0]["parameters"],
+             args.batch, args.seq, args.precision, first, last, args.warmup))
     print("  threads  median ms/step  median tokens/s  median MFU  (MFU vs 1-thread peak)"
-          "  final loss")
+          "  peak RSS  final loss")
     for r in results:
-        print("  %7d  %14.0f  %15.1f  %9.1f%%  %21.1f%%  %10.4f" % (
+        print("  %7d  %14.0f  %15.1f  %9.1f%%  %21.1f%%  %5.0f MiB  %10.4f" % (
             r["threads"], r["median_ms"], r["median_tokens_per_sec"],
             100 * r["median_mfu"], 100 * r["median_mfu_1thread_peak"],
-            r["steps"][-1]["loss"]))
+            r["peak_rss_bytes"] / 2**20, r["steps"][-1]["loss"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# giga against PyTorch on this machine, side by side in one invocation: the
+# same GPT training step (bench/train/torch_baseline.py writes it as nanoGPT
+# does), the same data (Moby Dick), the same thread count, run one after the
+# other, never at once. PyTorch runs at its best settings here: OpenBLAS's
+# OpenMP build (fetched with apt-get download + dpkg -x into the cache if it
+# is not installed; Debian's default libblas3 is the reference BLAS), glibc
+# malloc told not to map and trim the big buffers every step, and bf16
+# autocast too where the CPU has bf16.
+#
+#   bench/train/compare.sh [BIN_DIR]          (default: $GIGA_BIN_DIR or build/bin)
+#   THREADS=2 WARMUP=2 MEASURED=5 SHAPES="124m small" bench/train/compare.sh
+#
+# Shapes: 124m = GPT-2 124M (12 layers, width 768, 12 heads, vocab 50257),
+# B 8, T 256; small = depth 4, width 128, 4 heads, vocab 50257, B 12, T 64.
+# It prints the machine, every command, and per shape ms/step, tokens/s and
+# peak RSS of each (medians of the MEASURED steps after WARMUP), then the
+# ratios. The 124M shape takes ~15 s a step per system on a 2-core AVX2
+# machine, so the default run takes ~5 minutes.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bin_dir=${1:-${GIGA_BIN_DIR:-$root/build/bin}}
+threads=${THREADS:-$(nproc)}
+warmup=${WARMUP:-2}
+measured=${MEASURED:-5}
+shapes=${SHAPES:-124m small}
+cache=${GIGA_BENCH_CACHE:-$root/build/bench-cache}
+python=/usr/bin/python3
+
+fail() { echo "compare.sh: $*" >&2; exit 1; }
+for tool in gigac gigarun gigatok; do
+  [[ -x "$bin_dir/$tool" ]] || fail "$bin_dir/$tool is not built; run scripts/test.sh or ninja -C build first"
+done
+[[ $threads =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $measured =~ ^[1-9][0-9]*$ ]] ||
+  fail "THREADS and MEASURED must be >= 1, WARMUP >= 0"
+"$python" -c 'import torch, numpy' 2>/dev/null ||
+  fail "$python has no torch or numpy; apt-get install python3-torch python3-numpy"
+
+# OpenBLAS, OpenMP build: installed, or unpacked into the cache.
+openblas=/usr/lib/x86_64-linux-gnu/openblas-openmp
+if [[ ! -e $openblas/libblas.so.3 ]]; then
+  openblas=$cache/openblas-openmp/usr/lib/x86_64-linux-gnu/openblas-openmp
+  if [[ ! -e $openblas/libblas.so.3 ]]; then
+    mkdir -p "$cache/debs"
+    (cd "$cache/debs" && apt-get download libopenblas0-openmp >/dev/null 2>&1) ||
+      fail "cannot download libopenblas0-openmp (apt-get download); install it (apt-get install libopenblas0-openmp) or set GIGA_BENCH_CACHE to a folder holding it"
+    dpkg -x "$cache"/debs/libopenblas0-openmp_*.deb "$cache/openblas-openmp"
+  fi
+fi
+ldconfig -p | grep -q 'libgfortran.so.5 ' ||
+  fail "OpenBLAS needs libgfortran5; apt-get install libgfortran5"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/giga-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+"$bin_dir/gigatok" fetch-corpus moby-dick --out "$work/moby" >/dev/null
+data=$work/moby/train.bin
+
+bf16=no
+grep -q -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && bf16=yes
+model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
+flags=$(grep -o -w -E 'avx2|fma|avx512f|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')
+memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+echo "machine: $model, $(nproc) CPUs available, $memory memory; ISA: $flags; bf16: $bf16"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ); giga $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); threads $threads; steps: $warmup warmup + $measured measured"
+echo "PyTorch BLAS: $openblas/libblas.so.3"
+
+# name depth width heads vocab batch seq
+shape_args() {
+  case $1 in
+    124m) echo "12 768 12 50257 8 256" ;;
+    small) echo "4 128 4 50257 12 64" ;;
+    *) fail "unknown shape '$1' in SHAPES (use 124m and/or small)" ;;
+  esac
+}
+
+run_giga() { # shape depth width heads vocab batch seq
+  local name=$1 depth=$2 width=$3 heads=$4 vocab=$5 batch=$6 seq=$7
+  cat >"$work/$name.json" <<JSON
+{
+  "name": "compare-$name",
+  "model": {"vocab_size": $vocab, "max_position_embeddings": 1024,
+            "depth": $depth, "width": $width, "heads": $heads, "init_std": 0.02},
+  "run": {"batch_size": $batch, "sequence_length": $seq,
+          "num_steps": $((warmup + measured)), "learning_rate": 0.0006,
+          "seed": 1337}
+}
+JSON
+  local compile=("$bin_dir/gigac" compile "$work/$name.json" --wafer host -o "$work/$name.wafer")
+  local train=("$bin_dir/gigarun" "$work/$name.wafer" --data "$data" --steps $((warmup + measured))
+               --threads "$threads" --checkpoint-steps 0 --out "$work/run-$name")
+  echo "\$ ${compile[*]}"
+  "${compile[@]}" >/dev/null
+  echo "\$ ${train[*]}"
+  "${train[@]}" >"$work/giga-$name.log" 2>&1 || { cat "$work/giga-$name.log" >&2; fail "gigarun failed"; }
+  "$python" - "$work/run-$name/metrics.jsonl" "$work/giga-$name.log" "$warmup" "$batch" "$seq" \
+    >"$work/giga-$name.result" <<'PY'
+import json, re, statistics, sys
+metrics, log, warmup, batch, seq = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+steps = [json.loads(line) for line in open(metrics)][warmup:]
+ms = statistics.median(batch * 1000.0 / r["samples_per_sec"] for r in steps)
+rss = re.search(r"peak RSS: (\d+) MiB", open(log).read())
+print(json.dumps({"median_ms": ms, "median_tokens_per_sec": batch * seq * 1000.0 / ms,
+                  "peak_rss_mib": int(rss.group(1)) if rss else None,
+                  "final_loss": steps[-1]["loss"]}))
+PY
+}
+
+run_torch() { # shape precision depth width heads vocab batch seq
+  local name=$1 precision=$2 depth=$3 width=$4 heads=$5 vocab=$6 batch=$7 seq=$8
+  local env=(LD_LIBRARY_PATH="$openblas" MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000)
+  local command=("$python" "$root/bench/train/torch_baseline.py" --threads "$threads"
+                 --data "$data" --warmup "$warmup" --measured "$measured" --precision "$precision"
+                 --depth "$depth" --width "$width" --heads "$heads" --vocab "$vocab"
+                 --batch "$batch" --seq "$seq" --json "$work/torch-$name-$precision.json")
+  echo "\$ ${env[*]} ${command[*]}"
+  env "${env[@]}" "${command[@]}" >"$work/torch-$name-$precision.log" 2>&1 ||
+    { cat "$work/torch-$name-$precision.log" >&2; fail "torch_baseline.py failed"; }
+  grep -q 'openblas-openmp' "$work/torch-$name-$precision.log" ||
+    fail "PyTorch did not load OpenMP OpenBLAS (see $work/torch-$name-$precision.log)"
+}
+
+for shape in $shapes; do
+  read -r depth width heads vocab batch seq <<<"$(shape_args "$shape")"
+  echo
+  echo "== $shape: depth $depth, width $width, $heads heads, vocab $vocab, B $batch, T $seq"
+  run_giga "$shape" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+  run_torch "$shape" fp32 "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+  [[ $bf16 == yes ]] && run_torch "$shape" bf16 "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+done
+
+echo
+"$python" - "$work" "$shapes" "$threads" <<'PY'
+import json, os, sys
+work, shapes, threads = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+print("| shape | system | ms/step | tokens/s | peak RSS | final loss | giga's speed-up |")
+print("|---|---|---:|---:|---:|---:|---:|")
+for shape in shapes:
+    giga = json.load(open(os.path.join(work, f"giga-{shape}.result")))
+    rows = [("giga fp32", giga["median_ms"], giga["peak_rss_mib"], giga["final_loss"])]
+    for precision in ("fp32", "bf16"):
+        path = os.path.join(work, f"torch-{shape}-{precision}.json")
+        if os.path.exists(path):
+            r = json.load(open(path))[0]
+            rows.append((f"PyTorch {precision}", r["median_ms"], r["peak_rss_bytes"] / 2**20,
+                         r["steps"][-1]["loss"]))
+    tokens = {"124m": 8 * 256, "small": 12 * 64}[shape]
+    for system, ms, rss, loss in rows:
+        ratio = "" if system.startswith("giga") else f"{ms / giga['median_ms']:.2f}x"
+        print(f"| {shape} | {system} | {ms:,.0f} | {tokens * 1000.0 / ms:,.1f} | "
+              f"{rss:,.0f} MiB | {loss:.4f} | {ratio} |")
+print(f"\n{threads} threads each; speed-up = PyTorch ms/step / giga ms/step "
+      "(above 1: giga is faster).")
+PY
