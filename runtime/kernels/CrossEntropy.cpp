@@ -2,6 +2,7 @@
 
 #include "runtime/kernels/CrossEntropy.h"
 #include "runtime/kernels/Detail.h"
+#include "runtime/kernels/Matmul.h"
 
 #include <cmath>
 #include <limits>
@@ -20,11 +21,17 @@ void checkTarget(int32_t target, int64_t row, int64_t vocab) {
 }
 } // namespace
 
+// Rows are independent, so they are split over the matmul threads; the
+// loss is summed afterwards in row order, so it does not depend on the
+// thread count. Exceptions cannot leave an OpenMP region: the targets are
+// checked before it.
+
 float crossEntropyForward(float *logsumexp, const float *logits,
                           const int32_t *targets, int64_t n, int64_t vocab) {
-  double total = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i)
     checkTarget(targets[i], i, vocab);
+#pragma omp parallel for schedule(static) num_threads(matmulThreads())
+  for (int64_t i = 0; i < n; ++i) {
     const float *x = logits + i * vocab;
     float maxValue = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(max : maxValue)
@@ -34,10 +41,11 @@ float crossEntropyForward(float *logsumexp, const float *logits,
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < vocab; ++j)
       sum += detail::fastExp(x[j] - maxValue);
-    float lse = maxValue + std::log(sum);
-    logsumexp[i] = lse;
-    total += static_cast<double>(lse) - x[targets[i]];
+    logsumexp[i] = maxValue + std::log(sum);
   }
+  double total = 0.0;
+  for (int64_t i = 0; i < n; ++i)
+    total += static_cast<double>(logsumexp[i]) - logits[i * vocab + targets[i]];
   return n > 0 ? static_cast<float>(total / n) : 0.0f;
 }
 
@@ -45,9 +53,11 @@ void crossEntropyBackward(float *dlogits, const float *logits,
                           const float *logsumexp, const int32_t *targets,
                           float dloss, int64_t n, int64_t vocab,
                           bool accumulate) {
-  float rowScale = n > 0 ? dloss / n : 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
+  for (int64_t i = 0; i < n; ++i)
     checkTarget(targets[i], i, vocab);
+  float rowScale = n > 0 ? dloss / n : 0.0f;
+#pragma omp parallel for schedule(static) num_threads(matmulThreads())
+  for (int64_t i = 0; i < n; ++i) {
     const float *x = logits + i * vocab;
     float *dx = dlogits + i * vocab;
     float lse = logsumexp[i];
