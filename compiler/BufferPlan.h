@@ -78,8 +78,8 @@ mlir::FailureOr<BufferPlan> planBuffers(mlir::ModuleOp module);
 /// Writes `plan` into `module` as attributes: the buffer table
 /// (`wafer.buffer_table`) and the arena's regions on the program, each
 /// value's buffer by name (`wafer.buffers` on ops, `wafer.arg_buffers` on
-/// functions, with `wafer.layer_slices` where a kernel sees one layer of a
-/// stack), and each kernel's scratch, copies and carries.
+/// functions; `name[layer]` where a kernel sees one layer of a stack), and
+/// each kernel's scratch, copies and carries.
 void recordBufferPlan(mlir::ModuleOp module, const BufferPlan &plan);
 
 /// The plan recordBufferPlan wrote; an error naming the missing attribute

@@ -48,7 +48,8 @@ if [[ ! -e $openblas/libblas.so.3 ]]; then
     dpkg -x "$cache"/debs/libopenblas0-openmp_*.deb "$cache/openblas-openmp"
   fi
 fi
-ldconfig -p | grep -q 'libgfortran.so.5 ' ||
+# Not `ldconfig -p | grep -q`: grep's early exit fails the pipe (pipefail).
+[[ $(ldconfig -p) == *'libgfortran.so.5 '* ]] ||
   fail "OpenBLAS needs libgfortran5; apt-get install libgfortran5"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/giga-compare.XXXXXX")
@@ -100,7 +101,7 @@ metrics, log, warmup, batch, seq = sys.argv[1], sys.argv[2], *map(int, sys.argv[
 steps = [json.loads(line) for line in open(metrics)][warmup:]
 ms = statistics.median(batch * 1000.0 / r["samples_per_sec"] for r in steps)
 rss = re.search(r"peak RSS: (\d+) MiB", open(log).read())
-print(json.dumps({"median_ms": ms, "median_tokens_per_sec": batch * seq * 1000.0 / ms,
+print(json.dumps({"median_ms": ms, "tokens_per_step": batch * seq,
                   "peak_rss_mib": int(rss.group(1)) if rss else None,
                   "final_loss": steps[-1]["loss"]}))
 PY
@@ -144,7 +145,7 @@ for shape in shapes:
             r = json.load(open(path))[0]
             rows.append((f"PyTorch {precision}", r["median_ms"], r["peak_rss_bytes"] / 2**20,
                          r["steps"][-1]["loss"]))
-    tokens = {"124m": 8 * 256, "small": 12 * 64}[shape]
+    tokens = giga["tokens_per_step"]
     for system, ms, rss, loss in rows:
         ratio = "" if system.startswith("giga") else f"{ms / giga['median_ms']:.2f}x"
         print(f"| {shape} | {system} | {ms:,.0f} | {tokens * 1000.0 / ms:,.1f} | "

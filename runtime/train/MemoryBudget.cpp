@@ -15,8 +15,9 @@ namespace giga::train {
 namespace {
 
 /// Bytes of --memory-budget kept back from the store for what the baseline
-/// does not see: heap growth during training (oneDNN's scratchpads are made
-/// at the first run), the streamer's stack, and the kernel's fault-around,
+/// does not see: the executor's tables and oneDNN's primitives (made as the
+/// executor is built) and scratchpads (at the first run), the streamer's
+/// stack, and the kernel's fault-around,
 /// which may map up to 64 KiB of cached neighbours per fault before the
 /// store drops them (docs/store.md). Measured slack is a few MiB
 /// (test/e2e/gigarun-memory-budget.sh).
