@@ -1,6 +1,7 @@
 //===- Attention.cpp - masked self-attention ------------------------------===//
 
 #include "runtime/kernels/Attention.h"
+#include "runtime/kernels/Detail.h"
 
 #include <cmath>
 #include <limits>
@@ -107,12 +108,14 @@ void AttentionPlan::probabilities(float *probs, const float *q, const float *k,
   int64_t heads = shape_.batch * shape_.heads;
   int64_t t = shape_.seqLen;
   scores_.run(q, k, probs);
-  for (int64_t h = 0; h < heads; ++h) {
-    float *p = probs + h * t * t;
-    for (int64_t i = 0; i < t * t; ++i)
-      p[i] += mask[i];
-    softmaxForward(p, p, t, t);
-  }
+  detail::parallelRanges(heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t h = begin; h < end; ++h) {
+      float *p = probs + h * t * t;
+      for (int64_t i = 0; i < t * t; ++i)
+        p[i] += mask[i];
+      softmaxForward(p, p, t, t);
+    }
+  });
 }
 
 void AttentionPlan::forward(float *out, float *probs, const float *q,

@@ -6,12 +6,54 @@
 #ifndef GIGA_RUNTIME_KERNELS_DETAIL_H
 #define GIGA_RUNTIME_KERNELS_DETAIL_H
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 
+#include "runtime/kernels/Matmul.h"
+
+#include <omp.h>
+
 namespace giga::kernels::detail {
+
+/// Below this many elements a thread's share costs less than waking it.
+inline constexpr int64_t kMinElementsPerThread = 1 << 14;
+
+/// Rows per thread for row-wise work on `cols` columns, and columns per thread
+/// for column-wise sums over `rows` rows: about kMinElementsPerThread each.
+inline int64_t minRowsPerThread(int64_t cols) {
+  return std::max<int64_t>(1,
+                           kMinElementsPerThread / std::max<int64_t>(cols, 1));
+}
+inline int64_t minColsPerThread(int64_t rows) {
+  // At least a cache line of columns, so that threads never share one.
+  return std::max<int64_t>(16,
+                           kMinElementsPerThread / std::max<int64_t>(rows, 1));
+}
+
+/// Runs body(begin, end) on contiguous, disjoint pieces of [0, n) that cover
+/// it, one per thread of the matmul thread count, using no more threads than
+/// leave each at least `minPerThread` items (small inputs stay on the calling
+/// thread, where a fork would cost more than it saves). Every item is computed
+/// by one thread in the serial order, so results do not depend on the thread
+/// count as long as `body` keeps each item's arithmetic to itself. Inside
+/// another parallel region it runs on the calling thread. `body` must not
+/// throw: an exception cannot leave an OpenMP region.
+template <typename Body>
+inline void parallelRanges(int64_t n, int64_t minPerThread, Body body) {
+  int64_t threads = std::min<int64_t>(matmulThreads(),
+                                      n / std::max<int64_t>(minPerThread, 1));
+  if (threads <= 1 || omp_in_parallel()) {
+    if (n > 0)
+      body(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel for schedule(static, 1) num_threads(int(threads))
+  for (int64_t t = 0; t < threads; ++t)
+    body(n * t / threads, n * (t + 1) / threads);
+}
 
 /// dst[i] = value(i), or dst[i] += value(i) when accumulating. Two loops
 /// rather than `keep * dst[i]` so that garbage (NaN) in an overwritten buffer

@@ -2,6 +2,9 @@
 //
 // Plain loops the compiler vectorizes; `omp simd` (compiled with
 // -fopenmp-simd) lets it reorder float reductions, which -O3 alone may not.
+// Elements (or rows) are split over the matmul threads; sums over rows are
+// split by columns instead, so that each column still adds its rows in order
+// and the bits do not depend on the thread count.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,24 +16,37 @@
 
 namespace giga::kernels {
 
+using detail::kMinElementsPerThread;
+using detail::minColsPerThread;
+using detail::minRowsPerThread;
+using detail::parallelRanges;
+
 void add(float *out, const float *a, const float *b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = a[i] + b[i];
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = a[i] + b[i];
+  });
 }
 
 void accumulate(float *dst, const float *src, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    dst[i] += src[i];
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      dst[i] += src[i];
+  });
 }
 
 void scale(float *x, float factor, int64_t n) {
-  for (int64_t i = 0; i < n; ++i)
-    x[i] *= factor;
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      x[i] *= factor;
+  });
 }
 
 void fill(float *out, int64_t n, float value) {
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = value;
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      out[i] = value;
+  });
 }
 
 void iota(int32_t *out, int64_t n) {
@@ -40,40 +56,38 @@ void iota(int32_t *out, int64_t n) {
 
 void addBroadcast(float *out, const float *a, const float *b, int64_t rows,
                   int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    add(out + r * cols, a + r * cols, b, cols);
+  parallelRanges(rows, minRowsPerThread(cols), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        out[r * cols + c] = a[r * cols + c] + b[c];
+  });
 }
 
 void sumRows(float *y, const float *x, int64_t rows, int64_t cols) {
-  if (rows == 0) {
-    fill(y, cols, 0.0f);
-    return;
-  }
-  std::memcpy(y, x, sizeof(float) * cols);
-  for (int64_t r = 1; r < rows; ++r)
-    accumulate(y, x + r * cols, cols);
+  parallelRanges(cols, minColsPerThread(rows), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c)
+      y[c] = rows > 0 ? x[c] : 0.0f;
+    for (int64_t r = 1; r < rows; ++r)
+      for (int64_t c = begin; c < end; ++c)
+        y[c] += x[r * cols + c];
+  });
 }
 
 void biasAddForward(float *out, const float *inp, const float *bias,
                     int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *x = inp + r * cols;
-    float *y = out + r * cols;
-    for (int64_t c = 0; c < cols; ++c)
-      y[c] = x[c] + bias[c];
-  }
+  addBroadcast(out, inp, bias, rows, cols);
 }
 
 void biasAddBackward(float *dbias, const float *dout, int64_t rows,
                      int64_t cols, bool accumulate) {
-  if (!accumulate)
-    std::memset(dbias, 0, sizeof(float) * cols);
-  // Row by row so the inner loop is contiguous and vectorizes.
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *dy = dout + r * cols;
-    for (int64_t c = 0; c < cols; ++c)
-      dbias[c] += dy[c];
-  }
+  parallelRanges(cols, minColsPerThread(rows), [&](int64_t begin, int64_t end) {
+    if (!accumulate)
+      for (int64_t c = begin; c < end; ++c)
+        dbias[c] = 0.0f;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = begin; c < end; ++c)
+        dbias[c] += dout[r * cols + c];
+  });
 }
 
 namespace {
@@ -108,25 +122,31 @@ float geluTanhGrad(float x) {
 
 void geluForward(float *out, const float *inp, int64_t n,
                  GeluApproximation approximation) {
-  if (approximation == GeluApproximation::Tanh) {
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = geluTanh(inp[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = geluExact(inp[i]);
-  }
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    if (approximation == GeluApproximation::Tanh) {
+      for (int64_t i = begin; i < end; ++i)
+        out[i] = geluTanh(inp[i]);
+    } else {
+      for (int64_t i = begin; i < end; ++i)
+        out[i] = geluExact(inp[i]);
+    }
+  });
 }
 
 void geluBackward(float *dinp, const float *inp, const float *dout, int64_t n,
                   GeluApproximation approximation, bool accumulate) {
-  if (approximation == GeluApproximation::Tanh)
-    detail::storeOrAdd(dinp, n, accumulate, [&](int64_t i) {
-      return geluTanhGrad(inp[i]) * dout[i];
-    });
-  else
-    detail::storeOrAdd(dinp, n, accumulate, [&](int64_t i) {
-      return geluExactGrad(inp[i]) * dout[i];
-    });
+  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+    float *dst = dinp + begin;
+    const float *x = inp + begin;
+    const float *dy = dout + begin;
+    if (approximation == GeluApproximation::Tanh)
+      detail::storeOrAdd(dst, end - begin, accumulate,
+                         [&](int64_t i) { return geluTanhGrad(x[i]) * dy[i]; });
+    else
+      detail::storeOrAdd(dst, end - begin, accumulate, [&](int64_t i) {
+        return geluExactGrad(x[i]) * dy[i];
+      });
+  });
 }
 
 } // namespace giga::kernels

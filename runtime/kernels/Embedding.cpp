@@ -1,6 +1,7 @@
 //===- Embedding.cpp - token embeddings ----------------------------------===//
 
 #include "runtime/kernels/Embedding.h"
+#include "runtime/kernels/Detail.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -23,9 +24,12 @@ void checkTokens(const int32_t *tokens, int64_t n, int64_t vocab,
 void embeddingForward(float *out, const int32_t *tokens, const float *table,
                       int64_t n, int64_t vocab, int64_t channels) {
   checkTokens(tokens, n, vocab, "embedding.fwd");
-  for (int64_t i = 0; i < n; ++i)
-    std::memcpy(out + i * channels, table + tokens[i] * channels,
-                sizeof(float) * channels);
+  detail::parallelRanges(
+      n, detail::minRowsPerThread(channels), [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+          std::memcpy(out + i * channels, table + tokens[i] * channels,
+                      sizeof(float) * channels);
+      });
 }
 
 void embeddingBackward(float *dtable, const int32_t *tokens, const float *dout,
@@ -33,14 +37,22 @@ void embeddingBackward(float *dtable, const int32_t *tokens, const float *dout,
                        bool accumulate) {
   checkTokens(tokens, n, vocab, "embedding.bwd");
   if (!accumulate)
-    std::memset(dtable, 0, sizeof(float) * vocab * channels);
-  // Sequential over i so repeated tokens add up without races.
-  for (int64_t i = 0; i < n; ++i) {
-    float *row = dtable + tokens[i] * channels;
-    const float *dy = dout + i * channels;
-    for (int64_t c = 0; c < channels; ++c)
-      row[c] += dy[c];
-  }
+    detail::parallelRanges(vocab * channels, detail::kMinElementsPerThread,
+                           [&](int64_t begin, int64_t end) {
+                             std::memset(dtable + begin, 0,
+                                         sizeof(float) * (end - begin));
+                           });
+  // Threads own columns and go over the positions in order, so repeated
+  // tokens add up without races, in the same order whatever the threads.
+  detail::parallelRanges(channels, detail::minColsPerThread(n),
+                         [&](int64_t begin, int64_t end) {
+                           for (int64_t i = 0; i < n; ++i) {
+                             float *row = dtable + tokens[i] * channels;
+                             const float *dy = dout + i * channels;
+                             for (int64_t c = begin; c < end; ++c)
+                               row[c] += dy[c];
+                           }
+                         });
 }
 
 } // namespace giga::kernels

@@ -1,6 +1,7 @@
 //===- Layout.cpp - permutations, splits and concatenations ---------------===//
 
 #include "runtime/kernels/Layout.h"
+#include "runtime/kernels/Detail.h"
 
 #include <cstring>
 
@@ -8,11 +9,17 @@ namespace giga::kernels {
 
 void swapAxes12(float *out, const float *inp, int64_t d0, int64_t d1,
                 int64_t d2, int64_t d3) {
-  for (int64_t a = 0; a < d0; ++a)
-    for (int64_t b = 0; b < d1; ++b)
-      for (int64_t c = 0; c < d2; ++c)
-        std::memcpy(out + ((a * d2 + c) * d1 + b) * d3,
-                    inp + ((a * d1 + b) * d2 + c) * d3, sizeof(float) * d3);
+  // Input rows [a, b] split over the threads; each writes d2 runs of d3.
+  detail::parallelRanges(d0 * d1, detail::minRowsPerThread(d2 * d3),
+                         [&](int64_t begin, int64_t end) {
+                           for (int64_t row = begin; row < end; ++row) {
+                             int64_t a = row / d1, b = row % d1;
+                             for (int64_t c = 0; c < d2; ++c)
+                               std::memcpy(out + ((a * d2 + c) * d1 + b) * d3,
+                                           inp + ((a * d1 + b) * d2 + c) * d3,
+                                           sizeof(float) * d3);
+                           }
+                         });
 }
 
 Permutation planPermutation(const std::vector<int64_t> &shape,

@@ -1,6 +1,7 @@
 //===- Optimizer.cpp - optimizer updates and gradient clipping ------------===//
 
 #include "runtime/kernels/Optimizer.h"
+#include "runtime/kernels/Detail.h"
 
 #include <cmath>
 
@@ -22,16 +23,19 @@ void adamwUpdate(float *param, const float *grad, float *m, float *v, int64_t n,
   float beta2 = static_cast<float>(config.beta2);
   float eps = static_cast<float>(config.eps);
   float gradScale = config.gradScale;
-  for (int64_t i = 0; i < n; ++i) {
-    float g = grad[i] * gradScale;
-    float p = param[i] * decayFactor;
-    float mi = m[i] + oneMinusBeta1 * (g - m[i]); // torch: exp_avg.lerp_
-    float vi = beta2 * v[i] + oneMinusBeta2 * g * g;
-    float denom = std::sqrt(vi) / biasCorrection2Sqrt + eps;
-    param[i] = p - stepSize * (mi / denom);
-    m[i] = mi;
-    v[i] = vi;
-  }
+  detail::parallelRanges(
+      n, detail::kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          float g = grad[i] * gradScale;
+          float p = param[i] * decayFactor;
+          float mi = m[i] + oneMinusBeta1 * (g - m[i]); // torch: exp_avg.lerp_
+          float vi = beta2 * v[i] + oneMinusBeta2 * g * g;
+          float denom = std::sqrt(vi) / biasCorrection2Sqrt + eps;
+          param[i] = p - stepSize * (mi / denom);
+          m[i] = mi;
+          v[i] = vi;
+        }
+      });
 }
 
 void sgdUpdate(float *param, const float *grad, float *velocity, int64_t n,
@@ -39,24 +43,42 @@ void sgdUpdate(float *param, const float *grad, float *velocity, int64_t n,
   float lr = static_cast<float>(config.lr);
   float momentum = static_cast<float>(config.momentum);
   float weightDecay = static_cast<float>(config.weightDecay);
-  for (int64_t i = 0; i < n; ++i) {
-    float g = grad[i] * config.gradScale + weightDecay * param[i];
-    if (momentum != 0.0f) {
-      // Zero-initialized velocity makes the first step velocity = g, as
-      // torch's first-step special case.
-      float vel = momentum * velocity[i] + g;
-      velocity[i] = vel;
-      g = config.nesterov ? g + momentum * vel : vel;
-    }
-    param[i] -= lr * g;
-  }
+  detail::parallelRanges(
+      n, detail::kMinElementsPerThread, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          float g = grad[i] * config.gradScale + weightDecay * param[i];
+          if (momentum != 0.0f) {
+            // Zero-initialized velocity makes the first step velocity = g, as
+            // torch's first-step special case.
+            float vel = momentum * velocity[i] + g;
+            velocity[i] = vel;
+            g = config.nesterov ? g + momentum * vel : vel;
+          }
+          param[i] -= lr * g;
+        }
+      });
 }
 
 double sumOfSquares(const float *x, int64_t n) {
-  double sum = 0.0;
+  // Blocks of a fixed size, summed in order: the same bits on any thread
+  // count (a per-thread partial sum would depend on how many there are).
+  constexpr int64_t kBlock = 1 << 14;
+  int64_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(size_t(blocks), 0.0);
+  detail::parallelRanges(blocks, 2, [&](int64_t begin, int64_t end) {
+    for (int64_t b = begin; b < end; ++b) {
+      const float *block = x + b * kBlock;
+      int64_t count = std::min(kBlock, n - b * kBlock);
+      double sum = 0.0;
 #pragma omp simd reduction(+ : sum)
-  for (int64_t i = 0; i < n; ++i)
-    sum += static_cast<double>(x[i]) * x[i];
+      for (int64_t i = 0; i < count; ++i)
+        sum += static_cast<double>(block[i]) * block[i];
+      partial[size_t(b)] = sum;
+    }
+  });
+  double sum = 0.0;
+  for (double blockSum : partial)
+    sum += blockSum;
   return sum;
 }
 

@@ -43,15 +43,21 @@ void softmaxBackwardRow(float *dx, const float *y, const float *dy,
 } // namespace
 
 void softmaxForward(float *out, const float *inp, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
-    softmaxRow(out + r * cols, inp + r * cols, cols);
+  detail::parallelRanges(rows, detail::minRowsPerThread(cols),
+                         [&](int64_t begin, int64_t end) {
+                           for (int64_t r = begin; r < end; ++r)
+                             softmaxRow(out + r * cols, inp + r * cols, cols);
+                         });
 }
 
 void softmaxBackward(float *dinp, const float *out, const float *dout,
                      int64_t rows, int64_t cols, bool accumulate) {
-  for (int64_t r = 0; r < rows; ++r)
-    softmaxBackwardRow(dinp + r * cols, out + r * cols, dout + r * cols, cols,
-                       accumulate);
+  detail::parallelRanges(
+      rows, detail::minRowsPerThread(cols), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r)
+          softmaxBackwardRow(dinp + r * cols, out + r * cols, dout + r * cols,
+                             cols, accumulate);
+      });
 }
 
 } // namespace giga::kernels

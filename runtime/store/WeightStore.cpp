@@ -17,6 +17,7 @@
 #include "runtime/store/WeightStore.h"
 #include "runtime/support/Hash.h"
 
+#include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Optimizer.h"
 
 #include <algorithm>
@@ -494,10 +495,7 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
   const Impl::Tensor &t = s.tensor(param, layer);
   float *g = s.at(Grads, t);
   s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
-    float *out = g + begin;
-    const float *in = grad + begin;
-    for (int64_t i = 0; i < count; ++i)
-      out[i] += in[i];
+    kernels::accumulate(g + begin, grad + begin, count);
   });
 }
 
@@ -530,8 +528,7 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
     s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
       float *chunk = g + begin;
       if (scale != 1.0f)
-        for (int64_t i = 0; i < count; ++i)
-          chunk[i] *= scale;
+        kernels::scale(chunk, scale, count);
       sumOfSquares += kernels::sumOfSquares(chunk, count);
     });
   }
