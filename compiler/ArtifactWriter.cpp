@@ -135,7 +135,7 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   wafer::UpdateOp update;
   double attentionFlopsPerMicroBatch = 0.0;
   int32_t logits = -1; // the loss's input
-  int64_t vocab = 0;   // its last dimension: the range of ids and targets
+  int64_t vocab = -1;  // its last dimension: the range of ids and targets
   for (Operation &op : program.getBody().front()) {
     if (auto u = dyn_cast<wafer::UpdateOp>(op))
       update = u;
@@ -192,6 +192,10 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
                       .getShape()
                       .back();
         }
+        if (auto loss = dyn_cast<LinearCrossEntropyOp>(inner)) // no logits
+          vocab = cast<RankedTensorType>(loss.getWeight().getType())
+                      .getShape()
+                      .front();
       }
     }
     const KernelPlan &kernelPlan = plan->kernels.lookup(function);
@@ -242,8 +246,9 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   a.modelFlopsPerStep = 6.0 * double(a.parameterCount()) * double(a.batchSize) *
                             double(a.sequenceLength) +
                         attentionFlopsPerMicroBatch * double(a.accumulation());
-  if (logits < 0)
-    return program.emitOpError("computes no giga.cross_entropy loss");
+  if (vocab < 0)
+    return program.emitOpError("computes no giga.cross_entropy or "
+                               "giga.linear_cross_entropy loss");
   a.entryPoints = artifact::training::entryPoints(
       a, plan->refs.lookup(entry.getArgument(0)).buffer,
       plan->refs.lookup(entry.getArgument(1)).buffer,

@@ -85,8 +85,13 @@ int64_t opScratchBytes(Operation *kernel) {
     for (Value result : op->getResults())
       if (auto type = dyn_cast<RankedTensorType>(result.getType()))
         outputs.emplace_back(type.getShape().begin(), type.getShape().end());
-    floats = std::max(floats,
-                      artifact::opScratchFloats(schema->id, inputs, outputs));
+    // Sizes depend on integer attributes only (a chunk).
+    nlohmann::json attrs = nlohmann::json::object();
+    for (NamedAttribute attr : op->getAttrs())
+      if (auto integer = dyn_cast<IntegerAttr>(attr.getValue()))
+        attrs[attr.getName().str()] = integer.getInt();
+    floats = std::max(
+        floats, artifact::opScratchFloats(schema->id, inputs, outputs, attrs));
   });
   return (4 * floats + 63) / 64 * 64;
 }
@@ -511,8 +516,8 @@ public:
   FailureOr<BufferRef> ref(Attribute attr, Operation *at) {
     auto text = dyn_cast<StringAttr>(attr);
     if (!text)
-      return at->emitOpError("refers to a buffer by ") << attr
-                                                       << ", not by name";
+      return at->emitOpError("refers to a buffer by ")
+             << attr << ", not by name";
     if (text.getValue().empty())
       return BufferRef{};
     StringRef name = text.getValue();

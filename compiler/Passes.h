@@ -45,6 +45,12 @@ struct CompilePipelineOptions
                      "the training step: forward, backward, optimizer"),
           clEnumValN(CompileStage::Wafer, "wafer",
                      "per-layer kernels, placement and buffer plan"))};
+  Option<int64_t> lossChunk{
+      *this, "loss-chunk",
+      llvm::cl::desc("vocabulary columns of logits at a time in the fused "
+                     "head and loss; 0 leaves them unfused; -1 takes the "
+                     "target's loss_chunk"),
+      llvm::cl::init(-1)};
 };
 
 /// The frontend's forward and loss -> the planned wafer program: exactly

@@ -4,6 +4,37 @@
 
 include "mlir/Pass/PassBase.td"
 
+def GigaFuseLinearCrossEntropy : Pass<"giga-fuse-linear-cross-entropy", "mlir::ModuleOp"> {
+  let summary = "fuses a linear head and the cross-entropy after it";
+  let description = [{
+    Rewrites `giga.cross_entropy(giga.matmul(x, w) {transpose_rhs}, t)`,
+    where w is a [V, C] matrix shared by every batch and the logits have no
+    other use, into `giga.linear_cross_entropy(x, w, t)`, whose kernels
+    never hold more than `chunk` vocabulary columns of logits: a GPT's
+    [tokens, V] logits (411 MB for GPT-2 at 2048 tokens, and as much again
+    for their gradient) never exist, and neither does the time spent writing
+    and reading them. The gradient computes each chunk of logits again
+    (one more head-sized matmul) rather than saving them.
+
+    Runs first in giga-compile-pipeline, so that wafer-microbatch plans with
+    the fused op's activations. The chunk is the target's `loss_chunk`
+    (2048 unless the target says otherwise; 0 leaves the head and loss
+    apart: the host target does, because on a CPU with the logits in RAM
+    computing the head again costs more than the memory traffic it saves,
+    docs/kernels.md) unless the `chunk` option gives one. A chunk wider than
+    the vocabulary is clamped to it.
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"-1",
+           "vocabulary columns of logits computed at a time; 0 fuses nothing; "
+           "-1 (the default) takes the target's loss_chunk">,
+    Option<"wafer", "wafer", "std::string", /*default=*/"\"wse2\"",
+           "the target whose loss_chunk is the default: wse2, wse3, host or "
+           "a target JSON file">
+  ];
+  let dependentDialects = ["::giga::GigaDialect"];
+}
+
 def GigaAutodiff : Pass<"giga-autodiff", "mlir::ModuleOp"> {
   let summary = "derives the gradient of the loss for every parameter";
   let description = [{

@@ -17,8 +17,11 @@ void buildTrainStepPipeline(mlir::OpPassManager &pm) {
 
 void buildCompilePipeline(mlir::OpPassManager &pm,
                           const CompilePipelineOptions &options) {
-  // Micro-batching first: it decides the shapes (and recomputation) that
-  // autodiff differentiates.
+  // Fusion first, so that micro-batching plans with the fused loss's memory;
+  // micro-batching then decides the shapes (and recomputation) that autodiff
+  // differentiates.
+  pm.addPass(createGigaFuseLinearCrossEntropy(
+      GigaFuseLinearCrossEntropyOptions{options.lossChunk, options.wafer}));
   pm.addPass(createWaferMicrobatch(WaferMicrobatchOptions{options.wafer}));
   buildTrainStepPipeline(pm);
   if (options.stopAfter == CompileStage::Giga)

@@ -34,14 +34,15 @@ Target parseTarget(const std::string &text, const std::string &source) {
                                                  "clock_hz",
                                                  "flops_per_cycle_per_pe",
                                                  "memoryx_bytes_per_sec",
-                                                 "utilization"};
+                                                 "utilization",
+                                                 "loss_chunk"};
   for (const auto &[key, value] : json.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw ConfigError(source + ": " + key +
                         ": unknown key; known keys: name, description, "
                         "pe_rows, pe_cols, sram_per_pe_bytes, clock_hz, "
                         "flops_per_cycle_per_pe, memoryx_bytes_per_sec, "
-                        "utilization");
+                        "utilization, loss_chunk");
   auto number = [&](const char *key) {
     if (!json.contains(key))
       throw ConfigError(source + ": " + key + ": is required but missing");
@@ -72,6 +73,15 @@ Target parseTarget(const std::string &text, const std::string &source) {
   if (target.utilization > 1.0)
     throw ConfigError(source + ": utilization: must be at most 1, got " +
                       std::to_string(target.utilization));
+  if (json.contains("loss_chunk")) {
+    const nlohmann::json &chunk = json["loss_chunk"];
+    if (!chunk.is_number_integer() || chunk.get<int64_t>() < 0)
+      throw ConfigError(source +
+                        ": loss_chunk: must be an integer >= 0 (0 "
+                        "keeps the head and the loss apart), got " +
+                        chunk.dump());
+    target.lossChunk = chunk.get<int64_t>();
+  }
   return target;
 }
 
@@ -86,7 +96,8 @@ nlohmann::json Target::toJson() const {
           {"clock_hz", clockHz},
           {"flops_per_cycle_per_pe", flopsPerCyclePerPe},
           {"memoryx_bytes_per_sec", memoryxBytesPerSec},
-          {"utilization", utilization}};
+          {"utilization", utilization},
+          {"loss_chunk", lossChunk}};
 }
 
 std::vector<std::string> builtinTargetNames() {

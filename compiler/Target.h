@@ -20,6 +20,9 @@ struct Target {
   double flopsPerCyclePerPe = 0.0;
   double memoryxBytesPerSec = 0.0;
   double utilization = 0.0; // achievable fraction of peak on dense work
+  /// Vocabulary columns of logits at a time in the fused head and loss, or 0
+  /// to keep them apart (giga-fuse-linear-cross-entropy's default).
+  int64_t lossChunk = 2048;
 
   int64_t pes() const { return peRows * peCols; }
   int64_t memoryBytes() const { return pes() * sramPerPeBytes; }

@@ -89,6 +89,13 @@ private:
         .Case<ParamOp, IotaOp, CausalMaskOp, FillOp, CrossEntropyOp,
               func::ReturnOp, YieldOp>([](Operation *) { return success(); })
         .Case([&](EmbeddingOp embed) { return same(embed.getIds()); })
+        .Case([&](LinearCrossEntropyOp loss) {
+          int64_t dim = dimOf(loss.getInput());
+          if (dim + 1 == int64_t(shapeOf(loss.getInput()).size()) ||
+              dimOf(loss.getWeight()) >= 0)
+            return unsupported(op);
+          return set(op, loss.getLogsumexp(), dim);
+        })
         .Case([&](AddOp add) {
           if (dimOf(add.getRhs()) >= 0 &&
               dimOf(add.getRhs()) + shapeOf(add.getLhs()).size() -

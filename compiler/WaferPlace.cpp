@@ -22,6 +22,10 @@ int64_t elements(Value value) {
   return cast<RankedTensorType>(value.getType()).getNumElements();
 }
 
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
 int64_t bytes(Value value) {
   auto type = cast<RankedTensorType>(value.getType());
   return type.getNumElements() * type.getElementTypeBitWidth() / 8;
@@ -47,6 +51,18 @@ double giga::opFlops(Operation *op) {
         ArrayRef<int64_t> q =
             cast<RankedTensorType>(attention.getQuery().getType()).getShape();
         return 12.0 * q[0] * q[1] * q[2] * q[2] * q[3];
+      })
+      .Case([](LinearCrossEntropyOp loss) {
+        // The logits' product, then the cross-entropy on them.
+        int64_t classes = shapeOf(loss.getWeight())[0];
+        return (2.0 * shapeOf(loss.getWeight())[1] + 8.0) *
+               elements(loss.getLogsumexp()) * classes;
+      })
+      .Case([](LinearCrossEntropyGradOp grad) {
+        // The logits again, their gradient, and its products with w and x.
+        int64_t classes = shapeOf(grad.getWeight())[0];
+        return (6.0 * shapeOf(grad.getWeight())[1] + 12.0) *
+               elements(grad.getLogsumexp()) * classes;
       })
       .Case<LayerNormOp, RmsNormOp, GeluOp, SoftmaxOp, CrossEntropyOp>(
           [](Operation *op) { return 8.0 * elements(op->getOperand(0)); })

@@ -10,6 +10,7 @@
 #
 #   bench/train/compare.sh [BIN_DIR]          (default: $GIGA_BIN_DIR or build/bin)
 #   THREADS=2 WARMUP=2 MEASURED=5 SHAPES="124m small" bench/train/compare.sh
+#   GIGAC_FLAGS="--loss-chunk 0" bench/train/compare.sh   (extra gigac flags)
 #
 # Shapes: 124m = GPT-2 124M (12 layers, width 768, 12 heads, vocab 50257),
 # B 8, T 256; small = depth 4, width 128, 4 heads, vocab 50257, B 12, T 64.
@@ -87,7 +88,8 @@ run_giga() { # shape depth width heads vocab batch seq
           "seed": 1337}
 }
 JSON
-  local compile=("$bin_dir/gigac" compile "$work/$name.json" --wafer host -o "$work/$name.wafer")
+  # shellcheck disable=SC2086 # GIGAC_FLAGS is a list of flags
+  local compile=("$bin_dir/gigac" compile "$work/$name.json" --wafer host ${GIGAC_FLAGS:-} -o "$work/$name.wafer")
   local train=("$bin_dir/gigarun" "$work/$name.wafer" --data "$data" --steps $((warmup + measured))
                --threads "$threads" --checkpoint-steps 0 --out "$work/run-$name")
   echo "\$ ${compile[*]}"

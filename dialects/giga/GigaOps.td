@@ -178,6 +178,26 @@ def Giga_CrossEntropyOp : Giga_Op<"cross_entropy", [DeclareOpInterfaceMethods<Gi
   let hasVerifier = 1;
 }
 
+def Giga_LinearCrossEntropyOp : Giga_Op<"linear_cross_entropy", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
+  let summary = "cross_entropy(matmul(input, weight, transpose_rhs), targets) without the logits";
+  let description = [{
+    The mean cross-entropy of the logits `input @ weightᵀ` ([..., V] for
+    input [..., C] and weight [V, C], a GPT's tied head) against `targets`,
+    computed `chunk` vocabulary columns at a time so that only [rows, chunk]
+    logits ever exist. Also returns the logsumexp of every row, which the
+    gradient needs. `giga-fuse-linear-cross-entropy` makes it from a matmul
+    and a cross_entropy.
+  }];
+  let arguments = (ins Giga_FloatTensor:$input, Giga_FloatTensor:$weight,
+                       Giga_IdTensor:$targets,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$chunk);
+  let results = (outs Giga_F32Scalar:$loss, Giga_FloatTensor:$logsumexp);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Shape ops
 //===----------------------------------------------------------------------===//
@@ -399,6 +419,25 @@ def Giga_CrossEntropyGradOp : Giga_Op<"cross_entropy_grad", [Pure]> {
   let results = (outs Giga_FloatTensor:$logits_grad);
   let assemblyFormat = [{
     $grad `,` $logits `,` $targets attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_LinearCrossEntropyGradOp : Giga_Op<"linear_cross_entropy_grad", [Pure]> {
+  let summary = "gradients of giga.linear_cross_entropy for its input and weight";
+  let description = [{
+    Computes each chunk of logits again from `input` and `weight`, turns it
+    into its gradient with the saved `logsumexp`, and adds its products into
+    `input_grad` and writes them into its rows of `weight_grad`.
+  }];
+  let arguments = (ins Giga_F32Scalar:$grad, Giga_FloatTensor:$input,
+                       Giga_FloatTensor:$weight, Giga_IdTensor:$targets,
+                       Giga_FloatTensor:$logsumexp,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$chunk);
+  let results = (outs Giga_FloatTensor:$input_grad,
+                      Giga_FloatTensor:$weight_grad);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $weight `,` $targets `,` $logsumexp attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

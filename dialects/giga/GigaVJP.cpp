@@ -204,6 +204,20 @@ LogicalResult CrossEntropyOp::buildVJP(OpBuilder &builder, VJPContext &context,
   return success();
 }
 
+LogicalResult
+LinearCrossEntropyOp::buildVJP(OpBuilder &builder, VJPContext &context,
+                               ValueRange resultGrads,
+                               SmallVectorImpl<Value> &operandGrads) {
+  // The logsumexp is a statistic for the gradient: nothing flows into it.
+  auto grads = builder.create<LinearCrossEntropyGradOp>(
+      getLoc(), getInput().getType(), getWeight().getType(), resultGrads[0],
+      context.forward(getInput()), context.forward(getWeight()),
+      context.forward(getTargets()), context.forward(getLogsumexp()),
+      getChunkAttr());
+  operandGrads.append({grads.getInputGrad(), grads.getWeightGrad(), Value()});
+  return success();
+}
+
 LogicalResult ReshapeOp::buildVJP(OpBuilder &builder, VJPContext &,
                                   ValueRange resultGrads,
                                   SmallVectorImpl<Value> &operandGrads) {

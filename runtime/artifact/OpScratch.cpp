@@ -25,11 +25,13 @@ int64_t probabilities(const std::vector<int64_t> &q) {
 }
 } // namespace
 
-int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &) {
+int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
+                        const nlohmann::json &attrs) {
   // An op with too few operands is the validator's to report.
   size_t needed = id == OpId::LayerNormGrad || id == OpId::RmsNormGrad ||
                           id == OpId::AttentionGrad ||
-                          id == OpId::CrossEntropyGrad
+                          id == OpId::CrossEntropyGrad ||
+                          id == OpId::LinearCrossEntropyGrad
                       ? 2
                       : 1;
   if (inputs.size() < needed)
@@ -51,6 +53,18 @@ int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &) {
     return rows(inputs[0]);
   case OpId::CrossEntropyGrad:
     return rows(inputs[1]);
+  case OpId::LinearCrossEntropy:     // a chunk of logits, three per row
+  case OpId::LinearCrossEntropyGrad: // a chunk of logits
+  {
+    const nlohmann::json *chunk = attrs.contains(attr::kLinearCrossEntropyChunk)
+                                      ? &attrs[attr::kLinearCrossEntropyChunk]
+                                      : nullptr;
+    if (!chunk || !chunk->is_number_integer())
+      return 0;
+    int64_t n = rows(inputs[id == OpId::LinearCrossEntropy ? 0 : 1]);
+    return n * chunk->get<int64_t>() +
+           (id == OpId::LinearCrossEntropy ? 3 * n : 0);
+  }
   default:
     return 0;
   }
@@ -75,7 +89,7 @@ void reserveOpScratch(Artifact &artifact) {
         return result;
       };
       floats = std::max(floats, opScratchFloats(schema->id, shapes(op.inputs),
-                                                shapes(op.outputs)));
+                                                shapes(op.outputs), op.attrs));
     }
   artifact.opScratchOffset = (artifact.arenaBytes + 63) / 64 * 64;
   artifact.opScratchBytes = 4 * floats;

@@ -1,8 +1,7 @@
-//===- OpScratch.h - the scratch memory each op runs with --------*- C++
-//-*-===//
+//===- OpScratch.h - the scratch memory each op runs with -------*- C++ -*-===//
 //
 // Some ops need temporary floats while they run (a layernorm's mean and rstd,
-// attention's probabilities, the logsumexp of cross-entropy), because the
+// attention's probabilities, a chunk of the fused head's logits), because the
 // artifact keeps only what later ops read. The compiler reserves the largest
 // of them in the activation arena and the runtime ops use exactly that, so
 // both read the sizes from here and the compiler plans all the memory the
@@ -22,9 +21,11 @@ namespace giga::artifact {
 
 using Shapes = std::vector<std::vector<int64_t>>;
 
-/// Floats of scratch op `id` needs for operands of these shapes (0 for most
-/// ops). Shapes must be those the op's validator accepts.
-int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &outputs);
+/// Floats of scratch op `id` needs for operands of these shapes and these
+/// attributes (0 for most ops). Shapes and attributes must be those the op's
+/// validator accepts.
+int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &outputs,
+                        const nlohmann::json &attrs);
 
 /// For artifacts built by hand (tests, benches): appends an op scratch region
 /// as large as the artifact's ops need to the end of the arena, as gigac

@@ -13,6 +13,7 @@
 #include "runtime/kernels/Embedding.h"
 #include "runtime/kernels/LayerNorm.h"
 #include "runtime/kernels/Layout.h"
+#include "runtime/kernels/LinearCrossEntropy.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/kernels/Optimizer.h"
 #include "runtime/kernels/RmsNorm.h"

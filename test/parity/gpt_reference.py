@@ -8,7 +8,7 @@ learning-rate schedule and AdamW with global-norm clipping.
 Commands:
   make-init CONFIG OUT.safetensors [--seed S]    initial weights (F32)
   make-data CONFIG OUT.bin [--tokens N] [--seed S]  random uint16 tokens < vocab
-  compare CONFIG INIT DATA RUN_DIR [--tol 1e-4]  giga's run against the oracle
+  compare CONFIG INIT DATA RUN_DIR [--tol 1e-4] [--no-logits]  giga's run against the oracle
   selftest                                       check the oracle itself
 
 `compare` reads RUN_DIR/metrics.jsonl and RUN_DIR/trace-step-1.safetensors as
@@ -431,7 +431,7 @@ class Report:
         return True
 
 
-def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout):
+def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_logits=False):
     """Checks giga's run in `run_dir` against the float64 oracle. Returns True
     when every check passes; prints the table to `out`."""
     m, r = c["model"], c["run"]
@@ -480,7 +480,10 @@ def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout):
     loss.backward()
 
     section = "step 1"
-    if "logits" not in trace:
+    if no_logits:
+        if "logits" in trace:
+            report.fail("trace has 'logits', but the head was to be fused with the loss")
+    elif "logits" not in trace:
         report.fail("trace has no 'logits'")
     else:
         got = trace["logits"]
@@ -845,6 +848,8 @@ def main(argv=None):
     p.add_argument("data")
     p.add_argument("run_dir")
     p.add_argument("--tol", type=float, default=1e-4)
+    p.add_argument("--no-logits", action="store_true",
+                   help="the head is fused with the loss: the trace must have no logits")
     p.add_argument("--steps", type=int, default=None,
                    help="require exactly this many steps in metrics.jsonl")
     p = sub.add_parser("selftest", help="check the oracle without giga")
@@ -880,7 +885,8 @@ def main(argv=None):
         return 0
     print("parity: config %s (%s), init %s, data %s, run %s, tol %.1e"
           % (c["name"], args.config, args.init, args.data, args.run_dir, args.tol))
-    return 0 if compare(c, init, tokens, args.run_dir, args.tol, args.steps) else 1
+    return 0 if compare(c, init, tokens, args.run_dir, args.tol, args.steps,
+                       no_logits=args.no_logits) else 1
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 #   run_parity.sh CONFIG.json
 # makes a token file and initial weights, compiles CONFIG with gigac, trains
 # PARITY_STEPS (10) steps with gigarun tracing step 1, and runs
-# `gpt_reference.py compare` (logits, loss, every gradient, the trajectory).
+# `gpt_reference.py compare` (loss, every gradient, the trajectory, and the
+# logits when the head is not fused with the loss).
 #
 # Environment:
 #   GIGA_BIN_DIR     where gigac and gigarun are (default: <repo>/build/bin)
@@ -11,6 +12,10 @@
 #   PARITY_WORK_DIR  where to keep the files (default: a new temporary folder)
 #   PARITY_TOL       per-tensor relative tolerance (default: 1e-4)
 #   PARITY_STEPS     trajectory length (default: 10)
+#   PARITY_LOSS_CHUNK  gigac --loss-chunk (default: gigac's). With 0 the head
+#                    and loss stay apart and the trace's logits are compared;
+#                    otherwise the fused loss leaves none, and there must be
+#                    none.
 # Exits 0 on parity, 1 on a mismatch or a failing tool, 77 (skip) when the
 # Python lacks torch.
 set -euo pipefail
@@ -58,12 +63,18 @@ step() {
 
 step data "$python" "$reference" make-data "$config" "$work/train.bin" --tokens 20000 --seed 1234
 step init "$python" "$reference" make-init "$config" "$work/init.safetensors"
-step gigac "$bin/gigac" compile "$config" -o "$work/step.wafer"
+chunk_flags=()
+logits_flag=(--no-logits)
+if [[ -n ${PARITY_LOSS_CHUNK:-} ]]; then
+  chunk_flags=(--loss-chunk "$PARITY_LOSS_CHUNK")
+  [[ $PARITY_LOSS_CHUNK == 0 ]] && logits_flag=()
+fi
+step gigac "$bin/gigac" compile "$config" "${chunk_flags[@]}" -o "$work/step.wafer"
 step gigarun "$bin/gigarun" "$work/step.wafer" --data "$work/train.bin" --steps "$steps" \
   --out "$work/run" --init "$work/init.safetensors" --trace-step 1 --quiet
 
 "$python" "$reference" compare "$config" "$work/init.safetensors" "$work/train.bin" \
-  "$work/run" --tol "$tol" --steps "$steps" | tee "$work/compare.log"
+  "$work/run" --tol "$tol" --steps "$steps" "${logits_flag[@]}" | tee "$work/compare.log"
 status=${PIPESTATUS[0]}
 [[ $status -eq 0 ]] || echo "parity: FAILED, files kept in $work" >&2
 exit "$status"

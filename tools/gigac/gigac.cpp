@@ -35,6 +35,7 @@ struct CompileOptions {
   std::string output;
   std::string wafer = "wse2";
   std::string dumpIrDir;
+  int64_t lossChunk = -1; // the target's
   bool report = false;
 };
 
@@ -109,6 +110,7 @@ void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
   giga::CompilePipelineOptions pipeline;
   pipeline.wafer = options.wafer;
   pipeline.stopAfter = stopAfter;
+  pipeline.lossChunk = options.lossChunk;
   giga::buildCompilePipeline(pm, pipeline);
   if (mlir::succeeded(pm.run(module)))
     return;
@@ -225,6 +227,14 @@ int main(int argc, char **argv) {
       ->add_option("--wafer", options.wafer,
                    "the target: wse2, wse3, host, or a target JSON file")
       ->capture_default_str();
+  compileCommand
+      ->add_option("--loss-chunk", options.lossChunk,
+                   "vocabulary columns of logits computed at a time by the "
+                   "fused output head and loss (giga.linear_cross_entropy); "
+                   "0 keeps the head and loss apart, with whole logits (which "
+                   "gigarun --trace-step then records). Default: the "
+                   "target's loss_chunk: 2048 on wse2 and wse3, 0 on host")
+      ->check(CLI::NonNegativeNumber);
   compileCommand->add_flag(
       "--report", options.report,
       "print per-kernel placement, memory and estimated time, and totals");

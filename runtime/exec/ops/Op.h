@@ -123,6 +123,8 @@ public:
   double number(const char *name) const;
   int64_t integer(const char *name) const;
   std::vector<int64_t> integers(const char *name) const;
+  /// All of them, as the artifact holds them.
+  const nlohmann::json &attributes() const;
   /// An axis attribute for `rank`, negative values counted from the end.
   int64_t axis(const char *name, size_t rank) const;
 

@@ -245,6 +245,8 @@ NormRows normRows(const OpContext &c, const OperandView &x,
   return shape;
 }
 
+const nlohmann::json &OpContext::attributes() const { return op.attrs; }
+
 const kernels::MatmulPlan *
 OpContext::matmulPlan(const kernels::MatmulShape &shape) {
   try {

@@ -35,6 +35,8 @@ std::unique_ptr<Op> prepareAttention(OpContext &);
 std::unique_ptr<Op> prepareAttentionGrad(OpContext &);
 std::unique_ptr<Op> prepareCrossEntropy(OpContext &);
 std::unique_ptr<Op> prepareCrossEntropyGrad(OpContext &);
+std::unique_ptr<Op> prepareLinearCrossEntropy(OpContext &);
+std::unique_ptr<Op> prepareLinearCrossEntropyGrad(OpContext &);
 std::unique_ptr<Op> prepareTranspose(OpContext &);
 std::unique_ptr<Op> prepareCopy(OpContext &);
 std::unique_ptr<Op> prepareSplit(OpContext &);
@@ -73,6 +75,8 @@ const Entry kEntries[] = {
     {OpId::AttentionGrad, DType::F32, prepareAttentionGrad},
     {OpId::CrossEntropy, DType::F32, prepareCrossEntropy},
     {OpId::CrossEntropyGrad, DType::F32, prepareCrossEntropyGrad},
+    {OpId::LinearCrossEntropy, DType::F32, prepareLinearCrossEntropy},
+    {OpId::LinearCrossEntropyGrad, DType::F32, prepareLinearCrossEntropyGrad},
     {OpId::Transpose, DType::F32, prepareTranspose},
     {OpId::Transpose, DType::I32, prepareTranspose},
     {OpId::Transpose, DType::I64, prepareTranspose},
@@ -106,7 +110,8 @@ std::unique_ptr<Op> prepare(OpContext &context) {
         inputs.push_back(view.shape);
       for (const OperandView &view : context.outputs())
         outputs.push_back(view.shape);
-      op->scratchFloats = artifact::opScratchFloats(schema.id, inputs, outputs);
+      op->scratchFloats = artifact::opScratchFloats(schema.id, inputs, outputs,
+                                                    context.attributes());
       if (op->inPlace.empty())
         op->inPlace.assign(context.outputs().size(), {});
       return op;

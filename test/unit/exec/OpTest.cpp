@@ -515,5 +515,40 @@ TEST(Ops, CrossEntropyAndGrad) {
       ExecError);
 }
 
+TEST(Ops, LinearCrossEntropyAndGrad) {
+  // x [2, 3, 4] times wᵀ for w [7, 4]: 7 classes in chunks of 3, 3 and 1.
+  Shape xs = {2, 3, 4}, ws = {7, 4}, rows = {2, 3};
+  Values x = randomValues(24, 31), w = randomValues(28, 32, 2.0);
+  Values targets = {0, 6, 3, 3, 1, 5};
+  auto f = [&](const std::vector<Values> &in) {
+    double loss = 0;
+    for (int r = 0; r < 6; ++r) {
+      Values logits(7, 0.0);
+      for (int c = 0; c < 7; ++c)
+        for (int k = 0; k < 4; ++k)
+          logits[c] += in[0][r * 4 + k] * in[1][c * 4 + k];
+      double mx = *std::max_element(logits.begin(), logits.end()), sum = 0;
+      for (double z : logits)
+        sum += std::exp(z - mx);
+      loss += (mx + std::log(sum) - logits[int(targets[r])]) / 6;
+    }
+    return Values{loss};
+  };
+  nlohmann::json chunk = {{"chunk", 3}};
+  auto forward =
+      runOp("linear_cross_entropy", {{xs, x}, {ws, w}, {rows, targets, true}},
+            {{DType::F32, {}}, {DType::F32, rows}}, chunk);
+  EXPECT_NEAR(forward[0][0], f({x, w})[0], 1e-5);
+  auto grads = runOp("linear_cross_entropy_grad",
+                     {{{}, {0.5}},
+                      {xs, x},
+                      {ws, w},
+                      {rows, targets, true},
+                      {rows, forward[1]}},
+                     {{DType::F32, xs}, {DType::F32, ws}}, chunk);
+  expectNear(grads[0], vjp(f, {x, w}, 0, {0.5}), 1e-4, "dx");
+  expectNear(grads[1], vjp(f, {x, w}, 1, {0.5}), 1e-4, "dw");
+}
+
 } // namespace
 } // namespace giga::exec::test

@@ -1,0 +1,69 @@
+//===- GigaFuseLinearCrossEntropy.cpp - fuse the head and the loss --------===//
+#include "compiler/Passes.h"
+#include "compiler/Target.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace giga {
+#define GEN_PASS_DEF_GIGAFUSELINEARCROSSENTROPY
+#include "compiler/Passes.h.inc"
+} // namespace giga
+
+using namespace mlir;
+using namespace giga;
+
+namespace {
+
+/// The matmul whose logits only `loss` reads, when it is x [..., C] times a
+/// shared wᵀ for w [V, C]: what linear_cross_entropy computes.
+MatmulOp fusableHead(CrossEntropyOp loss) {
+  auto head = loss.getLogits().getDefiningOp<MatmulOp>();
+  if (!head || !head->hasOneUse() || head.getTransposeLhs() ||
+      !head.getTransposeRhs())
+    return {};
+  auto weight = cast<RankedTensorType>(head.getRhs().getType());
+  if (weight.getRank() != 2)
+    return {};
+  return head;
+}
+
+struct GigaFuseLinearCrossEntropyPass
+    : giga::impl::GigaFuseLinearCrossEntropyBase<
+          GigaFuseLinearCrossEntropyPass> {
+  using GigaFuseLinearCrossEntropyBase::GigaFuseLinearCrossEntropyBase;
+
+  void runOnOperation() override {
+    int64_t columns = chunk;
+    if (columns < 0) {
+      FailureOr<Target> target = loadTargetFor(getOperation(), wafer);
+      if (failed(target))
+        return signalPassFailure();
+      columns = target->lossChunk;
+    }
+    if (columns == 0)
+      return;
+    SmallVector<CrossEntropyOp> losses;
+    getOperation().walk([&](CrossEntropyOp loss) {
+      if (fusableHead(loss))
+        losses.push_back(loss);
+    });
+    for (CrossEntropyOp loss : losses) {
+      MatmulOp head = fusableHead(loss);
+      auto input = cast<RankedTensorType>(head.getLhs().getType());
+      int64_t classes =
+          cast<RankedTensorType>(head.getRhs().getType()).getShape()[0];
+      OpBuilder builder(loss);
+      auto rows = RankedTensorType::get(input.getShape().drop_back(),
+                                        input.getElementType());
+      auto fused = builder.create<LinearCrossEntropyOp>(
+          loss.getLoc(), loss.getLoss().getType(), rows, head.getLhs(),
+          head.getRhs(), loss.getTargets(),
+          builder.getI64IntegerAttr(std::min(columns, classes)));
+      loss.getLoss().replaceAllUsesWith(fused.getLoss());
+      loss.erase();
+      head.erase();
+    }
+  }
+};
+
+} // namespace
