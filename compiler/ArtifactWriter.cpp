@@ -136,6 +136,7 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   double attentionFlopsPerMicroBatch = 0.0;
   int32_t logits = -1; // the loss's input
   int64_t vocab = -1;  // its last dimension: the range of ids and targets
+  std::vector<bool> evalOnly; // per kernel: eval_step runs it, train_step not
   for (Operation &op : program.getBody().front()) {
     if (auto u = dyn_cast<wafer::UpdateOp>(op))
       update = u;
@@ -150,6 +151,7 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
         function->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
     kernel.reverse = function->hasAttr(wafer::kReverseAttr);
     kernel.backward = function->hasAttr(wafer::kBackwardAttr);
+    evalOnly.push_back(function->hasAttr(wafer::kEvalOnlyAttr));
     auto lookupParam = [&](StringRef name) {
       auto it = paramIndex.find({kernel.group, name.str()});
       if (it == paramIndex.end())
@@ -249,11 +251,17 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
   if (vocab < 0)
     return program.emitOpError("computes no giga.cross_entropy or "
                                "giga.linear_cross_entropy loss");
+  // A second result is the loss as train_step computes it (wafer-partition:
+  // a fused loss's gradient), when the first comes from an eval-only kernel.
+  Operation *results = entry.getTerminator();
   a.entryPoints = artifact::training::entryPoints(
       a, plan->refs.lookup(entry.getArgument(0)).buffer,
       plan->refs.lookup(entry.getArgument(1)).buffer,
-      plan->refs.lookup(entry.getTerminator()->getOperand(0)).buffer, logits,
-      vocab);
+      plan->refs.lookup(results->getOperand(0)).buffer, logits, vocab,
+      results->getNumOperands() > 1
+          ? plan->refs.lookup(results->getOperand(1)).buffer
+          : -1,
+      evalOnly);
   if (auto report = module->getAttrOfType<StringAttr>("wafer.report"))
     a.report = nlohmann::json::parse(report.getValue().str(), nullptr, false);
   return a;

@@ -49,15 +49,12 @@ struct GigaFuseLinearCrossEntropyPass
     });
     for (CrossEntropyOp loss : losses) {
       MatmulOp head = fusableHead(loss);
-      auto input = cast<RankedTensorType>(head.getLhs().getType());
       int64_t classes =
           cast<RankedTensorType>(head.getRhs().getType()).getShape()[0];
       OpBuilder builder(loss);
-      auto rows = RankedTensorType::get(input.getShape().drop_back(),
-                                        input.getElementType());
       auto fused = builder.create<LinearCrossEntropyOp>(
-          loss.getLoc(), loss.getLoss().getType(), rows, head.getLhs(),
-          head.getRhs(), loss.getTargets(),
+          loss.getLoc(), loss.getLoss().getType(), head.getLhs(), head.getRhs(),
+          loss.getTargets(),
           builder.getI64IntegerAttr(std::min(columns, classes)));
       loss.getLoss().replaceAllUsesWith(fused.getLoss());
       loss.erase();

@@ -10,24 +10,26 @@ def GigaFuseLinearCrossEntropy : Pass<"giga-fuse-linear-cross-entropy", "mlir::M
     Rewrites `giga.cross_entropy(giga.matmul(x, w) {transpose_rhs}, t)`,
     where w is a [V, C] matrix shared by every batch and the logits have no
     other use, into `giga.linear_cross_entropy(x, w, t)`, whose kernels
-    never hold more than `chunk` vocabulary columns of logits: a GPT's
-    [tokens, V] logits (411 MB for GPT-2 at 2048 tokens, and as much again
-    for their gradient) never exist, and neither does the time spent writing
-    and reading them. The gradient computes each chunk of logits again
-    (one more head-sized matmul) rather than saving them.
+    hold `chunk` vocabulary columns of logits at a time: a GPT's [tokens, V]
+    logits
+    (411 MB for GPT-2 at 2048 tokens, and as much again for their
+    gradient) never exist, and neither does the time spent writing and
+    reading them. Its gradient computes the loss too, so a training step
+    runs the forward op no more (it is eval_step's only: wafer-partition);
+    the gradient computes each chunk twice, once for the logsumexp and once
+    for the products, which is still cheaper than whole logits in RAM
+    (docs/kernels.md).
 
     Runs first in giga-compile-pipeline, so that wafer-microbatch plans with
     the fused op's activations. The chunk is the target's `loss_chunk`
-    (2048 unless the target says otherwise; 0 leaves the head and loss
-    apart: the host target does, because on a CPU with the logits in RAM
-    computing the head again costs more than the memory traffic it saves,
-    docs/kernels.md) unless the `chunk` option gives one. A chunk wider than
-    the vocabulary is clamped to it.
+    (2048 unless the target says otherwise; 0 leaves the head and the loss
+    apart) unless the `chunk` option gives one; a chunk wider than the
+    vocabulary is clamped to it.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"-1",
-           "vocabulary columns of logits computed at a time; 0 fuses nothing; "
-           "-1 (the default) takes the target's loss_chunk">,
+           "vocabulary columns of logits computed at a time; 0 fuses "
+           "nothing; -1 (the default) takes the target's loss_chunk">,
     Option<"wafer", "wafer", "std::string", /*default=*/"\"wse2\"",
            "the target whose loss_chunk is the default: wse2, wse3, host or "
            "a target JSON file">

@@ -29,6 +29,7 @@ struct Segment {
   SmallVector<Operation *> ops;
   RepeatOp repeat;
   bool backward = false;
+  bool evalOnly = false;
   std::string name;
 };
 
@@ -176,16 +177,40 @@ SmallVector<Segment> Partitioner::segment() {
       backward.insert(&op);
   }
 
+  // A fused loss whose gradient computes it again: the forward op becomes a
+  // kernel of its own that only eval_step runs, and the step returns the
+  // gradient's loss too, for train_step.
+  DenseSet<Operation *> evalOnly;
+  auto terminator = cast<func::ReturnOp>(body.getTerminator());
+  for (auto loss : body.getOps<LinearCrossEntropyOp>()) {
+    if (backward.contains(loss) || terminator.getNumOperands() != 1 ||
+        terminator.getOperand(0) != loss.getLoss())
+      continue;
+    for (auto grad : body.getOps<LinearCrossEntropyGradOp>())
+      if (grad.getInput() == loss.getInput() &&
+          grad.getWeight() == loss.getWeight() &&
+          grad.getTargets() == loss.getTargets()) {
+        evalOnly.insert(loss);
+        terminator->insertOperands(1, grad.getLoss());
+        step.setType(FunctionType::get(step.getContext(),
+                                       step.getArgumentTypes(),
+                                       terminator.getOperandTypes()));
+        break;
+      }
+  }
+
   SmallVector<Segment> segments;
   for (Operation &op : body.without_terminator()) {
     if (isRematerialized(&op) || isa<wafer::UpdateOp>(op))
       continue;
     bool isBackward = backward.contains(&op);
+    bool isEvalOnly = evalOnly.contains(&op);
     auto repeat = dyn_cast<RepeatOp>(op);
-    if (repeat || segments.empty() || segments.back().repeat ||
-        segments.back().backward != isBackward) {
+    if (repeat || isEvalOnly || segments.empty() || segments.back().repeat ||
+        segments.back().evalOnly || segments.back().backward != isBackward) {
       segments.emplace_back();
       segments.back().backward = isBackward;
+      segments.back().evalOnly = isEvalOnly;
       segments.back().repeat = repeat;
     }
     segments.back().ops.push_back(&op);
@@ -203,6 +228,8 @@ SmallVector<Segment> Partitioner::segment() {
     if (segment.repeat) {
       name = segment.repeat.getPrefix().str();
       ++(segment.backward ? backwardSeen : forwardSeen);
+    } else if (segment.evalOnly) {
+      name = "loss";
     } else if (forwardRepeats == 0) {
       name = "body";
     } else {
@@ -342,6 +369,8 @@ LogicalResult Partitioner::outline(Segment &segment) {
   }
   if (segment.backward)
     kernel->setAttr(wafer::kBackwardAttr, builder.getUnitAttr());
+  if (segment.evalOnly)
+    kernel->setAttr(wafer::kEvalOnlyAttr, builder.getUnitAttr());
 
   builder.setInsertionPoint(segment.ops.front());
   auto invoke = builder.create<wafer::InvokeOp>(

@@ -54,15 +54,14 @@ double giga::opFlops(Operation *op) {
       })
       .Case([](LinearCrossEntropyOp loss) {
         // The logits' product, then the cross-entropy on them.
-        int64_t classes = shapeOf(loss.getWeight())[0];
         return (2.0 * shapeOf(loss.getWeight())[1] + 8.0) *
-               elements(loss.getLogsumexp()) * classes;
+               elements(loss.getTargets()) * shapeOf(loss.getWeight())[0];
       })
       .Case([](LinearCrossEntropyGradOp grad) {
-        // The logits again, their gradient, and its products with w and x.
-        int64_t classes = shapeOf(grad.getWeight())[0];
-        return (6.0 * shapeOf(grad.getWeight())[1] + 12.0) *
-               elements(grad.getLogsumexp()) * classes;
+        // The logits and loss, then the logits again, their gradient and its
+        // products with w and x.
+        return (8.0 * shapeOf(grad.getWeight())[1] + 20.0) *
+               elements(grad.getTargets()) * shapeOf(grad.getWeight())[0];
       })
       .Case<LayerNormOp, RmsNormOp, GeluOp, SoftmaxOp, CrossEntropyOp>(
           [](Operation *op) { return 8.0 * elements(op->getOperand(0)); })
@@ -174,8 +173,11 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
             << "; use a target with more memory or a smaller batch";
         fits = false;
       }
-      stepCycles += cost.cycles() * layers * accumulation;
-      stepFlops += flops * layers * accumulation;
+      // A training step does not run an eval-only kernel.
+      if (!kernel->hasAttr(wafer::kEvalOnlyAttr)) {
+        stepCycles += cost.cycles() * layers * accumulation;
+        stepFlops += flops * layers * accumulation;
+      }
       kernels.push_back(
           {{"name", kernel.getSymName().str()},
            {"layers", layers},
@@ -186,7 +188,8 @@ struct WaferPlacePass : giga::impl::WaferPlaceBase<WaferPlacePass> {
            {"compute_cycles", computeCycles},
            {"stream_cycles", streamCycles},
            {"stream_bytes", weightBytes},
-           {"bound", computeCycles >= streamCycles ? "compute" : "stream"}});
+           {"bound", computeCycles >= streamCycles ? "compute" : "stream"},
+           {"eval_only", kernel->hasAttr(wafer::kEvalOnlyAttr)}});
     }
     if (!fits)
       return signalPassFailure();

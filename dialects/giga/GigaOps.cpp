@@ -232,10 +232,9 @@ LogicalResult CrossEntropyOp::verify() {
 }
 
 /// The operands shared by linear_cross_entropy and its gradient: input
-/// [..., C], weight [V, C], targets [...], logsumexp [...], 1 <= chunk <= V.
+/// [..., C], weight [V, C], targets [...].
 static LogicalResult verifyLinearCrossEntropy(Operation *op, Value input,
-                                              Value weight, Value targets,
-                                              Value logsumexp, int64_t chunk) {
+                                              Value weight, Value targets) {
   if (failed(expectRank(op, "input", input, 2)) ||
       failed(expectRank(op, "weight", weight, 2)))
     return failure();
@@ -244,25 +243,17 @@ static LogicalResult verifyLinearCrossEntropy(Operation *op, Value input,
     return op->emitOpError()
            << "weight has shape " << formatShape(w) << " but expected [V, "
            << in.back() << "] (one row of the input's width per class)";
-  if (chunk > w[0])
-    return op->emitOpError() << "chunk " << chunk << " exceeds the " << w[0]
-                             << " classes; use at most " << w[0];
-  if (failed(expectShape(op, "targets", targets, in.drop_back(),
-                         "the input's shape without the channel dimension")))
-    return failure();
-  return expectShape(op, "logsumexp", logsumexp, in.drop_back(),
-                     "one per row of the input");
+  return expectShape(op, "targets", targets, in.drop_back(),
+                     "the input's shape without the channel dimension");
 }
 
 LogicalResult LinearCrossEntropyOp::verify() {
-  return verifyLinearCrossEntropy(*this, getInput(), getWeight(), getTargets(),
-                                  getLogsumexp(), getChunk());
+  return verifyLinearCrossEntropy(*this, getInput(), getWeight(), getTargets());
 }
 
 LogicalResult LinearCrossEntropyGradOp::verify() {
   if (failed(verifyLinearCrossEntropy(*this, getInput(), getWeight(),
-                                      getTargets(), getLogsumexp(),
-                                      getChunk())) ||
+                                      getTargets())) ||
       failed(expectShape(*this, "input_grad", getInputGrad(),
                          shapeOf(getInput()), "the input's shape")))
     return failure();

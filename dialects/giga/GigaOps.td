@@ -183,15 +183,15 @@ def Giga_LinearCrossEntropyOp : Giga_Op<"linear_cross_entropy", [DeclareOpInterf
   let description = [{
     The mean cross-entropy of the logits `input @ weightᵀ` ([..., V] for
     input [..., C] and weight [V, C], a GPT's tied head) against `targets`,
-    computed `chunk` vocabulary columns at a time so that only [rows, chunk]
-    logits ever exist. Also returns the logsumexp of every row, which the
-    gradient needs. `giga-fuse-linear-cross-entropy` makes it from a matmul
-    and a cross_entropy.
+    computed `chunk` vocabulary columns at a time (all of them if there are
+    fewer) so that only [rows, chunk] logits ever exist.
+    `giga-fuse-linear-cross-entropy` makes it from a matmul and a
+    cross_entropy.
   }];
   let arguments = (ins Giga_FloatTensor:$input, Giga_FloatTensor:$weight,
                        Giga_IdTensor:$targets,
                        ConfinedAttr<I64Attr, [IntPositive]>:$chunk);
-  let results = (outs Giga_F32Scalar:$loss, Giga_FloatTensor:$logsumexp);
+  let results = (outs Giga_F32Scalar:$loss);
   let assemblyFormat = [{
     $input `,` $weight `,` $targets attr-dict `:` functional-type(operands, results)
   }];
@@ -424,20 +424,21 @@ def Giga_CrossEntropyGradOp : Giga_Op<"cross_entropy_grad", [Pure]> {
 }
 
 def Giga_LinearCrossEntropyGradOp : Giga_Op<"linear_cross_entropy_grad", [Pure]> {
-  let summary = "gradients of giga.linear_cross_entropy for its input and weight";
+  let summary = "giga.linear_cross_entropy's loss again, with the gradients of its input and weight";
   let description = [{
-    Computes each chunk of logits again from `input` and `weight`, turns it
-    into its gradient with the saved `logsumexp`, and adds its products into
-    `input_grad` and writes them into its rows of `weight_grad`.
+    Computes the loss as the forward op does (the same bits), then each
+    chunk of logits again, turned in place into `grad / rows * (softmax -
+    onehot)`, whose products add into `input_grad` and give the chunk's rows
+    of `weight_grad`. A training step that reads this loss need not run the
+    forward op: wafer-partition puts that in a kernel only eval_step runs.
   }];
   let arguments = (ins Giga_F32Scalar:$grad, Giga_FloatTensor:$input,
                        Giga_FloatTensor:$weight, Giga_IdTensor:$targets,
-                       Giga_FloatTensor:$logsumexp,
                        ConfinedAttr<I64Attr, [IntPositive]>:$chunk);
-  let results = (outs Giga_FloatTensor:$input_grad,
+  let results = (outs Giga_F32Scalar:$loss, Giga_FloatTensor:$input_grad,
                       Giga_FloatTensor:$weight_grad);
   let assemblyFormat = [{
-    $grad `,` $input `,` $weight `,` $targets `,` $logsumexp attr-dict `:` functional-type(operands, results)
+    $grad `,` $input `,` $weight `,` $targets attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }

@@ -208,11 +208,10 @@ LogicalResult
 LinearCrossEntropyOp::buildVJP(OpBuilder &builder, VJPContext &context,
                                ValueRange resultGrads,
                                SmallVectorImpl<Value> &operandGrads) {
-  // The logsumexp is a statistic for the gradient: nothing flows into it.
   auto grads = builder.create<LinearCrossEntropyGradOp>(
-      getLoc(), getInput().getType(), getWeight().getType(), resultGrads[0],
-      context.forward(getInput()), context.forward(getWeight()),
-      context.forward(getTargets()), context.forward(getLogsumexp()),
+      getLoc(), getLoss().getType(), getInput().getType(),
+      getWeight().getType(), resultGrads[0], context.forward(getInput()),
+      context.forward(getWeight()), context.forward(getTargets()),
       getChunkAttr());
   operandGrads.append({grads.getInputGrad(), grads.getWeightGrad(), Value()});
   return success();

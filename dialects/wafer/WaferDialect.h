@@ -21,6 +21,9 @@ inline constexpr const char *kGroupAttr = "wafer.group";
 inline constexpr const char *kLayersAttr = "wafer.layers";
 inline constexpr const char *kReverseAttr = "wafer.reverse";
 inline constexpr const char *kBackwardAttr = "wafer.backward";
+/// A forward kernel that eval_step runs and train_step does not: a loss the
+/// backward computes again with its gradient (giga.linear_cross_entropy).
+inline constexpr const char *kEvalOnlyAttr = "wafer.eval_only";
 inline constexpr const char *kCarriedAttr = "wafer.carried";
 inline constexpr const char *kSlicedAttr = "wafer.sliced";
 /// The training-step program: the function that invokes the kernels.

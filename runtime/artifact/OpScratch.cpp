@@ -31,9 +31,10 @@ int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
   size_t needed = id == OpId::LayerNormGrad || id == OpId::RmsNormGrad ||
                           id == OpId::AttentionGrad ||
                           id == OpId::CrossEntropyGrad ||
-                          id == OpId::LinearCrossEntropyGrad
+                          id == OpId::LinearCrossEntropy
                       ? 2
-                      : 1;
+                  : id == OpId::LinearCrossEntropyGrad ? 3
+                                                       : 1;
   if (inputs.size() < needed)
     return 0;
   switch (id) {
@@ -53,17 +54,18 @@ int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
     return rows(inputs[0]);
   case OpId::CrossEntropyGrad:
     return rows(inputs[1]);
-  case OpId::LinearCrossEntropy:     // a chunk of logits, three per row
-  case OpId::LinearCrossEntropyGrad: // a chunk of logits
+  case OpId::LinearCrossEntropy:     // a chunk of logits, and per row
+  case OpId::LinearCrossEntropyGrad: // a max, a sum and a target logit
   {
-    const nlohmann::json *chunk = attrs.contains(attr::kLinearCrossEntropyChunk)
-                                      ? &attrs[attr::kLinearCrossEntropyChunk]
-                                      : nullptr;
-    if (!chunk || !chunk->is_number_integer())
+    bool grad = id == OpId::LinearCrossEntropyGrad;
+    const std::vector<int64_t> &x = inputs[grad ? 1 : 0];
+    const std::vector<int64_t> &weight = inputs[grad ? 2 : 1];
+    auto chunk = attrs.find(attr::kLinearCrossEntropyChunk);
+    if (chunk == attrs.end() || !chunk->is_number_integer() ||
+        weight.size() != 2)
       return 0;
-    int64_t n = rows(inputs[id == OpId::LinearCrossEntropy ? 0 : 1]);
-    return n * chunk->get<int64_t>() +
-           (id == OpId::LinearCrossEntropy ? 3 * n : 0);
+    int64_t columns = std::min(chunk->get<int64_t>(), weight[0]);
+    return rows(x) * (columns + 3);
   }
   default:
     return 0;

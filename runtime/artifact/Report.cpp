@@ -38,26 +38,31 @@ std::string formatReport(const Artifact &a) {
   char line[256];
   out << "target " << target << ": " << a.target.value("description", "")
       << "\n";
-  std::snprintf(line, sizeof(line), "%-10s %7s %9s %10s %10s %12s %12s %10s %7s\n",
-                "kernel", "layers", "PEs", "SRAM", "FLOPs", "compute cyc",
-                "stream cyc", "streamed", "bound");
+  std::snprintf(line, sizeof(line),
+                "%-10s %7s %9s %10s %10s %12s %12s %10s %7s\n", "kernel",
+                "layers", "PEs", "SRAM", "FLOPs", "compute cyc", "stream cyc",
+                "streamed", "bound");
   out << line;
-  for (const nlohmann::json &k : report.value("kernels", nlohmann::json::array())) {
-    std::snprintf(
-        line, sizeof(line), "%-10s %7lld %9s %10s %10s %12s %12s %10s %7s\n",
-        k.value("name", "?").c_str(), (long long)k.value("layers", 0),
-        formatCount(k.value("pes", 0.0)).c_str(),
-        formatBytes(k.value("sram_bytes", 0.0)).c_str(),
-        formatCount(k.value("flops", 0.0)).c_str(),
-        formatCount(k.value("compute_cycles", 0.0)).c_str(),
-        formatCount(k.value("stream_cycles", 0.0)).c_str(),
-        formatBytes(k.value("stream_bytes", 0.0)).c_str(),
-        k.value("bound", "?").c_str());
+  for (const nlohmann::json &k :
+       report.value("kernels", nlohmann::json::array())) {
+    std::snprintf(line, sizeof(line),
+                  "%-10s %7lld %9s %10s %10s %12s %12s %10s %7s\n",
+                  k.value("name", "?").c_str(), (long long)k.value("layers", 0),
+                  formatCount(k.value("pes", 0.0)).c_str(),
+                  formatBytes(k.value("sram_bytes", 0.0)).c_str(),
+                  formatCount(k.value("flops", 0.0)).c_str(),
+                  formatCount(k.value("compute_cycles", 0.0)).c_str(),
+                  formatCount(k.value("stream_cycles", 0.0)).c_str(),
+                  formatBytes(k.value("stream_bytes", 0.0)).c_str(),
+                  k.value("bound", "?").c_str());
     out << line;
+    if (k.value("eval_only", false)) // not in the step's estimate
+      out.seekp(-1, std::ios_base::cur) << " (eval only)\n";
   }
-  const nlohmann::json totals = report.value("totals", nlohmann::json::object());
-  out << "parameters       " << formatCount(double(a.parameterCount()))
-      << " (" << a.parameterCount() << ", " << formatBytes(a.parameterCount() * 4.0)
+  const nlohmann::json totals =
+      report.value("totals", nlohmann::json::object());
+  out << "parameters       " << formatCount(double(a.parameterCount())) << " ("
+      << a.parameterCount() << ", " << formatBytes(a.parameterCount() * 4.0)
       << " fp32 in the store)\n";
   out << "batch            " << a.batchSize << " = " << a.accumulation()
       << " x micro-batch " << a.microBatch << " of " << a.sequenceLength

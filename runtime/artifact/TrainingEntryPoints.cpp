@@ -5,17 +5,21 @@ namespace giga::artifact::training {
 
 std::vector<EntryPoint> entryPoints(const Artifact &artifact, int32_t tokens,
                                     int32_t targets, int32_t loss,
-                                    int32_t logits, int64_t vocab) {
+                                    int32_t logits, int64_t vocab,
+                                    int32_t trainLoss,
+                                    const std::vector<bool> &evalOnly) {
   EntryPoint train, eval;
   train.name = kTrainStep;
   eval.name = kEvalStep;
   train.inputs =
       eval.inputs = {{kTokens, tokens, vocab}, {kTargets, targets, vocab}};
-  train.outputs = eval.outputs = {{kLoss, loss, 0}};
+  train.outputs = {{kLoss, trainLoss >= 0 ? trainLoss : loss, 0}};
+  eval.outputs = {{kLoss, loss, 0}};
   if (logits >= 0)
     eval.outputs.push_back({kLogits, logits, 0});
   for (int32_t k = 0; k < int32_t(artifact.kernels.size()); ++k) {
-    train.commands.push_back({Command::Kind::Invoke, k});
+    if (size_t(k) >= evalOnly.size() || !evalOnly[k])
+      train.commands.push_back({Command::Kind::Invoke, k});
     if (!artifact.kernels[k].backward)
       eval.commands.push_back({Command::Kind::Invoke, k});
   }

@@ -22,11 +22,16 @@ inline constexpr char kTargets[] = "targets";
 inline constexpr char kLoss[] = "loss";
 inline constexpr char kLogits[] = "logits";
 
-/// train_step runs every kernel, eval_step those that are not backward.
-/// `vocab` bounds the tokens and the targets; `logits` may be -1 (none).
+/// train_step runs every kernel but the eval-only ones (`evalOnly[k]`), and
+/// gives `trainLoss` (-1: `loss`); eval_step runs the kernels that are not
+/// backward and gives `loss`. A fused loss's gradient computes the loss too,
+/// so train_step skips the forward op's kernel. `vocab` bounds the tokens
+/// and the targets; `logits` may be -1 (none).
 std::vector<EntryPoint> entryPoints(const Artifact &artifact, int32_t tokens,
                                     int32_t targets, int32_t loss,
-                                    int32_t logits, int64_t vocab);
+                                    int32_t logits, int64_t vocab,
+                                    int32_t trainLoss = -1,
+                                    const std::vector<bool> &evalOnly = {});
 
 /// The artifact's train_step and eval_step, checked to take tokens and
 /// targets of one i32 shape with one range and to give an f32 scalar loss;

@@ -60,8 +60,9 @@ LinearCrossEntropyPlan::chunkAt(int64_t index) const {
   return index + 1 < shape_.chunks() ? widths_.front() : widths_.back();
 }
 
-float LinearCrossEntropyPlan::forward(float *logsumexp, float *scratch,
-                                      const float *x, const float *w,
+// Leaves each row's logsumexp where its running max was.
+float LinearCrossEntropyPlan::forward(float *scratch, const float *x,
+                                      const float *w,
                                       const int32_t *targets) const {
   const LinearCrossEntropyShape &s = shape_;
   float *z = scratch;
@@ -106,21 +107,21 @@ float LinearCrossEntropyPlan::forward(float *logsumexp, float *scratch,
   }
   double total = 0.0;
   for (int64_t i = 0; i < s.rows; ++i) {
-    logsumexp[i] = runningMax[i] + std::log(runningSum[i]);
-    total += double(logsumexp[i]) - targetLogit[i];
+    runningMax[i] += std::log(runningSum[i]); // now the logsumexp
+    total += double(runningMax[i]) - targetLogit[i];
   }
   return float(total / double(s.rows));
 }
 
-void LinearCrossEntropyPlan::backward(float *dx, float *dw, float *scratch,
-                                      const float *x, const float *w,
-                                      const int32_t *targets,
-                                      const float *logsumexp, float dloss,
-                                      bool accumulate) const {
+float LinearCrossEntropyPlan::forwardBackward(
+    float *dx, float *dw, float *scratch, const float *x, const float *w,
+    const int32_t *targets, float dloss, bool accumulate) const {
   const LinearCrossEntropyShape &s = shape_;
   if (widths_.front().dx.empty())
-    throw std::logic_error("LinearCrossEntropyPlan::backward on a plan made "
-                           "without withBackward");
+    throw std::logic_error("LinearCrossEntropyPlan::forwardBackward on a plan "
+                           "made without withBackward");
+  float loss = forward(scratch, x, w, targets);
+  const float *logsumexp = scratch + s.rows * s.chunk;
   float rowScale = dloss / float(s.rows);
   float *dz = scratch;
   for (int64_t index = 0; index < s.chunks(); ++index) {
@@ -146,6 +147,7 @@ void LinearCrossEntropyPlan::backward(float *dx, float *dw, float *scratch,
     chunk.dx[addToDx].run(dz, wChunk, dx);
     chunk.dw[accumulate].run(dz, x, dw + first * s.channels);
   }
+  return loss;
 }
 
 } // namespace giga::kernels

@@ -3,16 +3,22 @@
 //
 // loss = mean_i (logsumexp(z[i, :]) - z[i, targets[i]]) with z = x wᵀ, for
 // x [n, c] and w [v, c] (a GPT's tied head: w is the token embedding), without
-// ever holding z whole: [n, v] is 411 MB for GPT-2 at 2048 tokens, and
-// writing and reading it costs more than the arithmetic around it.
+// ever holding z whole: [n, v] is 411 MB for GPT-2 at 2048 tokens, as much
+// again for its gradient, and writing and reading them costs more than the
+// arithmetic around them.
 //
-// The vocabulary goes in column chunks of z. Forward keeps a running max and
-// sum per row (online logsumexp) and saves logsumexp [n]. Backward computes
-// each chunk of z again, turns it into dz in place, then adds dz w[chunk] into
-// dx and writes dz ᵀ x into the chunk's rows of dw: no gradient is
-// accumulated over chunks but dx ([n, c], small). Chunking the rows instead
-// (as Liger's GPU kernel does) would add every chunk's [v, c] product into dw,
-// moving all of dw through memory once per chunk.
+// The vocabulary goes in column chunks of z, small enough to stay in cache
+// between the product that writes them and the pass that reads them. The
+// loss keeps a running max and sum per row (online logsumexp). The gradient
+// first does the same, then computes each chunk again, turns it into
+// dz = dloss/n (softmax(z) - onehot) in place, adds dz w[chunk] into dx and
+// writes dzᵀ x into the chunk's rows of dw. Only dx ([n, c], small) is
+// accumulated over chunks.
+//
+// Chunking the rows instead, as Liger Kernel's GPU kernel does, makes one
+// pass suffice (a chunk of rows holds every class), but on a CPU the
+// [rows, v] chunk then lives in RAM, not cache, and dw is read and written
+// once per chunk: measured slower here (docs/kernels.md).
 //
 //===----------------------------------------------------------------------===//
 #ifndef GIGA_RUNTIME_KERNELS_LINEARCROSSENTROPY_H
@@ -32,10 +38,9 @@ struct LinearCrossEntropyShape {
   int64_t chunk = 0;    ///< vocabulary columns per chunk, 1..classes
 
   int64_t chunks() const { return (classes + chunk - 1) / chunk; }
-  /// Scratch floats of forward (the chunk, running max, sum, target logit).
-  int64_t forwardScratch() const { return rows * chunk + 3 * rows; }
-  /// Scratch floats of backward (the chunk).
-  int64_t backwardScratch() const { return rows * chunk; }
+  /// Scratch floats: a chunk of logits, and per row the running max, the
+  /// running sum and the target's logit.
+  int64_t scratchFloats() const { return rows * chunk + 3 * rows; }
 };
 
 /// The matmul primitives for one shape, created once; run functions are const
@@ -44,27 +49,26 @@ struct LinearCrossEntropyShape {
 class LinearCrossEntropyPlan {
 public:
   /// Throws std::invalid_argument on a shape with a non-positive dimension or
-  /// chunk outside 1..classes.
+  /// a chunk outside 1..classes.
   LinearCrossEntropyPlan(const LinearCrossEntropyShape &shape,
                          bool withBackward);
   const LinearCrossEntropyShape &shape() const { return shape_; }
 
-  /// Returns the mean loss (summed in double in row order); saves
-  /// logsumexp [rows] for backward. scratch: forwardScratch() floats.
-  float forward(float *logsumexp, float *scratch, const float *x,
-                const float *w, const int32_t *targets) const;
-  /// dx [rows, channels] and dw [classes, channels] (+)= the gradients of
-  /// dloss * loss. scratch: backwardScratch() floats. Needs withBackward.
-  void backward(float *dx, float *dw, float *scratch, const float *x,
-                const float *w, const int32_t *targets, const float *logsumexp,
-                float dloss, bool accumulate) const;
+  /// The mean loss, summed in double in row order. scratch: scratchFloats().
+  float forward(float *scratch, const float *x, const float *w,
+                const int32_t *targets) const;
+  /// The same loss (the same bits), and dx [rows, channels] and dw [classes,
+  /// channels] (+)= the gradients of dloss * loss. Needs withBackward.
+  float forwardBackward(float *dx, float *dw, float *scratch, const float *x,
+                        const float *w, const int32_t *targets, float dloss,
+                        bool accumulate) const;
 
 private:
   /// The products for one chunk width (the last chunk may be narrower).
   struct Chunk {
     int64_t width;
     MatmulPlan logits;          // z = x w[chunk]ᵀ          [rows, width]
-    std::vector<MatmulPlan> dx; // dx = / += dz w[chunk]   (set, add)
+    std::vector<MatmulPlan> dx; // dx = / += dz w[chunk]    (set, add)
     std::vector<MatmulPlan> dw; // dw[chunk] = / += dzᵀ x  (set, add)
   };
   const Chunk &chunkAt(int64_t index) const;

@@ -2,13 +2,14 @@
 #include "runtime/kernels/LinearCrossEntropy.h"
 #include "runtime/exec/ops/Op.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace giga::exec::ops {
 namespace {
 
-/// Inputs x, weight, labels; outputs loss, logsumexp. Scratch: the plan's
-/// forwardScratch().
+/// Inputs x, weight, labels; output loss. Scratch: the plan's
+/// scratchFloats().
 class LinearCrossEntropy : public Op {
 public:
   explicit LinearCrossEntropy(
@@ -18,15 +19,14 @@ public:
     const int32_t *labels = a.i32In(2);
     const kernels::LinearCrossEntropyShape &s = plan->shape();
     checkIds(a.layer, labels, s.rows, s.classes, "label");
-    *a.f32Out(0) =
-        plan->forward(a.f32Out(1), a.scratch, a.f32In(0), a.f32In(1), labels);
+    *a.f32Out(0) = plan->forward(a.scratch, a.f32In(0), a.f32In(1), labels);
   }
 
 private:
   std::shared_ptr<kernels::LinearCrossEntropyPlan> plan;
 };
 
-/// Inputs dloss, x, weight, labels, logsumexp; outputs dx, dweight.
+/// Inputs dloss, x, weight, labels; outputs loss, dx, dweight.
 class LinearCrossEntropyGrad : public Op {
 public:
   explicit LinearCrossEntropyGrad(
@@ -36,9 +36,9 @@ public:
     const int32_t *labels = a.i32In(3);
     const kernels::LinearCrossEntropyShape &s = plan->shape();
     checkIds(a.layer, labels, s.rows, s.classes, "label");
-    plan->backward(a.f32Out(0), a.f32Out(1), a.scratch, a.f32In(1), a.f32In(2),
-                   labels, a.f32In(4), *a.f32In(0),
-                   /*accumulate=*/false);
+    *a.f32Out(0) = plan->forwardBackward(a.f32Out(1), a.f32Out(2), a.scratch,
+                                         a.f32In(1), a.f32In(2), labels,
+                                         *a.f32In(0), /*accumulate=*/false);
   }
 
 private:
@@ -48,7 +48,7 @@ private:
 std::shared_ptr<kernels::LinearCrossEntropyPlan>
 checkLinearCrossEntropy(OpContext &c, bool grad) {
   using namespace artifact::attr;
-  c.operandCounts(grad ? 5 : 3, grad ? 2 : 2);
+  c.operandCounts(grad ? 4 : 3, grad ? 3 : 1);
   size_t first = grad ? 1 : 0;
   const OperandView &x = c.in(first), &weight = c.in(first + 1),
                     &labels = c.in(first + 2);
@@ -64,33 +64,30 @@ checkLinearCrossEntropy(OpContext &c, bool grad) {
   std::vector<int64_t> rows = x.shape;
   rows.pop_back();
   c.shape(labels, "labels", rows);
-  const OperandView &logsumexp = grad ? c.in(4) : c.out(1);
-  c.dtype(logsumexp, "logsumexp", DType::F32);
-  c.shape(logsumexp, "logsumexp", rows);
+  c.dtype(c.out(0), "loss", DType::F32);
+  if (c.out(0).elements != 1)
+    c.fail("loss must be a scalar, got " + c.describe(c.out(0)));
   if (grad) {
     c.dtype(c.in(0), "dloss", DType::F32);
     if (c.in(0).elements != 1)
       c.fail("dloss must be a scalar, got " + c.describe(c.in(0)));
-    c.dtype(c.out(0), "dx", DType::F32);
-    c.shape(c.out(0), "dx", x.shape);
-    c.dtype(c.out(1), "dweight", DType::F32);
-    c.shape(c.out(1), "dweight", weight.shape);
-  } else {
-    c.dtype(c.out(0), "loss", DType::F32);
-    if (c.out(0).elements != 1)
-      c.fail("loss must be a scalar, got " + c.describe(c.out(0)));
+    c.dtype(c.out(1), "dx", DType::F32);
+    c.shape(c.out(1), "dx", x.shape);
+    c.dtype(c.out(2), "dweight", DType::F32);
+    c.shape(c.out(2), "dweight", weight.shape);
   }
   kernels::LinearCrossEntropyShape shape;
   shape.rows = labels.elements;
   shape.channels = channels;
   shape.classes = weight.shape[0];
-  shape.chunk =
+  int64_t chunk =
       c.integer(grad ? kLinearCrossEntropyGradChunk : kLinearCrossEntropyChunk);
   if (shape.rows == 0 || channels == 0)
     c.fail("x " + c.describe(x) + " is empty");
-  if (shape.chunk < 1 || shape.chunk > shape.classes)
-    c.fail("chunk " + std::to_string(shape.chunk) + " must be within 1.." +
-           std::to_string(shape.classes) + " (the classes)");
+  if (chunk < 1)
+    c.fail("chunk " + std::to_string(chunk) +
+           " must be at least 1 (vocabulary columns)");
+  shape.chunk = std::min(chunk, shape.classes);
   try {
     return std::make_shared<kernels::LinearCrossEntropyPlan>(shape, grad);
   } catch (const std::exception &e) {
