@@ -33,18 +33,23 @@ struct GigaFuseLinearCrossEntropyPass
   using GigaFuseLinearCrossEntropyBase::GigaFuseLinearCrossEntropyBase;
 
   void runOnOperation() override {
-    int64_t columns = chunk;
+    int64_t columns = chunk, maxWidth = 0;
     if (columns < 0) {
       FailureOr<Target> target = loadTargetFor(getOperation(), wafer);
       if (failed(target))
         return signalPassFailure();
       columns = target->lossChunk;
+      maxWidth = target->lossFusionMaxWidth;
     }
     if (columns == 0)
       return;
     SmallVector<CrossEntropyOp> losses;
     getOperation().walk([&](CrossEntropyOp loss) {
-      if (fusableHead(loss))
+      MatmulOp head = fusableHead(loss);
+      if (head &&
+          (maxWidth == 0 ||
+           cast<RankedTensorType>(head.getRhs().getType()).getShape()[1] <=
+               maxWidth))
         losses.push_back(loss);
     });
     for (CrossEntropyOp loss : losses) {

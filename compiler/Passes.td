@@ -23,8 +23,9 @@ def GigaFuseLinearCrossEntropy : Pass<"giga-fuse-linear-cross-entropy", "mlir::M
     Runs first in giga-compile-pipeline, so that wafer-microbatch plans with
     the fused op's activations. The chunk is the target's `loss_chunk`
     (2048 unless the target says otherwise; 0 leaves the head and the loss
-    apart) unless the `chunk` option gives one; a chunk wider than the
-    vocabulary is clamped to it.
+    apart), and a target's `loss_fusion_max_width` leaves wider heads apart
+    (host: 512 and 256, measured in docs/kernels.md); the `chunk` option
+    overrides both. A chunk wider than the vocabulary is clamped to it.
   }];
   let options = [
     Option<"chunk", "chunk", "int64_t", /*default=*/"-1",

@@ -35,14 +35,15 @@ Target parseTarget(const std::string &text, const std::string &source) {
                                                  "flops_per_cycle_per_pe",
                                                  "memoryx_bytes_per_sec",
                                                  "utilization",
-                                                 "loss_chunk"};
+                                                 "loss_chunk",
+                                                 "loss_fusion_max_width"};
   for (const auto &[key, value] : json.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw ConfigError(source + ": " + key +
                         ": unknown key; known keys: name, description, "
                         "pe_rows, pe_cols, sram_per_pe_bytes, clock_hz, "
                         "flops_per_cycle_per_pe, memoryx_bytes_per_sec, "
-                        "utilization, loss_chunk");
+                        "utilization, loss_chunk, loss_fusion_max_width");
   auto number = [&](const char *key) {
     if (!json.contains(key))
       throw ConfigError(source + ": " + key + ": is required but missing");
@@ -73,15 +74,17 @@ Target parseTarget(const std::string &text, const std::string &source) {
   if (target.utilization > 1.0)
     throw ConfigError(source + ": utilization: must be at most 1, got " +
                       std::to_string(target.utilization));
-  if (json.contains("loss_chunk")) {
-    const nlohmann::json &chunk = json["loss_chunk"];
-    if (!chunk.is_number_integer() || chunk.get<int64_t>() < 0)
-      throw ConfigError(source +
-                        ": loss_chunk: must be an integer >= 0 (0 "
-                        "keeps the head and the loss apart), got " +
-                        chunk.dump());
-    target.lossChunk = chunk.get<int64_t>();
-  }
+  auto count = [&](const char *key, const char *zero, int64_t &field) {
+    if (!json.contains(key))
+      return;
+    const nlohmann::json &value = json[key];
+    if (!value.is_number_integer() || value.get<int64_t>() < 0)
+      throw ConfigError(source + ": " + key + ": must be an integer >= 0 (0 " +
+                        zero + "), got " + value.dump());
+    field = value.get<int64_t>();
+  };
+  count("loss_chunk", "keeps the head and the loss apart", target.lossChunk);
+  count("loss_fusion_max_width", "fuses any width", target.lossFusionMaxWidth);
   return target;
 }
 
@@ -97,7 +100,8 @@ nlohmann::json Target::toJson() const {
           {"flops_per_cycle_per_pe", flopsPerCyclePerPe},
           {"memoryx_bytes_per_sec", memoryxBytesPerSec},
           {"utilization", utilization},
-          {"loss_chunk", lossChunk}};
+          {"loss_chunk", lossChunk},
+          {"loss_fusion_max_width", lossFusionMaxWidth}};
 }
 
 std::vector<std::string> builtinTargetNames() {

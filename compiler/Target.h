@@ -21,8 +21,11 @@ struct Target {
   double memoryxBytesPerSec = 0.0;
   double utilization = 0.0; // achievable fraction of peak on dense work
   /// Vocabulary columns of logits at a time in the fused head and loss, or 0
-  /// to keep them apart (giga-fuse-linear-cross-entropy's default).
+  /// to keep them apart (giga-fuse-linear-cross-entropy's default), and the
+  /// widest head input it fuses by default (0: any): a wide head's second
+  /// product over the logits can cost more than whole logits would.
   int64_t lossChunk = 2048;
+  int64_t lossFusionMaxWidth = 0;
 
   int64_t pes() const { return peRows * peCols; }
   int64_t memoryBytes() const { return pes() * sramPerPeBytes; }

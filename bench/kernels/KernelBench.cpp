@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BenchSupport.h"
 #include "runtime/kernels/Kernels.h"
 
 #include <algorithm>
@@ -23,40 +24,11 @@
 #include <vector>
 
 using namespace giga::kernels;
+using giga::bench::cpuModel;
+using giga::bench::medianMs;
+using giga::bench::randomBuffer;
 
 namespace {
-
-std::string cpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0)
-      return line.substr(line.find(':') + 2);
-  return "unknown";
-}
-
-std::vector<float> randomBuffer(size_t n) {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (float &x : v)
-    x = dist(rng);
-  return v;
-}
-
-double medianMs(int reps, const std::function<void()> &fn) {
-  fn(); // warm-up: plan creation, page faults
-  std::vector<double> times;
-  for (int i = 0; i < reps; ++i) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    auto end = std::chrono::steady_clock::now();
-    times.push_back(
-        std::chrono::duration<double, std::milli>(end - start).count());
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
 
 void report(const char *name, double ms, double flops) {
   if (flops > 0)

@@ -228,12 +228,14 @@ int main(int argc, char **argv) {
                    "the target: wse2, wse3, host, or a target JSON file")
       ->capture_default_str();
   compileCommand
-      ->add_option("--loss-chunk", options.lossChunk,
-                   "vocabulary columns of logits computed at a time by the "
-                   "fused output head and loss (giga.linear_cross_entropy); "
-                   "0 keeps the head and loss apart, with whole logits (which "
-                   "gigarun --trace-step then records). Default: the "
-                   "target's loss_chunk: 2048 on wse2 and wse3, 0 on host")
+      ->add_option(
+          "--loss-chunk", options.lossChunk,
+          "vocabulary columns of logits computed at a time by the "
+          "fused output head and loss (giga.linear_cross_entropy); "
+          "0 keeps the head and loss apart, with whole logits (which "
+          "gigarun --trace-step then records). Default: the "
+          "target's loss_chunk: 2048 on wse2 and wse3; on host 512, for "
+          "heads up to 256 wide (loss_fusion_max_width)")
       ->check(CLI::NonNegativeNumber);
   compileCommand->add_flag(
       "--report", options.report,

@@ -1,13 +1,18 @@
 // RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy | FileCheck %s
 // RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=chunk=3 | FileCheck %s --check-prefix=CHUNK
 // RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=chunk=0 | FileCheck %s --check-prefix=APART
-// RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=wafer=host | FileCheck %s --check-prefix=APART
+// RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=wafer=host | FileCheck %s --check-prefix=HOST
+// RUN: echo '{"name": "narrow", "pe_rows": 1, "pe_cols": 1, "sram_per_pe_bytes": 1000000, "clock_hz": 1e9, "flops_per_cycle_per_pe": 1, "memoryx_bytes_per_sec": 1e9, "utilization": 0.5, "loss_chunk": 4, "loss_fusion_max_width": 3}' > %t.json
+// RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=wafer=%t.json | FileCheck %s --check-prefix=APART
+// RUN: giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy="wafer=%t.json chunk=4" | FileCheck %s --check-prefix=FORCED
 // RUN: not giga-opt %s --split-input-file --giga-fuse-linear-cross-entropy=wafer=nosuch 2>&1 | FileCheck %s --check-prefix=TARGET
 
 // A tied head: x [2, 3, 4] times wteᵀ for wte [10, 4], then the loss. The
 // matmul and the cross-entropy become one op; the default chunk (wse2's
-// loss_chunk, 2048) is clamped to the 10 classes, and chunk=3 is kept.
-// chunk=0, or the host target (loss_chunk 0), leaves them apart. (Its
+// loss_chunk, 2048) is clamped to the 10 classes, and chunk=3 is kept; host
+// fuses this 4-wide head too (loss_chunk 512, loss_fusion_max_width 256).
+// chunk=0, or a target whose loss_fusion_max_width is below the width,
+// leaves them apart; an explicit chunk fuses whatever the width. (Its
 // gradient: giga-autodiff.mlir.)
 // CHECK-LABEL: func.func @tied_head
 // CHECK: %[[W:.*]] = giga.param "wte"
@@ -18,6 +23,10 @@
 // CHECK: return %[[LOSS]]
 // CHUNK-LABEL: func.func @tied_head
 // CHUNK: giga.linear_cross_entropy {{.*}} {chunk = 3 : i64}
+// HOST-LABEL: func.func @tied_head
+// HOST: giga.linear_cross_entropy {{.*}} {chunk = 10 : i64}
+// FORCED-LABEL: func.func @tied_head
+// FORCED: giga.linear_cross_entropy {{.*}} {chunk = 4 : i64}
 // APART-LABEL: func.func @tied_head
 // APART: giga.matmul
 // APART: giga.cross_entropy
