@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <random>
@@ -47,6 +50,22 @@ inline double medianMs(int reps, const std::function<void()> &fn) {
   }
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
+}
+
+/// Reads `[--threads N] [--reps N]` into threads and reps; false (after the
+/// usage line on stderr) on anything else.
+inline bool parseArgs(int argc, char **argv, int &threads, int &reps) {
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      reps = std::atoi(argv[++i]);
+    else {
+      std::fprintf(stderr, "usage: %s [--threads N] [--reps N]\n", argv[0]);
+      return false;
+    }
+  }
+  return true;
 }
 
 } // namespace giga::bench

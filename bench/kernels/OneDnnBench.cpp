@@ -228,16 +228,8 @@ void benchSoftmax(Dnnl &d, int reps) {
 
 int main(int argc, char **argv) {
   int threads = 1, reps = 10;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
-      threads = std::atoi(argv[++i]);
-    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
-      reps = std::atoi(argv[++i]);
-    else {
-      std::fprintf(stderr, "usage: %s [--threads N] [--reps N]\n", argv[0]);
-      return 1;
-    }
-  }
+  if (!giga::bench::parseArgs(argc, argv, threads, reps))
+    return 1;
   if (threads < 1 || reps < 1) {
     std::fprintf(stderr, "--threads and --reps must be >= 1\n");
     return 1;
