@@ -14,15 +14,16 @@ using namespace giga;
 
 namespace {
 
+ArrayRef<int64_t> shapeOf(Value value) {
+  return cast<RankedTensorType>(value.getType()).getShape();
+}
+
 /// The matmul whose logits only `loss` reads, when it is x [..., C] times a
 /// shared wᵀ for w [V, C]: what linear_cross_entropy computes.
 MatmulOp fusableHead(CrossEntropyOp loss) {
   auto head = loss.getLogits().getDefiningOp<MatmulOp>();
   if (!head || !head->hasOneUse() || head.getTransposeLhs() ||
-      !head.getTransposeRhs())
-    return {};
-  auto weight = cast<RankedTensorType>(head.getRhs().getType());
-  if (weight.getRank() != 2)
+      !head.getTransposeRhs() || shapeOf(head.getRhs()).size() != 2)
     return {};
   return head;
 }
@@ -43,19 +44,14 @@ struct GigaFuseLinearCrossEntropyPass
     }
     if (columns == 0)
       return;
-    SmallVector<CrossEntropyOp> losses;
+    SmallVector<std::pair<CrossEntropyOp, MatmulOp>> fusable;
     getOperation().walk([&](CrossEntropyOp loss) {
       MatmulOp head = fusableHead(loss);
-      if (head &&
-          (maxWidth == 0 ||
-           cast<RankedTensorType>(head.getRhs().getType()).getShape()[1] <=
-               maxWidth))
-        losses.push_back(loss);
+      if (head && (maxWidth == 0 || shapeOf(head.getRhs())[1] <= maxWidth))
+        fusable.push_back({loss, head});
     });
-    for (CrossEntropyOp loss : losses) {
-      MatmulOp head = fusableHead(loss);
-      int64_t classes =
-          cast<RankedTensorType>(head.getRhs().getType()).getShape()[0];
+    for (auto [loss, head] : fusable) {
+      int64_t classes = shapeOf(head.getRhs())[0];
       OpBuilder builder(loss);
       auto fused = builder.create<LinearCrossEntropyOp>(
           loss.getLoc(), loss.getLoss().getType(), head.getLhs(), head.getRhs(),

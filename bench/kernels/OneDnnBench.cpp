@@ -43,12 +43,13 @@ double maxAbsDiff(const std::vector<float> &a, const std::vector<float> &b) {
   return worst;
 }
 
-void line(const std::string &name, double ms) {
-  std::printf("  %-40s %9.3f ms\n", name.c_str(), ms);
-}
-
-void pairDone(double gigaMs, double dnnlMs,
-              const std::vector<std::pair<const char *, double>> &diffs) {
+/// Both timings of one computation, their ratio, and the largest differences
+/// between the two outputs.
+void reportPair(const std::string &gigaName, double gigaMs,
+                const std::string &dnnlName, double dnnlMs,
+                const std::vector<std::pair<const char *, double>> &diffs) {
+  std::printf("  %-40s %9.3f ms\n", gigaName.c_str(), gigaMs);
+  std::printf("  %-40s %9.3f ms\n", dnnlName.c_str(), dnnlMs);
   std::printf("  -> oneDNN/giga time %.2fx; max |giga - oneDNN|:",
               dnnlMs / gigaMs);
   for (auto &[what, d] : diffs)
@@ -118,16 +119,15 @@ void benchLayerNorm(Dnnl &d, int reps) {
                      gamma.data(), beta.data(), rows, cols, eps);
   });
   double nF = giga::bench::medianMs(reps, [&] { d.run(fwd, fwdArgs); });
-  line("giga   layernormForward", gF);
-  line("oneDNN layer_normalization_forward", nF);
   // Compare the saved statistics as rstd.
   std::vector<float> nRstd(rows);
   for (int64_t r = 0; r < rows; ++r)
     nRstd[r] = 1.0f / std::sqrt(nVar[r] + eps);
-  pairDone(gF, nF,
-           {{"out", maxAbsDiff(gY, nY)},
-            {"mean", maxAbsDiff(gMean, nMean)},
-            {"rstd", maxAbsDiff(gRstd, nRstd)}});
+  reportPair("giga   layernormForward", gF,
+             "oneDNN layer_normalization_forward", nF,
+             {{"out", maxAbsDiff(gY, nY)},
+              {"mean", maxAbsDiff(gMean, nMean)},
+              {"rstd", maxAbsDiff(gRstd, nRstd)}});
 
   double gB = giga::bench::medianMs(reps, [&] {
     layernormBackward(gDx.data(), gDg.data(), gDb.data(), dy.data(), x.data(),
@@ -135,12 +135,11 @@ void benchLayerNorm(Dnnl &d, int reps) {
                       false);
   });
   double nB = giga::bench::medianMs(reps, [&] { d.run(bwd, bwdArgs); });
-  line("giga   layernormBackward", gB);
-  line("oneDNN layer_normalization_backward", nB);
-  pairDone(gB, nB,
-           {{"dx", maxAbsDiff(gDx, nDx)},
-            {"dgamma", maxAbsDiff(gDg, nDg)},
-            {"dbeta", maxAbsDiff(gDb, nDb)}});
+  reportPair("giga   layernormBackward", gB,
+             "oneDNN layer_normalization_backward", nB,
+             {{"dx", maxAbsDiff(gDx, nDx)},
+              {"dgamma", maxAbsDiff(gDg, nDg)},
+              {"dbeta", maxAbsDiff(gDb, nDb)}});
 }
 
 void benchGelu(Dnnl &d, int reps, GeluApproximation approx) {
@@ -170,17 +169,17 @@ void benchGelu(Dnnl &d, int reps, GeluApproximation approx) {
   double gF = giga::bench::medianMs(
       reps, [&] { geluForward(gY.data(), x.data(), n, approx); });
   double nF = giga::bench::medianMs(reps, [&] { d.run(fwd, fwdArgs); });
-  line(std::string("giga   geluForward ") + kind, gF);
-  line(std::string("oneDNN eltwise_forward gelu_") + kind, nF);
-  pairDone(gF, nF, {{"out", maxAbsDiff(gY, nY)}});
+  reportPair(std::string("giga   geluForward ") + kind, gF,
+             std::string("oneDNN eltwise_forward gelu_") + kind, nF,
+             {{"out", maxAbsDiff(gY, nY)}});
 
   double gB = giga::bench::medianMs(reps, [&] {
     geluBackward(gDx.data(), x.data(), dy.data(), n, approx, false);
   });
   double nB = giga::bench::medianMs(reps, [&] { d.run(bwd, bwdArgs); });
-  line(std::string("giga   geluBackward ") + kind, gB);
-  line(std::string("oneDNN eltwise_backward gelu_") + kind, nB);
-  pairDone(gB, nB, {{"dx", maxAbsDiff(gDx, nDx)}});
+  reportPair(std::string("giga   geluBackward ") + kind, gB,
+             std::string("oneDNN eltwise_backward gelu_") + kind, nB,
+             {{"dx", maxAbsDiff(gDx, nDx)}});
 }
 
 void benchSoftmax(Dnnl &d, int reps) {
@@ -211,17 +210,15 @@ void benchSoftmax(Dnnl &d, int reps) {
   double gF = giga::bench::medianMs(
       reps, [&] { softmaxForward(gY.data(), x.data(), rows, cols); });
   double nF = giga::bench::medianMs(reps, [&] { d.run(fwd, fwdArgs); });
-  line("giga   softmaxForward", gF);
-  line("oneDNN softmax_forward accurate", nF);
-  pairDone(gF, nF, {{"out", maxAbsDiff(gY, nY)}});
+  reportPair("giga   softmaxForward", gF, "oneDNN softmax_forward accurate", nF,
+             {{"out", maxAbsDiff(gY, nY)}});
 
   double gB = giga::bench::medianMs(reps, [&] {
     softmaxBackward(gDx.data(), gY.data(), dy.data(), rows, cols, false);
   });
   double nB = giga::bench::medianMs(reps, [&] { d.run(bwd, bwdArgs); });
-  line("giga   softmaxBackward", gB);
-  line("oneDNN softmax_backward accurate", nB);
-  pairDone(gB, nB, {{"dx", maxAbsDiff(gDx, nDx)}});
+  reportPair("giga   softmaxBackward", gB, "oneDNN softmax_backward accurate",
+             nB, {{"dx", maxAbsDiff(gDx, nDx)}});
 }
 
 } // namespace

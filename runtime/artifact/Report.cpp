@@ -46,7 +46,7 @@ std::string formatReport(const Artifact &a) {
   for (const nlohmann::json &k :
        report.value("kernels", nlohmann::json::array())) {
     std::snprintf(line, sizeof(line),
-                  "%-10s %7lld %9s %10s %10s %12s %12s %10s %7s\n",
+                  "%-10s %7lld %9s %10s %10s %12s %12s %10s %7s",
                   k.value("name", "?").c_str(), (long long)k.value("layers", 0),
                   formatCount(k.value("pes", 0.0)).c_str(),
                   formatBytes(k.value("sram_bytes", 0.0)).c_str(),
@@ -55,9 +55,8 @@ std::string formatReport(const Artifact &a) {
                   formatCount(k.value("stream_cycles", 0.0)).c_str(),
                   formatBytes(k.value("stream_bytes", 0.0)).c_str(),
                   k.value("bound", "?").c_str());
-    out << line;
-    if (k.value("eval_only", false)) // not in the step's estimate
-      out.seekp(-1, std::ios_base::cur) << " (eval only)\n";
+    // An eval-only kernel is not in the step's estimate.
+    out << line << (k.value("eval_only", false) ? " (eval only)" : "") << "\n";
   }
   const nlohmann::json totals =
       report.value("totals", nlohmann::json::object());

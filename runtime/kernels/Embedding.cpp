@@ -2,6 +2,7 @@
 
 #include "runtime/kernels/Embedding.h"
 #include "runtime/kernels/Detail.h"
+#include "runtime/kernels/Elementwise.h"
 
 #include <cstring>
 #include <stdexcept>
@@ -37,11 +38,7 @@ void embeddingBackward(float *dtable, const int32_t *tokens, const float *dout,
                        bool accumulate) {
   checkTokens(tokens, n, vocab, "embedding.bwd");
   if (!accumulate)
-    detail::parallelRanges(vocab * channels, detail::kMinElementsPerThread,
-                           [&](int64_t begin, int64_t end) {
-                             std::memset(dtable + begin, 0,
-                                         sizeof(float) * (end - begin));
-                           });
+    fill(dtable, vocab * channels, 0.0f);
   // Threads own columns and go over the positions in order, so repeated
   // tokens add up without races, in the same order whatever the threads.
   detail::parallelRanges(channels, detail::minColsPerThread(n),

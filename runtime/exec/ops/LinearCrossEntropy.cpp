@@ -8,45 +8,32 @@
 namespace giga::exec::ops {
 namespace {
 
-/// Inputs x, weight, labels; output loss. Scratch: the plan's
-/// scratchFloats().
+/// linear_cross_entropy: inputs x, weight, labels; output loss.
+/// linear_cross_entropy_grad: inputs dloss, x, weight, labels; outputs loss,
+/// dx, dweight. Scratch: the plan's scratchFloats().
 class LinearCrossEntropy : public Op {
 public:
-  explicit LinearCrossEntropy(
-      std::shared_ptr<kernels::LinearCrossEntropyPlan> plan)
-      : plan(std::move(plan)) {}
+  LinearCrossEntropy(std::unique_ptr<kernels::LinearCrossEntropyPlan> plan,
+                     bool grad)
+      : plan(std::move(plan)), grad(grad) {}
   void run(const OpArgs &a) const override {
-    const int32_t *labels = a.i32In(2);
+    size_t x = grad ? 1 : 0; // then weight, then labels
+    const int32_t *labels = a.i32In(x + 2);
     const kernels::LinearCrossEntropyShape &s = plan->shape();
     checkIds(a.layer, labels, s.rows, s.classes, "label");
-    *a.f32Out(0) = plan->forward(a.scratch, a.f32In(0), a.f32In(1), labels);
+    *a.f32Out(0) =
+        grad ? plan->forwardBackward(a.f32Out(1), a.f32Out(2), a.scratch,
+                                     a.f32In(x), a.f32In(x + 1), labels,
+                                     *a.f32In(0), /*accumulate=*/false)
+             : plan->forward(a.scratch, a.f32In(x), a.f32In(x + 1), labels);
   }
 
 private:
-  std::shared_ptr<kernels::LinearCrossEntropyPlan> plan;
+  std::unique_ptr<kernels::LinearCrossEntropyPlan> plan;
+  bool grad;
 };
 
-/// Inputs dloss, x, weight, labels; outputs loss, dx, dweight.
-class LinearCrossEntropyGrad : public Op {
-public:
-  explicit LinearCrossEntropyGrad(
-      std::shared_ptr<kernels::LinearCrossEntropyPlan> plan)
-      : plan(std::move(plan)) {}
-  void run(const OpArgs &a) const override {
-    const int32_t *labels = a.i32In(3);
-    const kernels::LinearCrossEntropyShape &s = plan->shape();
-    checkIds(a.layer, labels, s.rows, s.classes, "label");
-    *a.f32Out(0) = plan->forwardBackward(a.f32Out(1), a.f32Out(2), a.scratch,
-                                         a.f32In(1), a.f32In(2), labels,
-                                         *a.f32In(0), /*accumulate=*/false);
-  }
-
-private:
-  std::shared_ptr<kernels::LinearCrossEntropyPlan> plan;
-};
-
-std::shared_ptr<kernels::LinearCrossEntropyPlan>
-checkLinearCrossEntropy(OpContext &c, bool grad) {
+std::unique_ptr<Op> prepare(OpContext &c, bool grad) {
   using namespace artifact::attr;
   c.operandCounts(grad ? 4 : 3, grad ? 3 : 1);
   size_t first = grad ? 1 : 0;
@@ -89,7 +76,8 @@ checkLinearCrossEntropy(OpContext &c, bool grad) {
            " must be at least 1 (vocabulary columns)");
   shape.chunk = std::min(chunk, shape.classes);
   try {
-    return std::make_shared<kernels::LinearCrossEntropyPlan>(shape, grad);
+    return std::make_unique<LinearCrossEntropy>(
+        std::make_unique<kernels::LinearCrossEntropyPlan>(shape, grad), grad);
   } catch (const std::exception &e) {
     c.fail(std::string("cannot create its matmul primitives: ") + e.what());
   }
@@ -98,13 +86,11 @@ checkLinearCrossEntropy(OpContext &c, bool grad) {
 } // namespace
 
 std::unique_ptr<Op> prepareLinearCrossEntropy(OpContext &c) {
-  return std::make_unique<LinearCrossEntropy>(
-      checkLinearCrossEntropy(c, false));
+  return prepare(c, /*grad=*/false);
 }
 
 std::unique_ptr<Op> prepareLinearCrossEntropyGrad(OpContext &c) {
-  return std::make_unique<LinearCrossEntropyGrad>(
-      checkLinearCrossEntropy(c, true));
+  return prepare(c, /*grad=*/true);
 }
 
 } // namespace giga::exec::ops
