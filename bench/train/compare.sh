@@ -6,7 +6,7 @@
 # OpenMP build (fetched with apt-get download + dpkg -x into the cache if it
 # is not installed; Debian's default libblas3 is the reference BLAS), glibc
 # malloc told not to map and trim the big buffers every step, and bf16
-# autocast too where the CPU has bf16.
+# autocast too where the CPU has bf16 (against gigarun --precision bf16).
 #
 #   bench/train/compare.sh [BIN_DIR]          (default: $GIGA_BIN_DIR or build/bin)
 #   THREADS=2 WARMUP=2 MEASURED=5 SHAPES="124m small" bench/train/compare.sh
@@ -76,8 +76,9 @@ shape_args() {
   esac
 }
 
-run_giga() { # shape depth width heads vocab batch seq
-  local name=$1 depth=$2 width=$3 heads=$4 vocab=$5 batch=$6 seq=$7
+run_giga() { # shape precision depth width heads vocab batch seq
+  local name=$1 precision=$2 depth=$3 width=$4 heads=$5 vocab=$6 batch=$7 seq=$8
+  local tag=$name-$precision
   cat >"$work/$name.json" <<JSON
 {
   "name": "compare-$name",
@@ -91,13 +92,13 @@ JSON
   # shellcheck disable=SC2086 # GIGAC_FLAGS is a list of flags
   local compile=("$bin_dir/gigac" compile "$work/$name.json" --wafer host ${GIGAC_FLAGS:-} -o "$work/$name.wafer")
   local train=("$bin_dir/gigarun" "$work/$name.wafer" --data "$data" --steps $((warmup + measured))
-               --threads "$threads" --checkpoint-steps 0 --out "$work/run-$name")
+               --threads "$threads" --precision "$precision" --checkpoint-steps 0 --out "$work/run-$tag")
   echo "\$ ${compile[*]}"
   "${compile[@]}" >/dev/null
   echo "\$ ${train[*]}"
-  "${train[@]}" >"$work/giga-$name.log" 2>&1 || { cat "$work/giga-$name.log" >&2; fail "gigarun failed"; }
-  "$python" - "$work/run-$name/metrics.jsonl" "$work/giga-$name.log" "$warmup" "$batch" "$seq" \
-    >"$work/giga-$name.result" <<'PY'
+  "${train[@]}" >"$work/giga-$tag.log" 2>&1 || { cat "$work/giga-$tag.log" >&2; fail "gigarun failed"; }
+  "$python" - "$work/run-$tag/metrics.jsonl" "$work/giga-$tag.log" "$warmup" "$batch" "$seq" \
+    >"$work/giga-$tag.result" <<'PY'
 import json, re, statistics, sys
 metrics, log, warmup, batch, seq = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
 steps = [json.loads(line) for line in open(metrics)][warmup:]
@@ -127,9 +128,10 @@ for shape in $shapes; do
   read -r depth width heads vocab batch seq <<<"$(shape_args "$shape")"
   echo
   echo "== $shape: depth $depth, width $width, $heads heads, vocab $vocab, B $batch, T $seq"
-  run_giga "$shape" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
-  run_torch "$shape" fp32 "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
-  [[ $bf16 == yes ]] && run_torch "$shape" bf16 "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+  for precision in fp32 $([[ $bf16 == yes ]] && echo bf16); do
+    run_giga "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+    run_torch "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+  done
 done
 
 echo
@@ -138,20 +140,28 @@ import json, os, sys
 work, shapes, threads = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 print("| shape | system | ms/step | tokens/s | peak RSS | final loss | giga's speed-up |")
 print("|---|---|---:|---:|---:|---:|---:|")
+best = {}  # shape -> PyTorch's fastest ms/step, whichever precision
 for shape in shapes:
-    giga = json.load(open(os.path.join(work, f"giga-{shape}.result")))
-    rows = [("giga fp32", giga["median_ms"], giga["peak_rss_mib"], giga["final_loss"])]
     for precision in ("fp32", "bf16"):
-        path = os.path.join(work, f"torch-{shape}-{precision}.json")
-        if os.path.exists(path):
-            r = json.load(open(path))[0]
-            rows.append((f"PyTorch {precision}", r["median_ms"], r["peak_rss_bytes"] / 2**20,
-                         r["steps"][-1]["loss"]))
-    tokens = giga["tokens_per_step"]
-    for system, ms, rss, loss in rows:
-        ratio = "" if system.startswith("giga") else f"{ms / giga['median_ms']:.2f}x"
-        print(f"| {shape} | {system} | {ms:,.0f} | {tokens * 1000.0 / ms:,.1f} | "
-              f"{rss:,.0f} MiB | {loss:.4f} | {ratio} |")
-print(f"\n{threads} threads each; speed-up = PyTorch ms/step / giga ms/step "
-      "(above 1: giga is faster).")
+        path = os.path.join(work, f"giga-{shape}-{precision}.result")
+        if not os.path.exists(path):
+            continue
+        giga = json.load(open(path))
+        torch_run = json.load(open(os.path.join(work, f"torch-{shape}-{precision}.json")))[0]
+        tokens = giga["tokens_per_step"]
+        rows = [(f"giga {precision}", giga["median_ms"], giga["peak_rss_mib"], giga["final_loss"]),
+                (f"PyTorch {precision}", torch_run["median_ms"],
+                 torch_run["peak_rss_bytes"] / 2**20, torch_run["steps"][-1]["loss"])]
+        best[shape] = min(best.get(shape, float("inf")), torch_run["median_ms"])
+        for system, ms, rss, loss in rows:
+            ratio = "" if system.startswith("giga") else f"{ms / giga['median_ms']:.2f}x"
+            print(f"| {shape} | {system} | {ms:,.0f} | {tokens * 1000.0 / ms:,.1f} | "
+                  f"{rss:,.0f} MiB | {loss:.4f} | {ratio} |")
+print(f"\n{threads} threads each; speed-up = PyTorch ms/step / giga ms/step at the same "
+      "precision (above 1: giga is faster).")
+for shape in shapes:
+    fastest = min(json.load(open(os.path.join(work, f"giga-{shape}-{p}.result")))["median_ms"]
+                  for p in ("fp32", "bf16")
+                  if os.path.exists(os.path.join(work, f"giga-{shape}-{p}.result")))
+    print(f"{shape}: giga's fastest against PyTorch's fastest: {best[shape] / fastest:.2f}x")
 PY

@@ -173,8 +173,9 @@ struct Invocation {
 };
 
 struct Executor::Impl {
-  Impl(const artifact::Artifact &artifact, store::WeightStore &store)
-      : artifact(artifact), store(store) {}
+  Impl(const artifact::Artifact &artifact, store::WeightStore &store,
+       kernels::MatmulPrecision precision)
+      : artifact(artifact), store(store), plans(precision) {}
 
   artifact::Artifact artifact;
   store::WeightStore &store;
@@ -611,8 +612,9 @@ void Executor::Impl::run(const std::vector<Invocation> &program) {
 }
 
 Executor::Executor(const artifact::Artifact &artifact,
-                   store::WeightStore &store)
-    : impl(std::make_unique<Impl>(artifact, store)) {
+                   store::WeightStore &store,
+                   kernels::MatmulPrecision precision)
+    : impl(std::make_unique<Impl>(artifact, store, precision)) {
   Impl &m = *impl;
   m.checkBuffers();
   m.checkEntryPoints();

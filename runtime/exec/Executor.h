@@ -4,6 +4,7 @@
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/exec/ExecError.h"
+#include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
 
 #include <map>
@@ -16,8 +17,10 @@ class Executor {
 public:
   /// Checks every op against the kernel library (name, operand count and
   /// shapes, attributes), allocates the arena and prepares every matmul
-  /// plan once. Throws ExecError.
-  Executor(const artifact::Artifact &artifact, store::WeightStore &store);
+  /// plan once, every matmul (attention's and the fused loss's too) in
+  /// `precision`. Throws ExecError.
+  Executor(const artifact::Artifact &artifact, store::WeightStore &store,
+           kernels::MatmulPrecision precision = kernels::MatmulPrecision::F32);
   ~Executor();
 
   /// Input name -> its bytes (exactly its buffer's size and dtype).

@@ -35,6 +35,7 @@ MatmulShape batched(const AttentionShape &s, int64_t m, int64_t n, int64_t k,
   shape.transB = transB;
   shape.alpha = alpha;
   shape.accumulate = accumulate;
+  shape.precision = s.precision;
   return shape;
 }
 
@@ -155,7 +156,8 @@ void AttentionPlan::backward(float *dq, float *dk, float *dv, float *scratch,
 }
 
 namespace {
-using AttentionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, float>;
+using AttentionKey =
+    std::tuple<int64_t, int64_t, int64_t, int64_t, float, MatmulPrecision>;
 
 std::map<AttentionKey, AttentionPlan> &threadAttentionCache() {
   thread_local std::map<AttentionKey, AttentionPlan> cache;
@@ -167,8 +169,12 @@ std::map<AttentionKey, AttentionPlan> &threadAttentionCache() {
 const AttentionPlan &cachedPlan(const AttentionShape &shape,
                                 bool withBackward) {
   auto &cache = threadAttentionCache();
-  AttentionKey key{shape.batch, shape.heads, shape.seqLen, shape.headDim,
-                   shape.effectiveScale()};
+  AttentionKey key{shape.batch,
+                   shape.heads,
+                   shape.seqLen,
+                   shape.headDim,
+                   shape.effectiveScale(),
+                   shape.precision};
   auto it = cache.find(key);
   if (it == cache.end())
     it = cache.emplace(key, AttentionPlan(shape, withBackward)).first;

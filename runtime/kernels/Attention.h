@@ -17,6 +17,8 @@ struct AttentionShape {
   int64_t headDim = 1;
   /// Multiplies q.k; 0 selects 1 / sqrt(headDim).
   float scale = 0.0f;
+  /// Of every matmul (the softmax stays fp32).
+  MatmulPrecision precision = MatmulPrecision::F32;
 
   float effectiveScale() const;
   int64_t qkvSize() const { return batch * heads * seqLen * headDim; }

@@ -7,6 +7,7 @@
 #define GIGA_RUNTIME_KERNELS_KERNELS_H
 
 #include "runtime/kernels/Attention.h"
+#include "runtime/kernels/Bf16.h"
 #include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/CrossEntropy.h"
 #include "runtime/kernels/Elementwise.h"

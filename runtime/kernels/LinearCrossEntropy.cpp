@@ -12,8 +12,9 @@ namespace giga::kernels {
 
 namespace {
 MatmulShape product(int64_t m, int64_t n, int64_t k, bool transA, bool transB,
-                    bool accumulate) {
+                    bool accumulate, MatmulPrecision precision) {
   MatmulShape s;
+  s.precision = precision;
   s.m = m;
   s.n = n;
   s.k = k;
@@ -39,17 +40,17 @@ LinearCrossEntropyPlan::LinearCrossEntropyPlan(
   for (int64_t width : {s.chunk, last}) {
     if (!widths_.empty() && width == widths_.front().width)
       break;
-    Chunk chunk{
-        width,
-        MatmulPlan(product(s.rows, width, s.channels, false, true, false)),
-        {},
-        {}};
+    Chunk chunk{width,
+                MatmulPlan(product(s.rows, width, s.channels, false, true,
+                                   false, s.precision)),
+                {},
+                {}};
     if (withBackward)
       for (bool add : {false, true}) {
         chunk.dx.emplace_back(
-            product(s.rows, s.channels, width, false, false, add));
+            product(s.rows, s.channels, width, false, false, add, s.precision));
         chunk.dw.emplace_back(
-            product(width, s.channels, s.rows, true, false, add));
+            product(width, s.channels, s.rows, true, false, add, s.precision));
       }
     widths_.push_back(std::move(chunk));
   }

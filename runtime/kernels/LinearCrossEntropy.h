@@ -36,6 +36,8 @@ struct LinearCrossEntropyShape {
   int64_t channels = 0; ///< c: the input's width
   int64_t classes = 0;  ///< v: the vocabulary
   int64_t chunk = 0;    ///< vocabulary columns per chunk, 1..classes
+  /// Of the matmuls (the logsumexp stays fp32).
+  MatmulPrecision precision = MatmulPrecision::F32;
 
   int64_t chunks() const { return (classes + chunk - 1) / chunk; }
   /// Scratch floats: a chunk of logits, and per row the running max, the

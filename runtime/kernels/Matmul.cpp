@@ -1,12 +1,14 @@
-//===- Matmul.cpp - fp32 (batched) matmul through oneDNN ------------------===//
+//===- Matmul.cpp - (batched) matmul through oneDNN, fp32 or bf16 --------===//
 
 #include "runtime/kernels/Matmul.h"
+#include "runtime/kernels/Bf16.h"
 
 #include <atomic>
 #include <cstring>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include <dnnl.hpp>
 #include <omp.h>
@@ -39,26 +41,40 @@ dnnl::stream &threadStream() {
 
 // Logical [batch, rows, cols]; stored [batch, cols, rows] when transposed.
 memory::desc matrixDesc(int64_t batch, int64_t rows, int64_t cols,
-                        bool transposed) {
+                        bool transposed,
+                        memory::data_type type = memory::data_type::f32) {
   memory::dims dims{batch, rows, cols};
   memory::dims strides = transposed ? memory::dims{rows * cols, 1, rows}
                                     : memory::dims{rows * cols, cols, 1};
-  return memory::desc(dims, memory::data_type::f32, strides);
+  return memory::desc(dims, type, strides);
+}
+
+// The bf16 copy of one operand, reused by every product on this thread.
+uint16_t *bf16Copy(std::vector<uint16_t> &scratch, const float *x, int64_t n) {
+  if (scratch.size() < size_t(n))
+    scratch.resize(size_t(n));
+  toBf16(scratch.data(), x, n);
+  return scratch.data();
 }
 
 } // namespace
+
+const char *precisionName(MatmulPrecision precision) {
+  return precision == MatmulPrecision::Bf16 ? "bf16" : "fp32";
+}
 
 std::string MatmulShape::str() const {
   std::ostringstream os;
   os << "matmul batch=" << batch << " m=" << m << " n=" << n << " k=" << k
      << " transA=" << transA << " transB=" << transB
      << " broadcastB=" << broadcastB << " accumulate=" << accumulate
-     << " alpha=" << alpha;
+     << " alpha=" << alpha << " precision=" << precisionName(precision);
   return os.str();
 }
 
 struct MatmulPlan::Primitive {
   memory::desc aDesc, bDesc, cDesc;
+  int64_t aElements = 0, bElements = 0;
   dnnl::matmul matmul;
 };
 
@@ -70,12 +86,21 @@ MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
   if (shape.batch == 0 || shape.m == 0 || shape.n == 0 || shape.k == 0)
     return;
 
+  bool bf16 = shape.precision == MatmulPrecision::Bf16;
+  if (bf16 && !hasBf16Arithmetic())
+    throw std::invalid_argument(
+        "bf16 matmuls need a CPU with AVX512_BF16 or AMX-BF16; this one has "
+        "neither (use fp32)");
   applyThreadCount();
   auto p = std::make_unique<Primitive>();
-  p->aDesc = matrixDesc(shape.batch, shape.m, shape.k, shape.transA);
-  p->bDesc = matrixDesc(shape.broadcastB ? 1 : shape.batch, shape.k, shape.n,
-                        shape.transB);
+  memory::data_type operands =
+      bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+  int64_t bBatch = shape.broadcastB ? 1 : shape.batch;
+  p->aDesc = matrixDesc(shape.batch, shape.m, shape.k, shape.transA, operands);
+  p->bDesc = matrixDesc(bBatch, shape.k, shape.n, shape.transB, operands);
   p->cDesc = matrixDesc(shape.batch, shape.m, shape.n, false);
+  p->aElements = shape.batch * shape.m * shape.k;
+  p->bElements = bBatch * shape.k * shape.n;
 
   // alpha is a linear post-op placed before the sum so that the accumulated
   // C is not scaled: C = alpha * AB + C.
@@ -120,8 +145,14 @@ void MatmulPlan::run(const float *a, const float *b, float *c) const {
   // memory objects only wrap the caller's pointers; creating them per run
   // keeps run() thread-safe and costs far less than the product.
   dnnl::engine &engine = cpuEngine();
-  memory aMem(primitive_->aDesc, engine, const_cast<float *>(a));
-  memory bMem(primitive_->bDesc, engine, const_cast<float *>(b));
+  void *aData = const_cast<float *>(a), *bData = const_cast<float *>(b);
+  if (s.precision == MatmulPrecision::Bf16) {
+    thread_local std::vector<uint16_t> aScratch, bScratch;
+    aData = bf16Copy(aScratch, a, primitive_->aElements);
+    bData = bf16Copy(bScratch, b, primitive_->bElements);
+  }
+  memory aMem(primitive_->aDesc, engine, aData);
+  memory bMem(primitive_->bDesc, engine, bData);
   memory cMem(primitive_->cDesc, engine, c);
   dnnl::stream &stream = threadStream();
   primitive_->matmul.execute(

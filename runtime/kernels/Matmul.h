@@ -1,4 +1,4 @@
-//===- Matmul.h - fp32 (batched) matmul through oneDNN ----------*- C++ -*-===//
+//===- Matmul.h - (batched) matmul through oneDNN, fp32 or bf16 -*- C++ -*-===//
 //
 // C[b] = alpha * op(A[b]) * op(B[b])  (+ C[b] when accumulating)
 //
@@ -7,6 +7,12 @@
 //   B is stored [batch, k, n], or [batch, n, k] when transB; with broadcastB
 //     B is one 2-D matrix shared by every batch entry;
 //   C is [batch, m, n].
+//
+// In MatmulPrecision::Bf16 the product rounds A and B to bf16 (Bf16.h) and
+// accumulates in fp32 into the fp32 C: the CPU's bf16 units (AMX, AVX512_BF16)
+// multiply several times faster than its fp32 FMAs. Operands are converted as
+// each product runs, into per-thread scratch, so callers keep fp32 buffers
+// (the weight store's masters among them).
 //
 // oneDNN primitives are expensive to create (JIT), so a MatmulPlan creates one
 // once and runs it many times. matmul() keeps plans in a per-thread cache keyed
@@ -23,6 +29,10 @@
 
 namespace giga::kernels {
 
+enum class MatmulPrecision { F32, Bf16 };
+/// "fp32" or "bf16", as gigarun --precision spells them.
+const char *precisionName(MatmulPrecision precision);
+
 struct MatmulShape {
   int64_t batch = 1;
   int64_t m = 0;
@@ -35,10 +45,11 @@ struct MatmulShape {
   /// passes use it to sum weight gradients over every use of a weight.
   bool accumulate = false;
   float alpha = 1.0f;
+  MatmulPrecision precision = MatmulPrecision::F32;
 
   auto key() const {
     return std::make_tuple(batch, m, n, k, transA, transB, broadcastB,
-                           accumulate, alpha);
+                           accumulate, alpha, precision);
   }
   bool operator<(const MatmulShape &other) const { return key() < other.key(); }
   bool operator==(const MatmulShape &other) const {
@@ -48,7 +59,9 @@ struct MatmulShape {
 };
 
 /// One oneDNN matmul primitive, created at construction (throws
-/// std::invalid_argument on a bad shape) and run any number of times.
+/// std::invalid_argument on a bad shape, or for Bf16 on a CPU without bf16
+/// arithmetic, where oneDNN would emulate it many times slower than fp32)
+/// and run any number of times.
 /// run() may be called from several threads at once.
 class MatmulPlan {
 public:

@@ -81,19 +81,26 @@ void MetricsFile::append(const StepRecord &record) {
     failErrno(filePath, "write");
 }
 
-PeakFlops cpuPeakFlops(int threads) {
+PeakFlops cpuPeakFlops(int threads, kernels::MatmulPrecision precision) {
   std::string source;
   double mhz = readCpuMHz(source);
   threads = std::max(1, threads);
   kernels::CpuPeak cpu = kernels::cpuPeak(kernels::hostCpu());
+  // A bf16 step is held to the bf16 peak: MFU says how much of the
+  // arithmetic it asked for the CPU could have given.
+  bool bf16 =
+      precision == kernels::MatmulPrecision::Bf16 && cpu.bf16FlopsPerCycle > 0;
+  double perCycle = bf16 ? cpu.bf16FlopsPerCycle : cpu.fp32FlopsPerCycle;
+  const std::string &basis = bf16 ? cpu.bf16Basis : cpu.fp32Basis;
   PeakFlops peak;
-  peak.flopsPerSec = mhz * 1e6 * cpu.fp32FlopsPerCycle * threads;
+  peak.flopsPerSec = mhz * 1e6 * perCycle * threads;
   char text[320];
   std::snprintf(text, sizeof(text),
-                "MFU assumes a peak of %.1f GFLOP/s fp32: %d thread%s x %.0f "
+                "MFU assumes a peak of %.1f GFLOP/s %s: %d thread%s x %.0f "
                 "MHz (%s) x %.0f FLOP/cycle (%s)",
-                peak.flopsPerSec / 1e9, threads, threads == 1 ? "" : "s", mhz,
-                source.c_str(), cpu.fp32FlopsPerCycle, cpu.fp32Basis.c_str());
+                peak.flopsPerSec / 1e9, bf16 ? "bf16" : "fp32", threads,
+                threads == 1 ? "" : "s", mhz, source.c_str(), perCycle,
+                basis.c_str());
   peak.assumption = text;
   return peak;
 }

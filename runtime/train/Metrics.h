@@ -9,6 +9,8 @@
 #ifndef GIGA_RUNTIME_TRAIN_METRICS_H
 #define GIGA_RUNTIME_TRAIN_METRICS_H
 
+#include "runtime/kernels/Matmul.h"
+
 #include <cstdint>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -58,7 +60,8 @@ struct PeakFlops {
   double flopsPerSec = 0.0;
   std::string assumption; // one line for the log
 };
-PeakFlops cpuPeakFlops(int threads);
+PeakFlops cpuPeakFlops(int threads, kernels::MatmulPrecision precision =
+                                        kernels::MatmulPrecision::F32);
 
 } // namespace giga::train
 

@@ -9,6 +9,7 @@
 #define GIGA_RUNTIME_TRAIN_TRAINOPTIONS_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/kernels/Matmul.h"
 #include "runtime/support/Error.h"
 
 #include <cstdint>
@@ -50,6 +51,10 @@ struct TrainOptions {
   /// the final checkpoint or the closing log lines. -1: off.
   int64_t stopAfterStep = -1;
   bool quiet = false;
+  /// Of every matmul; gigarun resolves --precision auto before training and
+  /// says why in precisionNote, which the log prints.
+  kernels::MatmulPrecision precision = kernels::MatmulPrecision::F32;
+  std::string precisionNote;
   /// Draw a progress bar with ETA (gigarun: when stdout is a terminal).
   bool progressBar = false;
 };

@@ -153,7 +153,7 @@ TrainingLoop::TrainingLoop(const artifact::Artifact &artifact,
     : artifact(artifact), options(options), settings(start.settings),
       start(start), sampler(sampler), evaluation(evaluation), store(store),
       executor(executor), metrics(metrics), log(log),
-      peak(cpuPeakFlops(kernels::matmulThreads())),
+      peak(cpuPeakFlops(kernels::matmulThreads(), options.precision)),
       progress(log, options.progressBar && !options.quiet, start.firstStep(),
                start.settings.lastStep),
       tokens(size_t(artifact.microBatch * artifact.sequenceLength)),
@@ -203,6 +203,13 @@ void TrainingLoop::logStart() const {
   if (start.resume)
     log << "gigarun: resumed from " << start.resume->file.path() << " at step "
         << start.resume->state.step << "\n";
+  log << "gigarun: matmuls in " << kernels::precisionName(options.precision)
+      << (options.precision == kernels::MatmulPrecision::Bf16
+              ? " (fp32 accumulation; weights, gradients and optimizer state "
+                "fp32)"
+              : "")
+      << (options.precisionNote.empty() ? "" : "; " + options.precisionNote)
+      << "\n";
   log << "gigarun: " << peak.assumption << "; model FLOPs per step "
       << fixed("%.3g", artifact.modelFlopsPerStep)
       << " (the compiler's count)\n";
@@ -325,7 +332,7 @@ TrainResult runTraining(const artifact::Artifact &artifact,
 
   const int64_t storeBudget = planStoreBudget(artifact, options, log);
   store::WeightStore store(artifact, {options.storeDir, storeBudget});
-  exec::Executor executor(artifact, store);
+  exec::Executor executor(artifact, store, options.precision);
   loadStartingWeights(start, store, sampler);
   if (start.resume && start.resume->state.step >= settings.lastStep)
     return nothingToTrain(start, options, log);

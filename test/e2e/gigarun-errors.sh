@@ -43,6 +43,11 @@ run_error budget-too-small "--store" "$toy" "${data[@]}" --memory-budget 1K
 run_error steps-zero "--steps" "$toy" "${data[@]}" --steps 0
 run_error steps-garbage "--steps" "$toy" "${data[@]}" --steps many
 run_error unknown-flag "--frobnicate" "$toy" "${data[@]}" --frobnicate
+run_error precision-garbage "--precision" "$toy" "${data[@]}" --precision fp16
+# bf16 where oneDNN sees no bf16 arithmetic (held to AVX2 here, as on an AMD
+# EPYC): refused before anything is written, naming the flag and the way out.
+ONEDNN_MAX_CPU_ISA=AVX2 run_error precision-bf16-unsupported "--precision fp32 or auto" \
+  "$toy" "${data[@]}" --precision bf16
 run_error no-data "--data" "$toy"
 run_error trace-out-of-range "--trace-step" "$toy" "${data[@]}" --steps 2 --trace-step 5
 run_error debug-exit-out-of-range "--debug-exit-after-step" "$toy" "${data[@]}" --steps 2 --debug-exit-after-step 5

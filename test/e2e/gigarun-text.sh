@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Real text: a small GPT (GPT-2 vocabulary, depth 2, width 128, B 4, T 64;
+# Real text: a small GPT (GPT-2 vocabulary, depth 2, width 128, B 8, T 64;
 # configs/text-small.json) trains on Moby Dick (GPT-2 BPE) and its
 # validation loss falls below the unigram entropy of the training tokens,
 # the best a model that ignores context can do. `gigatok stats` computes
-# that entropy; numpy checks it. ~80 s on one 2 GHz core: the 50257-way
-# head is most of a step, and 320 steps see 82K tokens.
+# that entropy; numpy checks it. 320 steps see 164K tokens: ~55 s on the
+# 2-vCPU Intel Xeon, the 50257-way head being most of a step.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The corpus and the tokenizer come from the cache `scripts/fetch-npm.sh
@@ -34,9 +34,11 @@ start=$SECONDS
   { fail "train: $(tail -3 "$work/train.log")"; finish; }
 grep -E '^\| Eval|^peak' "$work/train.log"
 echo "trained in $((SECONDS - start)) s"
-# Measured: val_loss 7.12 at step 80, 6.54 at step 320, against a unigram
-# entropy of 6.75 nats (and 6.91 for a unigram model's loss on val.bin).
-# The margin, 0.1 nats, leaves ~0.1 for noise across builds and machines.
+# Measured on the Intel Xeon (2026-12-02), val_loss at step 320 against a
+# unigram entropy of 6.75 nats (6.91 for a unigram model's loss on val.bin):
+# 6.41 fp32, 6.44 bf16 (gigarun's default there). The margin, 0.1 nats,
+# leaves ~0.2 for arithmetic noise across precisions and machines. With B 4
+# it was 6.62 fp32 and 6.69 bf16, too close to the line, hence B 8.
 python3 - "$work/run/metrics.jsonl" "$entropy" <<'PY' || fail "the validation loss did not fall below the unigram entropy"
 import json, sys
 entropy = float(sys.argv[2])

@@ -8,14 +8,18 @@ learning-rate schedule and AdamW with global-norm clipping.
 Commands:
   make-init CONFIG OUT.safetensors [--seed S]    initial weights (F32)
   make-data CONFIG OUT.bin [--tokens N] [--seed S]  random uint16 tokens < vocab
-  compare CONFIG INIT DATA RUN_DIR [--tol 1e-4] [--no-logits]  giga's run against the oracle
+  compare CONFIG INIT DATA RUN_DIR [--tol 1e-4] [--no-logits] [--precision bf16]
+                                                 giga's run against the oracle
   selftest                                       check the oracle itself
 
 `compare` reads RUN_DIR/metrics.jsonl and RUN_DIR/trace-step-1.safetensors as
 gigarun writes them, recomputes step 1 (logits, loss, every gradient) and the
 whole loss trajectory in float64 from the same initial weights and the same
 batches, and fails (exit 1) when any per-tensor relative error
-||giga - torch|| / ||torch|| exceeds the tolerance.
+||giga - torch|| / ||torch|| exceeds the tolerance. With --precision bf16
+every matmul of the oracle, forward and backward, rounds its two operands to
+bf16 (from fp32, ties to even) and accumulates in float64, which is what
+giga's bf16 matmuls do up to fp32 accumulation (docs/parity.md).
 
 Needs only the standard library, numpy and torch (Debian's python3-torch);
 run it with /usr/bin/python3.
@@ -74,6 +78,48 @@ def normalize_config(config):
 
 
 # ---------------------------------------------------------------------------
+# Matmuls: exact (float64), or with bf16 operands as giga's --precision bf16.
+
+MATMUL_PRECISION = "fp32"
+
+
+def bf16(t):
+    """t rounded to bf16 through fp32, as giga rounds its fp32 operands."""
+    return t.float().bfloat16().to(t.dtype)
+
+
+class Bf16Matmul(torch.autograd.Function):
+    """alpha * a @ b with both operands rounded to bf16, and a backward whose
+    two matmuls round theirs too (giga's backward is made of matmuls)."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        ctx.save_for_backward(a, b)
+        ctx.alpha = alpha
+        return alpha * (bf16(a) @ bf16(b))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        g, a16 = bf16(grad), bf16(a)
+        da = ctx.alpha * (g @ bf16(b).transpose(-2, -1))
+        if b.dim() == 2 and a.dim() > 2:  # a weight shared by every row
+            a16, g = a16.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
+        return da, ctx.alpha * (a16.transpose(-2, -1) @ g), None
+
+
+def mm(a, b, alpha=1.0):
+    if MATMUL_PRECISION == "bf16":
+        return Bf16Matmul.apply(a, b, alpha)
+    return alpha * (a @ b) if alpha != 1.0 else a @ b
+
+
+class Linear(nn.Linear):
+    def forward(self, x):
+        return mm(x, self.weight.t()) + self.bias
+
+
+# ---------------------------------------------------------------------------
 # The model. Parameter names are giga's: wte.weight, h.<i>.attn.q.weight, ...
 
 
@@ -82,10 +128,10 @@ class CausalSelfAttention(nn.Module):
         super().__init__()
         width = c["width"]
         self.heads = c["heads"]
-        self.q = nn.Linear(width, width)
-        self.k = nn.Linear(width, width)
-        self.v = nn.Linear(width, width)
-        self.proj = nn.Linear(width, width)
+        self.q = Linear(width, width)
+        self.k = Linear(width, width)
+        self.v = Linear(width, width)
+        self.proj = Linear(width, width)
 
     def forward(self, x):
         B, T, C = x.shape
@@ -97,8 +143,8 @@ class CausalSelfAttention(nn.Module):
         # Additive causal mask, 0 on and below the diagonal and -inf above.
         mask = torch.full((T, T), float("-inf"), dtype=x.dtype, device=x.device)
         mask = torch.triu(mask, diagonal=1)
-        scores = q @ k.transpose(-2, -1) * (1.0 / math.sqrt(D)) + mask
-        y = torch.softmax(scores, dim=-1) @ v  # [B, H, T, D]
+        scores = mm(q, k.transpose(-2, -1), 1.0 / math.sqrt(D)) + mask
+        y = mm(torch.softmax(scores, dim=-1), v)  # [B, H, T, D]
         y = y.transpose(1, 2).reshape(B, T, C)
         return self.proj(y)
 
@@ -106,8 +152,8 @@ class CausalSelfAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.fc = nn.Linear(c["width"], c["ffn_width"])
-        self.proj = nn.Linear(c["ffn_width"], c["width"])
+        self.fc = Linear(c["width"], c["ffn_width"])
+        self.proj = Linear(c["ffn_width"], c["width"])
         self.approximate = "tanh" if c["gelu"] == "tanh" else "none"
 
     def forward(self, x):
@@ -162,7 +208,7 @@ class GPT(nn.Module):
         x = self.wte(tokens) + self.wpe(positions)
         for block in self.h:
             x = block(x)
-        logits = self.ln_f(x) @ self.wte.weight.t()  # tied, no bias
+        logits = mm(self.ln_f(x), self.wte.weight.t())  # tied, no bias
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.reshape(B * T, -1), targets.reshape(-1))
@@ -390,8 +436,9 @@ def rel_err(got, want):
 
 
 class Report:
-    def __init__(self, tol):
+    def __init__(self, tol, section_tols=None):
         self.tol = tol
+        self.section_tols = section_tols or {}  # section -> its own tolerance
         self.rows = []  # (section, name, err, note)
         self.problems = []  # plain failures that are not a tolerance
 
@@ -401,8 +448,11 @@ class Report:
     def fail(self, message):
         self.problems.append(message)
 
+    def tol_of(self, section):
+        return self.section_tols.get(section, self.tol)
+
     def failures(self):
-        return [r for r in self.rows if not (r[2] <= self.tol)]
+        return [r for r in self.rows if not (r[2] <= self.tol_of(r[0]))]
 
     def print(self, out=sys.stdout):
         width = max([len(r[1]) for r in self.rows] + [24])
@@ -411,8 +461,9 @@ class Report:
             if sec != section:
                 section = sec
                 print("\n== %s" % sec, file=out)
-                print("%-*s  %-10s  %s" % (width, "tensor", "rel err", ""), file=out)
-            mark = "ok" if err <= self.tol else "FAIL"
+                print("%-*s  %-10s  tol %.1e" % (width, "tensor", "rel err",
+                                                  self.tol_of(sec)), file=out)
+            mark = "ok" if err <= self.tol_of(sec) else "FAIL"
             print("%-*s  %-10.3e  %-4s %s" % (width, name, err, mark, note), file=out)
         bad = self.failures()
         print("", file=out)
@@ -421,22 +472,24 @@ class Report:
         if bad or self.problems:
             worst = sorted(bad, key=lambda r: -r[2])[:5]
             if worst:
-                print("FAIL: %d of %d checks exceed tol %.1e; worst: %s" % (
-                    len(bad), len(self.rows), self.tol,
+                print("FAIL: %d of %d checks exceed their tol; worst: %s" % (
+                    len(bad), len(self.rows),
                     ", ".join("%s %s (%.3e)" % (r[0], r[1], r[2]) for r in worst)), file=out)
             return False
         worst = max(self.rows, key=lambda r: r[2]) if self.rows else None
-        print("PASS: %d checks within tol %.1e (worst: %s %s %.3e)" % (
-            len(self.rows), self.tol, worst[0], worst[1], worst[2]) if worst else "PASS", file=out)
+        print("PASS: %d checks within tol (worst: %s %s %.3e)" % (
+            len(self.rows), worst[0], worst[1], worst[2]) if worst else "PASS", file=out)
         return True
 
 
-def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_logits=False):
+def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_logits=False,
+            trajectory_tol=None):
     """Checks giga's run in `run_dir` against the float64 oracle. Returns True
-    when every check passes; prints the table to `out`."""
+    when every check passes; prints the table to `out`. The trajectory's
+    checks use `trajectory_tol` when given, `tol` otherwise."""
     m, r = c["model"], c["run"]
     T, B = r["sequence_length"], r["batch_size"]
-    report = Report(tol)
+    report = Report(tol, {"trajectory": trajectory_tol} if trajectory_tol else None)
     metrics = read_metrics(run_dir)
     if not metrics:
         report.fail("%s/metrics.jsonl has no step records" % run_dir)
@@ -795,6 +848,14 @@ def selftest(workdir=None):
         clip_line = [l for l in buf.getvalue().splitlines() if "clipping active" in l][0]
         result("compare passes a torch fp32 run (%s)" % cfg, passed, last)
         print("    " + clip_line)
+        # The bf16 oracle is another arithmetic: an fp32 run must fail it.
+        global MATMUL_PRECISION
+        MATMUL_PRECISION = "bf16"
+        buf = io.StringIO()
+        failed = not compare(c, init, data, run_dir, 1e-4, steps=10, out=buf)
+        MATMUL_PRECISION = "fp32"
+        result("compare with bf16 matmuls fails an fp32 run (%s)" % cfg, failed,
+               [l for l in buf.getvalue().splitlines() if l][-1][:90])
         # A wrong gradient in one tensor must fail and be named.
         trace_path = os.path.join(run_dir, "trace-step-1.safetensors")
         trace, _ = read_safetensors(trace_path)
@@ -852,6 +913,10 @@ def main(argv=None):
                    help="the head is fused with the loss: the trace must have no logits")
     p.add_argument("--steps", type=int, default=None,
                    help="require exactly this many steps in metrics.jsonl")
+    p.add_argument("--trajectory-tol", type=float, default=None,
+                   help="tolerance of the trajectory's checks (default: --tol)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="giga's gigarun --precision: bf16 rounds the oracle's matmul operands")
     p = sub.add_parser("selftest", help="check the oracle without giga")
     p.add_argument("--workdir", default=None)
     p = sub.add_parser("torch-run", help="write a run as gigarun would, trained by torch")
@@ -883,10 +948,13 @@ def main(argv=None):
         torch_run(c, init, tokens, args.run_dir, args.steps, args.seed,
                   getattr(torch, args.dtype))
         return 0
-    print("parity: config %s (%s), init %s, data %s, run %s, tol %.1e"
-          % (c["name"], args.config, args.init, args.data, args.run_dir, args.tol))
+    global MATMUL_PRECISION
+    MATMUL_PRECISION = args.precision
+    print("parity: config %s (%s), init %s, data %s, run %s, tol %.1e, matmuls %s"
+          % (c["name"], args.config, args.init, args.data, args.run_dir, args.tol,
+             args.precision))
     return 0 if compare(c, init, tokens, args.run_dir, args.tol, args.steps,
-                       no_logits=args.no_logits) else 1
+                       no_logits=args.no_logits, trajectory_tol=args.trajectory_tol) else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/artifact/OpSchema.h"
+#include "runtime/kernels/Bf16.h"
+#include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/support/Error.h"
 #include "runtime/train/MemoryBudget.h"
@@ -62,6 +64,27 @@ int runOps(int argc, char **argv) {
   }
   std::cout << artifact::opTableMarkdown();
   return 0;
+}
+
+/// --precision into options.precision and the note the log prints; false
+/// (after one message) for bf16 on a CPU without bf16 arithmetic.
+bool resolvePrecision(const std::string &requested,
+                      train::TrainOptions &options) {
+  const char *isa = kernels::cpuIsaName(kernels::hostCpu().isa);
+  bool hasBf16 = kernels::hasBf16Arithmetic();
+  if (requested == "bf16" && !hasBf16) {
+    std::cerr << "gigarun: error: --precision bf16 needs a CPU with "
+                 "AVX512_BF16 or AMX-BF16; this one is "
+              << isa << " (use --precision fp32 or auto)\n";
+    return false;
+  }
+  bool bf16 = requested == "bf16" || (requested == "auto" && hasBf16);
+  options.precision =
+      bf16 ? kernels::MatmulPrecision::Bf16 : kernels::MatmulPrecision::F32;
+  if (requested == "auto")
+    options.precisionNote = std::string("--precision auto on ") + isa +
+                            (hasBf16 ? "" : ", which has no bf16 arithmetic");
+  return true;
 }
 
 int runTrain(int argc, char **argv) {
@@ -123,6 +146,14 @@ int runTrain(int argc, char **argv) {
                  "cores, at most 2")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
+  std::string precision = "auto";
+  app.add_option("--precision", precision,
+                 "what matmuls multiply in: fp32; bf16 (operands rounded to "
+                 "bf16, fp32 accumulation; weights, gradients and optimizer "
+                 "state stay fp32), on CPUs with AVX512_BF16 or AMX only; "
+                 "auto: bf16 where the CPU has it, else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &error) {
@@ -133,6 +164,8 @@ int runTrain(int argc, char **argv) {
     return 1;
   }
   kernels::setMatmulThreads(threads);
+  if (!resolvePrecision(precision, options))
+    return 1;
   if (*stepsFlag)
     options.steps = steps;
   if (*seedFlag)

@@ -90,6 +90,7 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   shape.seqLen = q.shape[2];
   shape.headDim = q.shape[3];
   shape.scale = static_cast<float>(scale);
+  shape.precision = c.matmulPrecision();
   probsFloats = shape.probsSize();
   if (q.elements == 0)
     return nullptr;

@@ -75,6 +75,7 @@ std::unique_ptr<Op> prepare(OpContext &c, bool grad) {
     c.fail("chunk " + std::to_string(chunk) +
            " must be at least 1 (vocabulary columns)");
   shape.chunk = std::min(chunk, shape.classes);
+  shape.precision = c.matmulPrecision();
   try {
     return std::make_unique<LinearCrossEntropy>(
         std::make_unique<kernels::LinearCrossEntropyPlan>(shape, grad), grad);

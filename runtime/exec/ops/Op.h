@@ -40,11 +40,15 @@ struct OperandView {
   int64_t bytes = 0;
 };
 
-/// Matmul plans shared by every op with the same shape.
+/// Matmul plans shared by every op with the same shape, all in one precision.
 class PlanCache {
 public:
-  const kernels::MatmulPlan *get(const kernels::MatmulShape &shape);
+  explicit PlanCache(kernels::MatmulPrecision precision)
+      : precision(precision) {}
+  /// The plan for `shape` in this cache's precision.
+  const kernels::MatmulPlan *get(kernels::MatmulShape shape);
   size_t size() const { return plans.size(); }
+  const kernels::MatmulPrecision precision;
 
 private:
   std::map<kernels::MatmulShape, std::unique_ptr<kernels::MatmulPlan>> plans;
@@ -128,8 +132,12 @@ public:
   /// An axis attribute for `rank`, negative values counted from the end.
   int64_t axis(const char *name, size_t rank) const;
 
-  /// A shared matmul plan, or fail saying why oneDNN could not create it.
+  /// A shared matmul plan in the executor's precision, or fail saying why
+  /// oneDNN could not create it.
   const kernels::MatmulPlan *matmulPlan(const kernels::MatmulShape &shape);
+  /// The precision every matmul of the executor multiplies in (kernels that
+  /// plan their own matmuls take it too).
+  kernels::MatmulPrecision matmulPrecision() const { return plans.precision; }
 
 private:
   OperandView view(const artifact::Operand &operand,

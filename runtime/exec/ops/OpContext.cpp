@@ -30,7 +30,8 @@ bool isSuffix(const std::vector<int64_t> &suffix,
                     shape.end() - static_cast<std::ptrdiff_t>(suffix.size()));
 }
 
-const kernels::MatmulPlan *PlanCache::get(const kernels::MatmulShape &shape) {
+const kernels::MatmulPlan *PlanCache::get(kernels::MatmulShape shape) {
+  shape.precision = precision;
   std::unique_ptr<kernels::MatmulPlan> &plan = plans[shape];
   if (!plan)
     plan = std::make_unique<kernels::MatmulPlan>(shape);

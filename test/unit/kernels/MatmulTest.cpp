@@ -2,6 +2,7 @@
 
 #include "runtime/kernels/Matmul.h"
 #include "GradCheck.h"
+#include "runtime/kernels/Bf16.h"
 
 #include <stdexcept>
 
@@ -16,6 +17,10 @@ struct Dims {
 // (Higham's gamma_k); with k <= 64 and |a|, |b| <= 1 that is < 4e-6 * k, so
 // 1e-5 relative to sum |a b| (plus the accumulated C) is a safe bound while a
 // wrong transpose or dropped alpha errs by O(1).
+//
+// In bf16 precision the reference multiplies the operands rounded to bf16:
+// their products are exact in fp32, so the same bound holds, while operands
+// truncated instead of rounded to nearest, or left in fp32, err by ~2^-9.
 void checkMatmul(const MatmulShape &s, uint32_t seed) {
   SCOPED_TRACE(s.str());
   int64_t bBatch = s.broadcastB ? 1 : s.batch;
@@ -24,6 +29,10 @@ void checkMatmul(const MatmulShape &s, uint32_t seed) {
   std::vector<float> c0 = randomFloats(s.batch * s.m * s.n, seed + 2);
   std::vector<float> c = c0;
   matmul(s, a.data(), b.data(), c.data());
+  if (s.precision == MatmulPrecision::Bf16)
+    for (std::vector<float> *operand : {&a, &b})
+      for (float &x : *operand)
+        x = fromBf16(toBf16(x));
 
   std::vector<double> product =
       ref::matmul(toDouble(a), toDouble(b), s.batch, s.m, s.n, s.k, s.transA,
@@ -42,7 +51,7 @@ void checkMatmul(const MatmulShape &s, uint32_t seed) {
   }
 }
 
-TEST(Matmul, EveryTransposeBatchBroadcastAndAccumulateCombination) {
+void checkEveryCombination(MatmulPrecision precision) {
   uint32_t seed = 1;
   for (Dims d : {Dims{17, 48, 16}, Dims{5, 7, 3}, Dims{32, 64, 64}})
     for (int64_t batch : {1, 3})
@@ -55,8 +64,49 @@ TEST(Matmul, EveryTransposeBatchBroadcastAndAccumulateCombination) {
                   continue;
                 MatmulShape s{batch,  d.m,        d.n,        d.k,  transA,
                               transB, broadcastB, accumulate, alpha};
+                s.precision = precision;
                 checkMatmul(s, seed += 3);
               }
+}
+
+TEST(Matmul, EveryTransposeBatchBroadcastAndAccumulateCombination) {
+  checkEveryCombination(MatmulPrecision::F32);
+}
+
+TEST(Matmul, Bf16RoundsOperandsToNearestAndAccumulatesInFp32) {
+  if (!hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has no bf16 arithmetic (AVX512_BF16, AMX)";
+  checkEveryCombination(MatmulPrecision::Bf16);
+}
+
+TEST(Matmul, Bf16IsNotFp32) {
+  if (!hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has no bf16 arithmetic (AVX512_BF16, AMX)";
+  // 1 + 2^-10 is 1 in bf16 (7 mantissa bits): the bf16 product says so.
+  MatmulShape s{1, 1, 1, 1};
+  s.precision = MatmulPrecision::Bf16;
+  float a = 1.0f + 0x1p-10f, b = 3.0f, c = 0.0f;
+  matmul(s, &a, &b, &c);
+  EXPECT_EQ(c, 3.0f);
+  s.precision = MatmulPrecision::F32;
+  matmul(s, &a, &b, &c);
+  EXPECT_EQ(c, 3.0f + 3 * 0x1p-10f);
+}
+
+TEST(Matmul, Bf16WithoutBf16ArithmeticIsRefused) {
+  if (hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has bf16 arithmetic; the avx2.* build of this "
+                    "test covers the refusal";
+  MatmulShape s{1, 4, 4, 4};
+  s.precision = MatmulPrecision::Bf16;
+  try {
+    MatmulPlan plan(s);
+    FAIL() << "a bf16 plan was created on a CPU without bf16 arithmetic";
+  } catch (const std::invalid_argument &e) {
+    EXPECT_NE(std::string(e.what()).find("AVX512_BF16 or AMX-BF16"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(Matmul, PlanIsCreatedOnceAndReusedWithNewData) {
