@@ -197,9 +197,19 @@ int main(int argc, char **argv) {
   // gradient with its loss (train, which runs no forward op). Unfused, a
   // training step runs the head matmuls above (forward, dX, dW) plus
   // cross_entropy forward and backward.
+  // bf16 (where the CPU has it) at two chunks only, to keep the bench short.
   for (auto [rows, width] : {std::pair<int64_t, int64_t>{N, C}, {768, 128}})
-    for (int64_t chunk : {512, 1024, 2048, 4096, 8192}) {
-      LinearCrossEntropyShape shape{rows, width, V, chunk};
+    for (auto [chunk, precision] :
+         {std::pair{int64_t(512), MatmulPrecision::F32},
+          {1024, MatmulPrecision::F32},
+          {2048, MatmulPrecision::F32},
+          {4096, MatmulPrecision::F32},
+          {8192, MatmulPrecision::F32},
+          {512, MatmulPrecision::Bf16},
+          {2048, MatmulPrecision::Bf16}}) {
+      if (precision == MatmulPrecision::Bf16 && !hasBf16Arithmetic())
+        continue;
+      LinearCrossEntropyShape shape{rows, width, V, chunk, precision};
       LinearCrossEntropyPlan plan(shape, true);
       auto x = randomBuffer(rows * width), w = randomBuffer(V * width);
       std::vector<float> scratch(shape.scratchFloats()), dx(rows * width),
@@ -211,8 +221,8 @@ int main(int argc, char **argv) {
       double flops = 2.0 * rows * width * V;
       char name[96];
       std::snprintf(name, sizeof(name),
-                    "linear_cross_entropy     [%ldx%ld] /%ld", long(rows),
-                    long(width), long(chunk));
+                    "linear_cross_entropy     [%ldx%ld] /%ld %s", long(rows),
+                    long(width), long(chunk), precisionName(precision));
       report(name,
              medianMs(r,
                       [&] {
@@ -221,8 +231,8 @@ int main(int argc, char **argv) {
                       }),
              flops);
       std::snprintf(name, sizeof(name),
-                    "linear_cross_entropy_grad [%ldx%ld] /%ld", long(rows),
-                    long(width), long(chunk));
+                    "linear_cross_entropy_grad [%ldx%ld] /%ld %s", long(rows),
+                    long(width), long(chunk), precisionName(precision));
       report(name,
              medianMs(r,
                       [&] {

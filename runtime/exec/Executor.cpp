@@ -13,6 +13,7 @@
 #include "runtime/exec/Executor.h"
 #include "runtime/exec/ops/Op.h"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -187,6 +188,11 @@ struct Executor::Impl {
   std::vector<int32_t> ioBuffers; // every buffer an entry point binds
   std::mutex storeMutex; // one store call at a time (main or streamer thread)
   Streamer streamer;
+  // Profiling (setProfiling): per kernel, per op; then the store's two rows.
+  bool profiling = false;
+  std::vector<std::vector<OpTime>> opTimes;
+  OpTime streamOutTime{"store", "stream-out"},
+      weightWaitTime{"store", "wait for weights"};
 
   // Construction.
   [[noreturn]] void fail(const artifact::Kernel &kernel,
@@ -578,8 +584,21 @@ void Executor::Impl::invoke(const Invocation &invocation,
       op.in[i] = resolve(op.inputs[i].buffer, op.inputs[i].perLayer, layer);
     for (size_t i = 0; i < op.outputs.size(); ++i)
       op.out[i] = resolve(op.outputs[i].buffer, op.outputs[i].perLayer, layer);
+    if (!profiling) {
+      runOp(op, scratchFloats, layer);
+      streamOutAfter(index);
+      continue;
+    }
+    auto start = std::chrono::steady_clock::now();
     runOp(op, scratchFloats, layer);
+    auto ran = std::chrono::steady_clock::now();
     streamOutAfter(index);
+    OpTime &time = opTimes[invocation.kernel][index];
+    ++time.calls;
+    time.seconds += std::chrono::duration<double>(ran - start).count();
+    streamOutTime.seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ran)
+            .count();
   }
   if (plan.ops.empty())
     streamOutAfter(-1);
@@ -599,7 +618,13 @@ void Executor::Impl::run(const std::vector<Invocation> &program) {
     if (!program.empty() && streams(0))
       streamer.post([this, &program] { prefetch(program[0]); });
     for (size_t i = 0; i < program.size(); ++i) {
+      auto waitStart = std::chrono::steady_clock::now();
       streamer.wait(); // this invocation's weights are resident
+      if (profiling)
+        weightWaitTime.seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                          waitStart)
+                .count();
       const Invocation *next =
           i + 1 < program.size() && streams(i + 1) ? &program[i + 1] : nullptr;
       invoke(program[i], next);
@@ -675,6 +700,26 @@ void Executor::run(const std::string &entryName, const Inputs &inputs) {
                  b.type.elements());
   }
   impl->run(impl->programs.at(entry.name));
+}
+
+void Executor::setProfiling(bool on) {
+  Impl &m = *impl;
+  m.profiling = on;
+  if (on && m.opTimes.empty())
+    for (const artifact::Kernel &kernel : m.artifact.kernels) {
+      m.opTimes.emplace_back();
+      for (const artifact::Op &op : kernel.ops)
+        m.opTimes.back().push_back({kernel.name, op.kernel});
+    }
+}
+
+std::vector<Executor::OpTime> Executor::profile() const {
+  std::vector<OpTime> all;
+  for (const std::vector<OpTime> &kernel : impl->opTimes)
+    all.insert(all.end(), kernel.begin(), kernel.end());
+  all.push_back(impl->streamOutTime);
+  all.push_back(impl->weightWaitTime);
+  return all;
 }
 
 const void *Executor::output(const std::string &entryName,

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace giga::exec {
 
@@ -41,6 +42,20 @@ public:
   /// A buffer's current contents (for tests and traces), `layer` for a
   /// stacked buffer.
   const void *buffer(int32_t index, int64_t layer = 0) const;
+
+  /// Wall time of one op of one kernel over every run since profiling was
+  /// turned on; `op` is the kernel library's name ("matmul"). Two rows stand
+  /// for the store: op "stream-out" (adding gradients to it) and op
+  /// "wait for weights" (the streamer not done prefetching), kernel "store".
+  struct OpTime {
+    std::string kernel, op;
+    int64_t calls = 0;
+    double seconds = 0;
+  };
+  /// Turns timing on or off; times add up over every period it is on. Off
+  /// costs nothing; on, a clock read before and after each op.
+  void setProfiling(bool on);
+  std::vector<OpTime> profile() const;
 
 private:
   struct Impl;

@@ -51,6 +51,9 @@ struct TrainOptions {
   /// the final checkpoint or the closing log lines. -1: off.
   int64_t stopAfterStep = -1;
   bool quiet = false;
+  /// After the run, print where a step's time went, op by op (gigarun
+  /// --profile), over every step but the run's first.
+  bool profile = false;
   /// Of every matmul; gigarun resolves --precision auto before training and
   /// says why in precisionNote, which the log prints.
   kernels::MatmulPrecision precision = kernels::MatmulPrecision::F32;

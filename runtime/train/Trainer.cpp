@@ -124,6 +124,7 @@ private:
   [[noreturn]] void stop(int64_t step, const std::string &what, double value,
                          const std::string &fix);
   void logEnd() const;
+  void logProfile() const;
 
   const artifact::Artifact &artifact;
   const TrainOptions &options;
@@ -141,6 +142,9 @@ private:
   std::vector<int32_t> tokens, targets; // one micro-batch
   Clock::time_point runStart;
   int64_t samplesSoFar = 0;
+  // --profile: the steps timed, their wall time and the optimizer's share.
+  int64_t profiledSteps = 0;
+  double profiledSeconds = 0, updateSeconds = 0;
   std::string lastGood; // the newest checkpoint, for the NaN message
   TrainResult result;
 };
@@ -223,7 +227,11 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
   std::optional<StepTrace> trace;
   if (step == options.traceStep)
     trace.emplace(artifact, start.contract.logits);
+  // The run's first step creates plans and faults pages in: not profiled.
+  const bool profiling = options.profile && step > start.firstStep();
+  executor.setProfiling(profiling);
   record.loss = runMicroBatches(record, trace ? &*trace : nullptr);
+  executor.setProfiling(false);
   if (!std::isfinite(record.loss))
     stop(step, "loss", record.loss,
          "lower run.learning_rate or max_gradient_norm (or check the data)");
@@ -231,8 +239,14 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
     trace->write(tracePath(settings.outDir, step), store, record,
                  start.checksum);
 
+  const Clock::time_point updateStart = Clock::now();
   store::UpdateStats stats =
       store.applyUpdate(step, 1.0 / double(artifact.accumulation()));
+  if (profiling) {
+    ++profiledSteps;
+    updateSeconds += secondsSince(updateStart);
+    profiledSeconds += secondsSince(stepStart);
+  }
   if (!std::isfinite(stats.gradNorm))
     stop(step, "gradient norm", stats.gradNorm,
          "lower run.learning_rate (or check the data)");
@@ -312,6 +326,59 @@ void TrainingLoop::logEnd() const {
   log << "gigarun: trained to step " << settings.lastStep << "; checkpoint "
       << result.lastCheckpoint << ", metrics " << metrics.path() << "\n";
   log << peakRssLine(result.peakRssBytes, options.memoryBudget);
+  logProfile();
+}
+
+void TrainingLoop::logProfile() const {
+  if (!options.profile)
+    return;
+  if (profiledSteps == 0) {
+    log << "gigarun: --profile: no step to profile (the run's first step is "
+           "left out; train at least 2)\n";
+    return;
+  }
+  struct Row {
+    std::string name;
+    double seconds = 0;
+    int64_t calls = 0;
+  };
+  std::vector<Row> byOp, byKernelOp;
+  double executorSeconds = 0;
+  for (const exec::Executor::OpTime &t : executor.profile()) {
+    executorSeconds += t.seconds;
+    byKernelOp.push_back({t.kernel + " / " + t.op, t.seconds, t.calls});
+    auto it = std::find_if(byOp.begin(), byOp.end(),
+                           [&](const Row &r) { return r.name == t.op; });
+    if (it == byOp.end())
+      byOp.push_back({t.op, t.seconds, t.calls});
+    else {
+      it->seconds += t.seconds;
+      it->calls += t.calls;
+    }
+  }
+  byOp.push_back({"optimizer update (store)", updateSeconds, profiledSteps});
+  byOp.push_back(
+      {"other (batches, loss, bookkeeping)",
+       std::max(0.0, profiledSeconds - executorSeconds - updateSeconds), 0});
+  const double steps = double(profiledSteps);
+  auto print = [&](std::vector<Row> rows, size_t limit) {
+    std::sort(rows.begin(), rows.end(),
+              [](const Row &a, const Row &b) { return a.seconds > b.seconds; });
+    for (size_t i = 0; i < std::min(limit, rows.size()); ++i)
+      log << fixed("  %9.1f", 1e3 * rows[i].seconds / steps)
+          << fixed(" %5.1f%%", 100 * rows[i].seconds / profiledSeconds)
+          << fixed(" %8.0f  ", double(rows[i].calls) / steps) << rows[i].name
+          << "\n";
+  };
+  log << "gigarun: --profile: " << fixed("%.1f", 1e3 * profiledSeconds / steps)
+      << " ms a step over " << profiledSteps
+      << " step(s) (the run's first left out), "
+      << kernels::precisionName(options.precision) << " matmuls, "
+      << kernels::matmulThreads() << " thread(s)\n"
+      << "  ms/step  share  calls/step  op (all kernels)\n";
+  print(byOp, byOp.size());
+  log << "  ms/step  share  calls/step  kernel / op (the 15 slowest)\n";
+  print(byKernelOp, 15);
 }
 
 } // namespace

@@ -74,4 +74,22 @@ assert header["loss"]["shape"] == []
 for name in ("grad.wte", "grad.h.0.w", "grad.h.1.w", "grad.head", "grad.head_bias"):
     assert name in header, name
 PY
+
+# --profile: the table after the run, its shares summing to the step.
+"$gigarun" "$work/toy.wafer" --data "$work/train.bin" --out "$work/profile" \
+  --steps 3 --profile >"$work/profile.log" || fail "profile run"
+python3 - "$work/profile.log" <<'PY' || fail "profile table: $(cat "$work/profile.log")"
+import re, sys
+log = open(sys.argv[1]).read()
+head = re.search(r"--profile: ([0-9.]+) ms a step over 2 step\(s\)", log)
+assert head, "no --profile header over steps 2..3"
+table = log.split("op (all kernels)\n")[1].split("  ms/step")[0]
+rows = [re.match(r"\s+([0-9.]+)\s+([0-9.]+)%\s+(\d+)\s+(.+)", l) for l in table.splitlines()]
+assert all(rows), table
+ops = {r.group(4): float(r.group(1)) for r in rows}
+for op in ("matmul", "optimizer update (store)", "stream-out"):
+    assert op in ops, (op, sorted(ops))
+share = sum(float(r.group(2)) for r in rows)
+assert 99.0 <= share <= 101.0, share
+PY
 finish

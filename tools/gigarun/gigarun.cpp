@@ -133,6 +133,11 @@ int runTrain(int argc, char **argv) {
                  "write --out/trace-step-K.safetensors: the batch, logits, "
                  "loss and gradients of step K");
   app.add_flag("--quiet", options.quiet, "print nothing but errors");
+  app.add_flag("--profile", options.profile,
+               "after training, print where a step's time went: each op's "
+               "ms per step (by op, and the slowest kernel/op pairs), the "
+               "optimizer update and the store, over every step but the "
+               "run's first");
   app.add_option("--debug-exit-after-step", options.stopAfterStep,
                  "debug: simulate a killed run, for testing resume: exit "
                  "after step N (its metrics and any checkpoint it writes) "
