@@ -1,12 +1,14 @@
 //===- LinearCrossEntropy.cpp - a linear layer fused with the loss -------===//
 
 #include "runtime/kernels/LinearCrossEntropy.h"
+#include "runtime/kernels/Bf16.h"
 #include "runtime/kernels/Detail.h"
 
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace giga::kernels {
 
@@ -23,6 +25,27 @@ MatmulShape product(int64_t m, int64_t n, int64_t k, bool transA, bool transB,
   s.accumulate = accumulate;
   return s;
 }
+/// An operand as the plans multiply it: the fp32 buffer itself, or in bf16
+/// its copy, converted once and reused by every product that reads it (x by
+/// every chunk, a chunk of w by the logits and dx, dz by dx and dw).
+class Operand {
+public:
+  explicit Operand(MatmulPrecision precision)
+      : bf16(precision == MatmulPrecision::Bf16) {}
+  const void *of(const float *x, int64_t n) {
+    if (!bf16)
+      return x;
+    if (copy.size() < size_t(n))
+      copy.resize(size_t(n));
+    toBf16(copy.data(), x, n);
+    return copy.data();
+  }
+
+private:
+  bool bf16;
+  std::vector<uint16_t> copy;
+};
+
 } // namespace
 
 LinearCrossEntropyPlan::LinearCrossEntropyPlan(
@@ -61,11 +84,20 @@ LinearCrossEntropyPlan::chunkAt(int64_t index) const {
   return index + 1 < shape_.chunks() ? widths_.front() : widths_.back();
 }
 
-// Leaves each row's logsumexp where its running max was.
 float LinearCrossEntropyPlan::forward(float *scratch, const float *x,
                                       const float *w,
                                       const int32_t *targets) const {
+  Operand xOperand(shape_.precision);
+  return forward(scratch, xOperand.of(x, shape_.rows * shape_.channels), w,
+                 targets);
+}
+
+// Leaves each row's logsumexp where its running max was.
+float LinearCrossEntropyPlan::forward(float *scratch, const void *x,
+                                      const float *w,
+                                      const int32_t *targets) const {
   const LinearCrossEntropyShape &s = shape_;
+  Operand wChunk(s.precision);
   float *z = scratch;
   float *runningMax = scratch + s.rows * s.chunk;
   float *runningSum = runningMax + s.rows;
@@ -77,7 +109,8 @@ float LinearCrossEntropyPlan::forward(float *scratch, const float *x,
   for (int64_t index = 0; index < s.chunks(); ++index) {
     const Chunk &chunk = chunkAt(index);
     int64_t first = index * s.chunk, width = chunk.width;
-    chunk.logits.run(x, w + first * s.channels, z);
+    chunk.logits.runConverted(
+        x, wChunk.of(w + first * s.channels, width * s.channels), z);
     detail::parallelRanges(s.rows, detail::minRowsPerThread(width),
                            [&](int64_t begin, int64_t end) {
                              for (int64_t i = begin; i < end; ++i) {
@@ -121,15 +154,18 @@ float LinearCrossEntropyPlan::forwardBackward(
   if (widths_.front().dx.empty())
     throw std::logic_error("LinearCrossEntropyPlan::forwardBackward on a plan "
                            "made without withBackward");
-  float loss = forward(scratch, x, w, targets);
+  Operand xOperand(s.precision), wOperand(s.precision), dzOperand(s.precision);
+  const void *xConverted = xOperand.of(x, s.rows * s.channels);
+  float loss = forward(scratch, xConverted, w, targets);
   const float *logsumexp = scratch + s.rows * s.chunk;
   float rowScale = dloss / float(s.rows);
   float *dz = scratch;
   for (int64_t index = 0; index < s.chunks(); ++index) {
     const Chunk &chunk = chunkAt(index);
     int64_t first = index * s.chunk, width = chunk.width;
-    const float *wChunk = w + first * s.channels;
-    chunk.logits.run(x, wChunk, dz);
+    const void *wChunk =
+        wOperand.of(w + first * s.channels, width * s.channels);
+    chunk.logits.runConverted(xConverted, wChunk, dz);
     // dz = dloss / n (softmax(z) - onehot(target)).
     detail::parallelRanges(s.rows, detail::minRowsPerThread(width),
                            [&](int64_t begin, int64_t end) {
@@ -145,8 +181,10 @@ float LinearCrossEntropyPlan::forwardBackward(
                              }
                            });
     bool addToDx = accumulate || index > 0;
-    chunk.dx[addToDx].run(dz, wChunk, dx);
-    chunk.dw[accumulate].run(dz, x, dw + first * s.channels);
+    const void *dzConverted = dzOperand.of(dz, s.rows * width);
+    chunk.dx[addToDx].runConverted(dzConverted, wChunk, dx);
+    chunk.dw[accumulate].runConverted(dzConverted, xConverted,
+                                      dw + first * s.channels);
   }
   return loss;
 }

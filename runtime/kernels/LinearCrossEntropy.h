@@ -66,6 +66,9 @@ public:
                         bool accumulate) const;
 
 private:
+  /// forward() with x already in the plans' precision (runConverted).
+  float forward(float *scratch, const void *x, const float *w,
+                const int32_t *targets) const;
   /// The products for one chunk width (the last chunk may be narrower).
   struct Chunk {
     int64_t width;

@@ -134,6 +134,16 @@ MatmulPlan::MatmulPlan(MatmulPlan &&) noexcept = default;
 MatmulPlan &MatmulPlan::operator=(MatmulPlan &&) noexcept = default;
 
 void MatmulPlan::run(const float *a, const float *b, float *c) const {
+  if (primitive_ && shape_.precision == MatmulPrecision::Bf16) {
+    thread_local std::vector<uint16_t> aScratch, bScratch;
+    runConverted(bf16Copy(aScratch, a, primitive_->aElements),
+                 bf16Copy(bScratch, b, primitive_->bElements), c);
+  } else {
+    runConverted(a, b, c);
+  }
+}
+
+void MatmulPlan::runConverted(const void *a, const void *b, float *c) const {
   const MatmulShape &s = shape_;
   if (!primitive_) {
     // k == 0: the product is zero.
@@ -145,14 +155,8 @@ void MatmulPlan::run(const float *a, const float *b, float *c) const {
   // memory objects only wrap the caller's pointers; creating them per run
   // keeps run() thread-safe and costs far less than the product.
   dnnl::engine &engine = cpuEngine();
-  void *aData = const_cast<float *>(a), *bData = const_cast<float *>(b);
-  if (s.precision == MatmulPrecision::Bf16) {
-    thread_local std::vector<uint16_t> aScratch, bScratch;
-    aData = bf16Copy(aScratch, a, primitive_->aElements);
-    bData = bf16Copy(bScratch, b, primitive_->bElements);
-  }
-  memory aMem(primitive_->aDesc, engine, aData);
-  memory bMem(primitive_->bDesc, engine, bData);
+  memory aMem(primitive_->aDesc, engine, const_cast<void *>(a));
+  memory bMem(primitive_->bDesc, engine, const_cast<void *>(b));
   memory cMem(primitive_->cDesc, engine, c);
   dnnl::stream &stream = threadStream();
   primitive_->matmul.execute(

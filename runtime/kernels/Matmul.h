@@ -71,6 +71,10 @@ public:
   MatmulPlan &operator=(MatmulPlan &&) noexcept;
 
   void run(const float *a, const float *b, float *c) const;
+  /// run() with A and B already in the plan's precision: fp32, or bf16
+  /// (uint16_t, toBf16) for Bf16, so that a kernel multiplying one operand
+  /// several times converts it once.
+  void runConverted(const void *a, const void *b, float *c) const;
   const MatmulShape &shape() const { return shape_; }
 
 private:

@@ -2,6 +2,9 @@
 
 #include "runtime/kernels/LinearCrossEntropy.h"
 #include "GradCheck.h"
+#include "runtime/kernels/Bf16.h"
+#include "runtime/kernels/CrossEntropy.h"
+#include "runtime/kernels/Matmul.h"
 
 #include <stdexcept>
 
@@ -84,6 +87,53 @@ TEST(LinearCrossEntropy, ChunkDoesNotChangeTheLossBeyondRounding) {
       whole = loss;
     EXPECT_NEAR(loss, whole, 1e-6 * whole) << "chunk " << chunk;
   }
+}
+
+// In bf16 the fused kernel converts x, each chunk of w and each chunk's dz
+// once and reuses them; it must agree with the unfused step made of bf16
+// matmuls (which convert every operand afresh) and the fp32 loss, up to fp32
+// rounding of the logits (a dz that lands on the other side of a bf16
+// rounding boundary moves one element by 2^-8 relative: rare at this size).
+TEST(LinearCrossEntropy, Bf16AgreesWithTheUnfusedBf16Step) {
+  if (!hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has no bf16 arithmetic (AVX512_BF16, AMX)";
+  const int64_t rows = 37, channels = 24, classes = 101, chunk = 32;
+  std::vector<float> x = randomFloats(rows * channels, 5, -1.0f, 1.0f);
+  std::vector<float> w = randomFloats(classes * channels, 6, -1.0f, 1.0f);
+  std::vector<int32_t> targets = targetsFor(rows, classes);
+  const float dloss = 0.5f;
+
+  LinearCrossEntropyShape shape{rows, channels, classes, chunk,
+                                MatmulPrecision::Bf16};
+  LinearCrossEntropyPlan plan(shape, true);
+  std::vector<float> scratch(shape.scratchFloats()), dx(x.size()), dw(w.size());
+  float loss =
+      plan.forwardBackward(dx.data(), dw.data(), scratch.data(), x.data(),
+                           w.data(), targets.data(), dloss, false);
+
+  auto bf16 = [](MatmulShape s) {
+    s.precision = MatmulPrecision::Bf16;
+    return s;
+  };
+  std::vector<float> logits(rows * classes), lse(rows), dz(rows * classes),
+      dxRef(x.size()), dwRef(w.size());
+  matmul(bf16({1, rows, classes, channels, false, true}), x.data(), w.data(),
+         logits.data());
+  float lossRef = crossEntropyForward(lse.data(), logits.data(), targets.data(),
+                                      rows, classes);
+  crossEntropyBackward(dz.data(), logits.data(), lse.data(), targets.data(),
+                       dloss, rows, classes, false);
+  matmul(bf16({1, rows, channels, classes}), dz.data(), w.data(), dxRef.data());
+  matmul(bf16({1, classes, channels, rows, true}), dz.data(), x.data(),
+         dwRef.data());
+  EXPECT_NEAR(loss, lossRef, 1e-5 * lossRef);
+  expectClose("dx", dx, toDouble(dxRef), 1e-4);
+  expectClose("dw", dw, toDouble(dwRef), 1e-4);
+  // And bf16 is not fp32: the fp32 kernel's loss differs by bf16 rounding.
+  LinearCrossEntropyPlan fp32({rows, channels, classes, chunk}, false);
+  float lossFp32 =
+      fp32.forward(scratch.data(), x.data(), w.data(), targets.data());
+  EXPECT_GT(std::abs(lossFp32 - loss), 1e-6 * lossFp32);
 }
 
 TEST(LinearCrossEntropy, BadShapesAndBackwardWithoutPlanThrow) {
