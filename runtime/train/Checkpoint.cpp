@@ -1,6 +1,7 @@
 //===- Checkpoint.cpp - a run's checkpoints: names, metadata, checks ------===//
 #include "runtime/train/Checkpoint.h"
 
+#include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
 #include "runtime/support/Hash.h"
 
@@ -58,6 +59,7 @@ RunState resumeState(const artifact::Artifact &artifact,
   state.samplerState = meta["sampler_state"].get<std::string>();
   state.dataPath = meta.value("data", "");
   state.seed = meta.value("seed", uint64_t(0));
+  state.precision = meta.value("precision", "");
   return state;
 }
 
@@ -102,7 +104,8 @@ json checkpointMetadata(const artifact::Artifact &artifact,
           {"artifact_checksum", checksum},
           {"sampler_state", state.samplerState},
           {"data", state.dataPath},
-          {"seed", state.seed}};
+          {"seed", state.seed},
+          {"precision", state.precision}};
 }
 
 ResumePoint findResumePoint(const artifact::Artifact &artifact,
@@ -134,6 +137,13 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
     std::cerr << "gigarun: warning: " << path << " was trained on "
               << state.dataPath << ", now --data is " << options.dataPath
               << "; the batches will not match an uninterrupted run\n";
+  const char *precision = kernels::precisionName(options.precision);
+  if (!state.precision.empty() && state.precision != precision)
+    std::cerr << "gigarun: warning: " << path << " was trained with "
+              << state.precision << " matmuls, this run uses " << precision
+              << "; it continues, but not as the uninterrupted run would (pass "
+                 "--precision "
+              << state.precision << " for that)\n";
   return {std::move(file), std::move(state)};
 }
 

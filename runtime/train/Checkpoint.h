@@ -41,6 +41,8 @@ struct RunState {
   std::string samplerState; // BatchSampler::state()
   std::string dataPath;
   uint64_t seed = 0;
+  /// The matmuls' ("fp32", "bf16"); empty in checkpoints older than it.
+  std::string precision;
 };
 nlohmann::json checkpointMetadata(const artifact::Artifact &artifact,
                                   const std::string &checksum,
@@ -56,7 +58,8 @@ struct ResumePoint {
 /// metadata, was trained with this artifact (`checksum`; another model and
 /// another artifact of the same model are told apart), holds every weight
 /// and the optimizer state (store::checkCheckpoint), and has the seed of
-/// --seed if given. Warns on stderr if it was trained on another --data.
+/// --seed if given. Warns on stderr if it was trained on another --data or
+/// in another --precision.
 /// Throws TrainError.
 ResumePoint findResumePoint(const artifact::Artifact &artifact,
                             const TrainOptions &options,

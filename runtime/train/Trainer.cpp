@@ -298,7 +298,8 @@ void TrainingLoop::finishStep(StepRecord record) {
 
 void TrainingLoop::saveCheckpoint(int64_t step) {
   const std::string path = checkpointPath(settings.outDir, step);
-  RunState state{step, sampler.state(), options.dataPath, settings.seed};
+  RunState state{step, sampler.state(), options.dataPath, settings.seed,
+                 kernels::precisionName(options.precision)};
   store.save(path, checkpointMetadata(artifact, start.checksum, state));
   result.lastCheckpoint = lastGood = path;
 }

@@ -27,6 +27,25 @@ for key in step loss lr grad_norm batch_offsets val_loss; do
 done
 echo "losses: $(column "$work/killed/metrics.jsonl" loss | tr '\n' ' ')"
 
+# A checkpoint records its matmul precision; resuming in another warns (the
+# run goes on, but not bit for bit). Needs a CPU with bf16 for the other one.
+"$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/fp32" --precision fp32 \
+  --debug-exit-after-step 4 || fail "fp32 run"
+if "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/fp32" --resume \
+     --precision bf16 >"$work/bf16.log" 2>&1; then
+  grep -q "was trained with fp32 matmuls, this run uses bf16" "$work/bf16.log" ||
+    fail "no warning when resuming fp32 in bf16: $(cat "$work/bf16.log")"
+elif grep -q -- "--precision bf16 needs a CPU" "$work/bf16.log"; then
+  echo "skip: the precision warning (this CPU has no bf16 arithmetic)"
+else
+  fail "resume in bf16: $(cat "$work/bf16.log")"
+fi
+"$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/killed" --resume \
+  --precision auto >"$work/same.log" 2>&1 || true
+if grep -q "matmuls, this run uses" "$work/same.log"; then
+  fail "a warning though the precision is the same: $(cat "$work/same.log")"
+fi
+
 # --resume with a checkpoint of another model or another program.
 expect_user_error resume-other-model "another model" \
   "$gigarun" "$work/wide.wafer" "${args[@]}" --out "$work/killed" --resume
