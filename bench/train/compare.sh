@@ -11,6 +11,10 @@
 #   bench/train/compare.sh [BIN_DIR]          (default: $GIGA_BIN_DIR or build/bin)
 #   THREADS=2 WARMUP=2 MEASURED=5 SHAPES="124m small" bench/train/compare.sh
 #   GIGAC_FLAGS="--loss-chunk 0" bench/train/compare.sh   (extra gigac flags)
+#   ROUNDS=3 bench/train/compare.sh   (giga and PyTorch alternate 3 times; a
+#       shared host's speed drifts over minutes, so one round can favour
+#       either side: the table takes each system's median over the rounds
+#       and lists every round's ratio)
 #
 # Shapes: 124m = GPT-2 124M (12 layers, width 768, 12 heads, vocab 50257),
 # B 8, T 256; small = depth 4, width 128, 4 heads, vocab 50257, B 12, T 64.
@@ -28,6 +32,7 @@ threads=${THREADS:-$(nproc)}
 warmup=${WARMUP:-2}
 measured=${MEASURED:-5}
 shapes=${SHAPES:-124m small}
+rounds=${ROUNDS:-1}
 cache=${GIGA_BENCH_CACHE:-$root/build/bench-cache}
 python=/usr/bin/python3
 
@@ -35,8 +40,9 @@ fail() { echo "compare.sh: $*" >&2; exit 1; }
 for tool in gigac gigarun gigatok; do
   [[ -x "$bin_dir/$tool" ]] || fail "$bin_dir/$tool is not built; run scripts/test.sh or ninja -C build first"
 done
-[[ $threads =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $measured =~ ^[1-9][0-9]*$ ]] ||
-  fail "THREADS and MEASURED must be >= 1, WARMUP >= 0"
+[[ $threads =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $measured =~ ^[1-9][0-9]*$ &&
+   $rounds =~ ^[1-9][0-9]*$ ]] ||
+  fail "THREADS, MEASURED and ROUNDS must be >= 1, WARMUP >= 0"
 "$python" -c 'import torch, numpy' 2>/dev/null ||
   fail "$python has no torch or numpy; apt-get install python3-torch python3-numpy"
 
@@ -66,7 +72,7 @@ model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
 flags=$(grep -o -w -E 'avx2|fma|avx512f|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')
 memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 echo "machine: $model, $(nproc) CPUs available, $memory memory; ISA: $flags; bf16: $bf16"
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ); giga $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); threads $threads; steps: $warmup warmup + $measured measured"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ); giga $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); threads $threads; steps: $warmup warmup + $measured measured; rounds $rounds"
 echo "PyTorch BLAS: $openblas/libblas.so.3"
 
 # name depth width heads vocab batch seq
@@ -80,7 +86,7 @@ shape_args() {
 
 run_giga() { # shape precision depth width heads vocab batch seq
   local name=$1 precision=$2 depth=$3 width=$4 heads=$5 vocab=$6 batch=$7 seq=$8
-  local tag=$name-$precision
+  local tag=$name-$precision-r$round
   cat >"$work/$name.json" <<JSON
 {
   "name": "compare-$name",
@@ -120,52 +126,76 @@ run_torch() { # shape precision depth width heads vocab batch seq
   local command=("$python" "$root/bench/train/torch_baseline.py" --threads "$threads"
                  --data "$data" --warmup "$warmup" --measured "$measured" --precision "$precision"
                  --depth "$depth" --width "$width" --heads "$heads" --vocab "$vocab"
-                 --batch "$batch" --seq "$seq" --json "$work/torch-$name-$precision.json")
+                 --batch "$batch" --seq "$seq" --json "$work/torch-$name-$precision-r$round.json")
   echo "\$ ${env[*]} ${command[*]}"
-  env "${env[@]}" "${command[@]}" >"$work/torch-$name-$precision.log" 2>&1 ||
-    { cat "$work/torch-$name-$precision.log" >&2; fail "torch_baseline.py failed"; }
-  grep -q 'openblas-openmp' "$work/torch-$name-$precision.log" ||
-    fail "PyTorch did not load OpenMP OpenBLAS (see $work/torch-$name-$precision.log)"
+  local log=$work/torch-$name-$precision-r$round.log
+  env "${env[@]}" "${command[@]}" >"$log" 2>&1 || { cat "$log" >&2; fail "torch_baseline.py failed"; }
+  grep -q 'openblas-openmp' "$log" || fail "PyTorch did not load OpenMP OpenBLAS (see $log)"
 }
 
-for shape in $shapes; do
-  read -r depth width heads vocab batch seq <<<"$(shape_args "$shape")"
-  echo
-  echo "== $shape: depth $depth, width $width, $heads heads, vocab $vocab, B $batch, T $seq"
-  for precision in fp32 $([[ $bf16 == yes ]] && echo bf16); do
-    run_giga "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
-    run_torch "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+for round in $(seq "$rounds"); do
+  for shape in $shapes; do
+    read -r depth width heads vocab batch seq <<<"$(shape_args "$shape")"
+    echo
+    echo "== round $round of $rounds, $shape: depth $depth, width $width, $heads heads, vocab $vocab, B $batch, T $seq"
+    for precision in fp32 $([[ $bf16 == yes ]] && echo bf16); do
+      run_giga "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+      run_torch "$shape" "$precision" "$depth" "$width" "$heads" "$vocab" "$batch" "$seq"
+    done
   done
 done
 
 echo
-"$python" - "$work" "$shapes" "$threads" <<'PY'
-import json, os, sys
-work, shapes, threads = sys.argv[1], sys.argv[2].split(), sys.argv[3]
+"$python" - "$work" "$shapes" "$threads" "$rounds" <<'PY'
+import json, os, statistics, sys
+work, shapes, threads, rounds = sys.argv[1], sys.argv[2].split(), sys.argv[3], int(sys.argv[4])
+
+def load(shape, precision):
+    """Per round: (giga ms, PyTorch ms), and the rows' other columns."""
+    pairs, giga_runs, torch_runs = [], [], []
+    for r in range(1, rounds + 1):
+        path = os.path.join(work, f"giga-{shape}-{precision}-r{r}.result")
+        if not os.path.exists(path):
+            return None
+        giga_runs.append(json.load(open(path)))
+        torch_runs.append(json.load(open(os.path.join(
+            work, f"torch-{shape}-{precision}-r{r}.json")))[0])
+        pairs.append((giga_runs[-1]["median_ms"], torch_runs[-1]["median_ms"]))
+    return pairs, giga_runs, torch_runs
+
 print("| shape | system | ms/step | tokens/s | peak RSS | final loss | giga's speed-up |")
 print("|---|---|---:|---:|---:|---:|---:|")
-best = {}  # shape -> PyTorch's fastest ms/step, whichever precision
+fastest = {}  # shape -> (giga's, PyTorch's) fastest ms/step, whichever precision
+notes = []
 for shape in shapes:
     for precision in ("fp32", "bf16"):
-        path = os.path.join(work, f"giga-{shape}-{precision}.result")
-        if not os.path.exists(path):
+        loaded = load(shape, precision)
+        if loaded is None:
             continue
-        giga = json.load(open(path))
-        torch_run = json.load(open(os.path.join(work, f"torch-{shape}-{precision}.json")))[0]
-        tokens = giga["tokens_per_step"]
-        rows = [(f"giga {precision}", giga["median_ms"], giga["peak_rss_mib"], giga["final_loss"]),
-                (f"PyTorch {precision}", torch_run["median_ms"],
-                 torch_run["peak_rss_bytes"] / 2**20, torch_run["steps"][-1]["loss"])]
-        best[shape] = min(best.get(shape, float("inf")), torch_run["median_ms"])
-        for system, ms, rss, loss in rows:
-            ratio = "" if system.startswith("giga") else f"{ms / giga['median_ms']:.2f}x"
+        pairs, giga_runs, torch_runs = loaded
+        giga_ms = statistics.median(g for g, _ in pairs)
+        torch_ms = statistics.median(t for _, t in pairs)
+        tokens = giga_runs[0]["tokens_per_step"]
+        rows = [(f"giga {precision}", giga_ms, max(r["peak_rss_mib"] for r in giga_runs),
+                 giga_runs[0]["final_loss"], ""),
+                (f"PyTorch {precision}", torch_ms,
+                 max(r["peak_rss_bytes"] for r in torch_runs) / 2**20,
+                 torch_runs[0]["steps"][-1]["loss"], f"{torch_ms / giga_ms:.2f}x")]
+        g, t = fastest.get(shape, (float("inf"), float("inf")))
+        fastest[shape] = (min(g, giga_ms), min(t, torch_ms))
+        for system, ms, rss, loss, ratio in rows:
             print(f"| {shape} | {system} | {ms:,.0f} | {tokens * 1000.0 / ms:,.1f} | "
                   f"{rss:,.0f} MiB | {loss:.4f} | {ratio} |")
-print(f"\n{threads} threads each; speed-up = PyTorch ms/step / giga ms/step at the same "
-      "precision (above 1: giga is faster).")
-for shape in shapes:
-    fastest = min(json.load(open(os.path.join(work, f"giga-{shape}-{p}.result")))["median_ms"]
-                  for p in ("fp32", "bf16")
-                  if os.path.exists(os.path.join(work, f"giga-{shape}-{p}.result")))
-    print(f"{shape}: giga's fastest against PyTorch's fastest: {best[shape] / fastest:.2f}x")
+        if rounds > 1:
+            notes.append(f"{shape} {precision}, per round: "
+                         + " ".join(f"{t / g:.2f}x" for g, t in pairs))
+print(f"\n{threads} threads each; ms/step = median of the measured steps"
+      + (f", then the median over {rounds} rounds (giga and PyTorch alternate"
+         " within each round)" if rounds > 1 else "")
+      + "; speed-up = PyTorch ms/step / giga ms/step at the same precision"
+      " (above 1: giga is faster).")
+for note in notes:
+    print(note)
+for shape, (g, t) in fastest.items():
+    print(f"{shape}: giga's fastest against PyTorch's fastest: {t / g:.2f}x")
 PY
