@@ -104,28 +104,55 @@ int main(int argc, char **argv) {
   benchMatmul("matmul scores   96x[256x64]x[256x64]^T",
               {B * H, T, T, D, false, true, false, false, 0.125f}, reps);
 
-  {
-    AttentionShape s{B, H, T, D};
+  // GFLOP/s of the whole T x T products (4 B H T^2 D forward, twice that
+  // backward), as an unfused attention computes them: the causal blocks the
+  // kernel skips count as done. "one block" is the same kernel with a block
+  // of all T queries, which multiplies the whole T x T (no block skipped),
+  // for comparison in the same run. Backward recomputes the probabilities.
+  struct AttentionCase {
+    int64_t batch, seqLen;
+    MatmulPrecision precision;
+    bool oneBlock;
+  };
+  for (AttentionCase c : {AttentionCase{B, T, MatmulPrecision::F32, false},
+                          {B, T, MatmulPrecision::F32, true},
+                          {B, T, MatmulPrecision::Bf16, false},
+                          {2, 1024, MatmulPrecision::F32, false},
+                          {2, 1024, MatmulPrecision::F32, true},
+                          {2, 1024, MatmulPrecision::Bf16, false}}) {
+    if (c.precision == MatmulPrecision::Bf16 && !hasBf16Arithmetic())
+      continue;
+    AttentionShape s{c.batch, H, c.seqLen, D};
+    s.precision = c.precision;
+    if (c.oneBlock)
+      s.queryBlock = c.seqLen;
     auto q = randomBuffer(s.qkvSize()), k = randomBuffer(s.qkvSize()),
          v = randomBuffer(s.qkvSize()), dout = randomBuffer(s.qkvSize());
-    std::vector<float> out(s.qkvSize()), probs(s.probsSize()),
-        scratch(s.probsSize()), mask(T * T), dq(s.qkvSize()), dk(s.qkvSize()),
+    std::vector<float> out(s.qkvSize()), scratch(2 * s.scratchSize()),
+        mask(c.seqLen * c.seqLen), dq(s.qkvSize()), dk(s.qkvSize()),
         dv(s.qkvSize());
-    fillCausalMask(mask.data(), T);
-    double flops = 4.0 * B * H * T * T * D;
-    report("attention.fwd B8 H12 T256 D64",
+    fillCausalMask(mask.data(), c.seqLen);
+    double flops = 4.0 * c.batch * H * c.seqLen * c.seqLen * D;
+    auto label = [&](const char *pass) {
+      char text[96];
+      std::snprintf(text, sizeof text, "attention.%s B%ld H%ld T%ld %s%s", pass,
+                    long(c.batch), long(H), long(c.seqLen),
+                    precisionName(c.precision), c.oneBlock ? " one block" : "");
+      return std::string(text);
+    };
+    report(label("fwd").c_str(),
            medianMs(reps,
                     [&] {
-                      attentionForward(out.data(), probs.data(), q.data(),
+                      attentionForward(out.data(), scratch.data(), q.data(),
                                        k.data(), v.data(), mask.data(), s);
                     }),
            flops);
-    report("attention.bwd",
+    report(label("bwd").c_str(),
            medianMs(reps,
                     [&] {
                       attentionBackward(dq.data(), dk.data(), dv.data(),
                                         scratch.data(), dout.data(), q.data(),
-                                        k.data(), v.data(), probs.data(), s,
+                                        k.data(), v.data(), mask.data(), s,
                                         false);
                     }),
            2 * flops);

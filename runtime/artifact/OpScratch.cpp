@@ -19,9 +19,12 @@ int64_t rows(const std::vector<int64_t> &shape) {
                                             : elements(shape) / shape.back();
 }
 
-/// [B, H, T, T] attention probabilities for q [B, H, T, D].
-int64_t probabilities(const std::vector<int64_t> &q) {
-  return q.size() == 4 ? q[0] * q[1] * q[2] * q[2] : 0;
+/// One block of attention scores per head, [B, H, block, T], for q
+/// [B, H, T, D].
+int64_t blockScores(const std::vector<int64_t> &q) {
+  return q.size() == 4
+             ? q[0] * q[1] * std::min(kAttentionQueryBlock, q[2]) * q[2]
+             : 0;
 }
 } // namespace
 
@@ -46,10 +49,10 @@ int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
     return rows(inputs[0]);
   case OpId::RmsNormGrad: // rstd and the recomputed forward
     return rows(inputs[1]) + elements(inputs[1]);
-  case OpId::Attention: // probabilities
-    return probabilities(inputs[0]);
-  case OpId::AttentionGrad: // probabilities, and their gradient
-    return 2 * probabilities(inputs[1]);
+  case OpId::Attention: // a block of probabilities per head
+    return blockScores(inputs[0]);
+  case OpId::AttentionGrad: // a block of probabilities, and their gradient
+    return 2 * blockScores(inputs[1]);
   case OpId::CrossEntropy: // logsumexp per row
     return rows(inputs[0]);
   case OpId::CrossEntropyGrad:

@@ -19,24 +19,40 @@ struct AttentionShape {
   float scale = 0.0f;
   /// Of every matmul (the softmax stays fp32).
   MatmulPrecision precision = MatmulPrecision::F32;
+  /// Query rows each head works on at a time (capped at seqLen): the scores
+  /// of one block of rows are all that is ever held, and the keys after the
+  /// block's last kept column are never multiplied.
+  int64_t queryBlock = 64;
 
   float effectiveScale() const;
+  int64_t block() const;
   int64_t qkvSize() const { return batch * heads * seqLen * headDim; }
-  /// Size of the saved probabilities and of the backward scratch.
-  int64_t probsSize() const { return batch * heads * seqLen * seqLen; }
+  /// Floats of scratch forward needs (one block of scores per head);
+  /// backward needs twice as many (the block's probabilities and their
+  /// gradient).
+  int64_t scratchSize() const { return batch * heads * block() * seqLen; }
 };
 
-/// Attention for one AttentionShape with its matmul primitives created once
-/// (see MatmulPlan): the forward's two at construction, the backward's four
-/// too when asked for. Tensors as attentionForward/attentionBackward below,
-/// which run an AttentionPlan from a per-thread cache. The run functions are
-/// const and may be called from several threads at once.
+/// Blocked ("flash-style") attention for one AttentionShape. Each head is
+/// one task, and the B*H heads run in parallel. A head walks its queries a
+/// block at a time: the block's scores against every key up to the last one
+/// the mask keeps for its rows (rounded up to a whole block), then the exact
+/// softmax of those full rows, then the products that use them. Under the
+/// causal mask the blocks above the diagonal are skipped, about half the
+/// work at long T, and nothing [T, T] is ever stored: backward recomputes
+/// each block's probabilities from q and k instead of saving them (as
+/// FlashAttention's does). A block's rows fit in cache at every T a GPT
+/// uses (64 x T floats), so no online rescaling across key blocks is
+/// needed; docs/kernels.md has the measurements.
+///
+/// The matmul primitives are created at construction for the causal mask's
+/// blocks, and on first use for another mask's (once per shape, shared by
+/// every plan in the process). The run functions are const and may be called
+/// from several threads at once.
 class AttentionPlan {
 public:
-  /// Creates the plans for scale q k^T (alpha = shape.effectiveScale(),
-  /// transB) and probs v, and with withBackward those for dv = P^T dout,
-  /// dP = dout v^T, dq = scale dS k and dk = scale dS^T q. Throws what
-  /// MatmulPlan throws.
+  /// Throws std::invalid_argument for a non-positive size or block, and
+  /// what MatmulPlan throws.
   explicit AttentionPlan(const AttentionShape &shape,
                          bool withBackward = false);
   ~AttentionPlan();
@@ -44,42 +60,39 @@ public:
   AttentionPlan &operator=(AttentionPlan &&) noexcept;
 
   const AttentionShape &shape() const { return shape_; }
-  bool hasBackward() const { return backward_ != nullptr; }
+  bool hasBackward() const { return withBackward_; }
 
-  /// probs = softmax(scale q k^T + mask), [B, H, T, T].
-  void probabilities(float *probs, const float *q, const float *k,
-                     const float *mask) const;
-  /// probabilities(), then out = probs v.
-  void forward(float *out, float *probs, const float *q, const float *k,
+  /// out = softmax(scale q k^T + mask) v; scratch holds
+  /// shape().scratchSize() floats.
+  void forward(float *out, float *scratch, const float *q, const float *k,
                const float *v, const float *mask) const;
-  /// dq, dk, dv (+)= the gradients from dout, given the forward's probs;
-  /// scratch holds shape().probsSize() floats. Needs withBackward (throws
-  /// std::logic_error otherwise). The first call with accumulate = true
-  /// creates the three accumulating matmul plans it uses (once, thread-safe).
+  /// dq, dk, dv (+)= the gradients from dout; scratch holds
+  /// 2 * shape().scratchSize() floats. Needs withBackward (throws
+  /// std::logic_error otherwise).
   void backward(float *dq, float *dk, float *dv, float *scratch,
                 const float *dout, const float *q, const float *k,
-                const float *v, const float *probs, bool accumulate) const;
+                const float *v, const float *mask, bool accumulate) const;
 
 private:
-  struct Backward;
+  struct Products;
   AttentionShape shape_;
-  MatmulPlan scores_, weighted_;
-  std::unique_ptr<Backward> backward_;
+  bool withBackward_;
+  std::unique_ptr<Products> products_;
 };
 
 /// q, k, v, out: [B, H, T, D]; mask: [T, T], added to the scaled scores (0 to
 /// keep, -inf to drop; the causal mask is -inf above the diagonal).
-///   probs = softmax(scale * q k^T + mask)    [B, H, T, T], saved for backward
-///   out   = probs v
-void attentionForward(float *out, float *probs, const float *q, const float *k,
-                      const float *v, const float *mask,
+///   out = softmax(scale * q k^T + mask) v
+/// scratch holds shape.scratchSize() floats.
+void attentionForward(float *out, float *scratch, const float *q,
+                      const float *k, const float *v, const float *mask,
                       const AttentionShape &shape);
 
-/// dq, dk, dv from dout. scratch holds shape.probsSize() floats. The mask is a
-/// constant and gets no gradient.
+/// dq, dk, dv from dout. scratch holds 2 * shape.scratchSize() floats. The
+/// mask is a constant and gets no gradient.
 void attentionBackward(float *dq, float *dk, float *dv, float *scratch,
                        const float *dout, const float *q, const float *k,
-                       const float *v, const float *probs,
+                       const float *v, const float *mask,
                        const AttentionShape &shape, bool accumulate);
 
 /// Number of AttentionPlans in the calling thread's cache (for tests).

@@ -25,27 +25,6 @@ MatmulShape product(int64_t m, int64_t n, int64_t k, bool transA, bool transB,
   s.accumulate = accumulate;
   return s;
 }
-/// An operand as the plans multiply it: the fp32 buffer itself, or in bf16
-/// its copy, converted once and reused by every product that reads it (x by
-/// every chunk, a chunk of w by the logits and dx, dz by dx and dw).
-class Operand {
-public:
-  explicit Operand(MatmulPrecision precision)
-      : bf16(precision == MatmulPrecision::Bf16) {}
-  const void *of(const float *x, int64_t n) {
-    if (!bf16)
-      return x;
-    if (copy.size() < size_t(n))
-      copy.resize(size_t(n));
-    toBf16(copy.data(), x, n);
-    return copy.data();
-  }
-
-private:
-  bool bf16;
-  std::vector<uint16_t> copy;
-};
-
 } // namespace
 
 LinearCrossEntropyPlan::LinearCrossEntropyPlan(
@@ -87,7 +66,7 @@ LinearCrossEntropyPlan::chunkAt(int64_t index) const {
 float LinearCrossEntropyPlan::forward(float *scratch, const float *x,
                                       const float *w,
                                       const int32_t *targets) const {
-  Operand xOperand(shape_.precision);
+  MatmulOperand xOperand(shape_.precision);
   return forward(scratch, xOperand.of(x, shape_.rows * shape_.channels), w,
                  targets);
 }
@@ -97,7 +76,7 @@ float LinearCrossEntropyPlan::forward(float *scratch, const void *x,
                                       const float *w,
                                       const int32_t *targets) const {
   const LinearCrossEntropyShape &s = shape_;
-  Operand wChunk(s.precision);
+  MatmulOperand wChunk(s.precision);
   float *z = scratch;
   float *runningMax = scratch + s.rows * s.chunk;
   float *runningSum = runningMax + s.rows;
@@ -154,7 +133,8 @@ float LinearCrossEntropyPlan::forwardBackward(
   if (widths_.front().dx.empty())
     throw std::logic_error("LinearCrossEntropyPlan::forwardBackward on a plan "
                            "made without withBackward");
-  Operand xOperand(s.precision), wOperand(s.precision), dzOperand(s.precision);
+  MatmulOperand xOperand(s.precision), wOperand(s.precision),
+      dzOperand(s.precision);
   const void *xConverted = xOperand.of(x, s.rows * s.channels);
   float loss = forward(scratch, xConverted, w, targets);
   const float *logsumexp = scratch + s.rows * s.chunk;

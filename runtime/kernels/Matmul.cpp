@@ -23,8 +23,8 @@ std::atomic<int> requestedThreads{1};
 // Debian's oneDNN is built with the GNU OpenMP runtime (DNNL_CPU_RUNTIME OMP,
 // libgomp). omp_set_num_threads only changes the calling thread's setting, so
 // it is applied on every thread that creates or runs a primitive.
-void applyThreadCount() {
-  int threads = requestedThreads.load(std::memory_order_relaxed);
+void applyThreadCount(bool serial) {
+  int threads = serial ? 1 : requestedThreads.load(std::memory_order_relaxed);
   if (omp_get_max_threads() != threads)
     omp_set_num_threads(threads);
 }
@@ -68,15 +68,31 @@ std::string MatmulShape::str() const {
   os << "matmul batch=" << batch << " m=" << m << " n=" << n << " k=" << k
      << " transA=" << transA << " transB=" << transB
      << " broadcastB=" << broadcastB << " accumulate=" << accumulate
-     << " alpha=" << alpha << " precision=" << precisionName(precision);
+     << " alpha=" << alpha << " precision=" << precisionName(precision)
+     << (serial ? " serial" : "");
   return os.str();
 }
 
 struct MatmulPlan::Primitive {
-  memory::desc aDesc, bDesc, cDesc;
+  memory::desc aDesc, bDesc, cDesc, scratchpadDesc;
   int64_t aElements = 0, bElements = 0;
   dnnl::matmul matmul;
 };
+
+namespace {
+/// The calling thread's scratchpad for a primitive, 64-byte aligned.
+/// Primitives get theirs from the caller (scratchpad_mode::user): with
+/// oneDNN's own (library mode) one primitive may not run on two threads at
+/// once, and Debian's oneDNN is built without DNNL_ENABLE_CONCURRENT_EXEC,
+/// where a primitive may not even change threads.
+void *threadScratchpad(size_t bytes) {
+  thread_local std::vector<unsigned char> scratchpad;
+  if (scratchpad.size() < bytes + 64)
+    scratchpad.resize(bytes + 64);
+  auto address = reinterpret_cast<uintptr_t>(scratchpad.data());
+  return scratchpad.data() + (64 - address % 64) % 64;
+}
+} // namespace
 
 MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
   if (shape.batch < 0 || shape.m < 0 || shape.n < 0 || shape.k < 0)
@@ -91,7 +107,7 @@ MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
     throw std::invalid_argument(
         "bf16 matmuls need a CPU with AVX512_BF16 or AMX-BF16; this one has "
         "neither (use fp32)");
-  applyThreadCount();
+  applyThreadCount(shape.serial);
   auto p = std::make_unique<Primitive>();
   memory::data_type operands =
       bf16 ? memory::data_type::bf16 : memory::data_type::f32;
@@ -117,6 +133,7 @@ MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
     postOps.append_sum(1.0f);
   dnnl::primitive_attr attr;
   attr.set_post_ops(postOps);
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
 
 #if DNNL_VERSION_MAJOR >= 3
   dnnl::matmul::primitive_desc pd(cpuEngine(), p->aDesc, p->bDesc, p->cDesc,
@@ -125,6 +142,7 @@ MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
   dnnl::matmul::primitive_desc pd(
       dnnl::matmul::desc(p->aDesc, p->bDesc, p->cDesc), attr, cpuEngine());
 #endif
+  p->scratchpadDesc = pd.scratchpad_desc();
   p->matmul = dnnl::matmul(pd);
   primitive_ = std::move(p);
 }
@@ -151,18 +169,31 @@ void MatmulPlan::runConverted(const void *a, const void *b, float *c) const {
       std::memset(c, 0, sizeof(float) * s.batch * s.m * s.n);
     return;
   }
-  applyThreadCount();
+  applyThreadCount(s.serial);
   // memory objects only wrap the caller's pointers; creating them per run
   // keeps run() thread-safe and costs far less than the product.
   dnnl::engine &engine = cpuEngine();
   memory aMem(primitive_->aDesc, engine, const_cast<void *>(a));
   memory bMem(primitive_->bDesc, engine, const_cast<void *>(b));
   memory cMem(primitive_->cDesc, engine, c);
+  const memory::desc &scratchpad = primitive_->scratchpadDesc;
+  memory scratchpadMem(scratchpad, engine,
+                       threadScratchpad(scratchpad.get_size()));
   dnnl::stream &stream = threadStream();
-  primitive_->matmul.execute(
-      stream,
-      {{DNNL_ARG_SRC, aMem}, {DNNL_ARG_WEIGHTS, bMem}, {DNNL_ARG_DST, cMem}});
+  primitive_->matmul.execute(stream, {{DNNL_ARG_SRC, aMem},
+                                      {DNNL_ARG_WEIGHTS, bMem},
+                                      {DNNL_ARG_DST, cMem},
+                                      {DNNL_ARG_SCRATCHPAD, scratchpadMem}});
   stream.wait();
+}
+
+const void *MatmulOperand::of(const float *x, int64_t n) {
+  if (!bf16)
+    return x;
+  if (copy.size() < size_t(n))
+    copy.resize(size_t(n));
+  toBf16(copy.data(), x, n);
+  return copy.data();
 }
 
 namespace {

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace giga::kernels {
 
@@ -46,10 +47,15 @@ struct MatmulShape {
   bool accumulate = false;
   float alpha = 1.0f;
   MatmulPrecision precision = MatmulPrecision::F32;
+  /// Created for and run on the calling thread alone, for a kernel that runs
+  /// several products at once on its own threads (attention, a head per
+  /// thread): oneDNN splits a product's work for the thread count it is
+  /// created with, and inside a parallel region runs it on one thread.
+  bool serial = false;
 
   auto key() const {
     return std::make_tuple(batch, m, n, k, transA, transB, broadcastB,
-                           accumulate, alpha, precision);
+                           accumulate, alpha, precision, serial);
   }
   bool operator<(const MatmulShape &other) const { return key() < other.key(); }
   bool operator==(const MatmulShape &other) const {
@@ -62,7 +68,8 @@ struct MatmulShape {
 /// std::invalid_argument on a bad shape, or for Bf16 on a CPU without bf16
 /// arithmetic, where oneDNN would emulate it many times slower than fp32)
 /// and run any number of times.
-/// run() may be called from several threads at once.
+/// run() may be called from several threads at once: each execution gets its
+/// calling thread's scratchpad.
 class MatmulPlan {
 public:
   explicit MatmulPlan(const MatmulShape &shape);
@@ -81,6 +88,23 @@ private:
   struct Primitive;
   MatmulShape shape_;
   std::unique_ptr<Primitive> primitive_;
+};
+
+/// An operand as a plan of `precision` multiplies it: the fp32 buffer itself,
+/// or its bf16 copy, converted once and passed to MatmulPlan::runConverted by
+/// every product that reads it (the fused loss's x and weight chunks,
+/// attention's q, k, v and probabilities).
+class MatmulOperand {
+public:
+  explicit MatmulOperand(MatmulPrecision precision)
+      : bf16(precision == MatmulPrecision::Bf16) {}
+  /// x itself, or x[0..n) converted to bf16 into this object's copy (valid
+  /// until the next call).
+  const void *of(const float *x, int64_t n);
+
+private:
+  bool bf16;
+  std::vector<uint16_t> copy;
 };
 
 /// Runs `shape` with a plan from the calling thread's cache (created on first

@@ -1,11 +1,13 @@
 //===- Attention.cpp - attention and attention_grad -----------------------===//
 //
 // softmax(scale q kᵀ + mask) v per batch and head, through a kernels::
-// AttentionPlan. The artifact keeps no probabilities: forward computes them
-// into scratch, and the gradient recomputes them there.
+// AttentionPlan. The artifact keeps no probabilities: forward computes them a
+// block of queries at a time into scratch, and the gradient recomputes them
+// there (artifact::kAttentionQueryBlock rows a head).
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/kernels/Attention.h"
+#include "runtime/artifact/OpScratch.h"
 #include "runtime/exec/ops/Op.h"
 
 #include <cmath>
@@ -19,8 +21,8 @@ public:
       : plan(std::move(plan)) {}
   void run(const OpArgs &a) const override {
     if (plan)
-      plan->forward(a.f32Out(0), /*probs=*/a.scratch, a.f32In(0), a.f32In(1),
-                    a.f32In(2), a.f32In(3));
+      plan->forward(a.f32Out(0), a.scratch, a.f32In(0), a.f32In(1), a.f32In(2),
+                    a.f32In(3));
   }
 
 private:
@@ -30,28 +32,23 @@ private:
 /// Inputs grad, q, k, v, mask; outputs dq, dk, dv.
 class AttentionGrad : public Op {
 public:
-  AttentionGrad(std::unique_ptr<kernels::AttentionPlan> plan, int64_t probs)
-      : plan(std::move(plan)), probsFloats(probs) {}
+  explicit AttentionGrad(std::unique_ptr<kernels::AttentionPlan> plan)
+      : plan(std::move(plan)) {}
   void run(const OpArgs &a) const override {
-    if (!plan)
-      return;
-    float *probs = a.scratch, *dScores = a.scratch + probsFloats;
-    const float *q = a.f32In(1), *k = a.f32In(2), *v = a.f32In(3);
-    plan->probabilities(probs, q, k, a.f32In(4));
-    plan->backward(a.f32Out(0), a.f32Out(1), a.f32Out(2), dScores, a.f32In(0),
-                   q, k, v, probs, /*accumulate=*/false);
+    if (plan)
+      plan->backward(a.f32Out(0), a.f32Out(1), a.f32Out(2), a.scratch,
+                     a.f32In(0), a.f32In(1), a.f32In(2), a.f32In(3), a.f32In(4),
+                     /*accumulate=*/false);
   }
 
 private:
   std::unique_ptr<kernels::AttentionPlan> plan;
-  int64_t probsFloats;
 };
 
 /// Checks q, k, v, mask (after grad for the gradient) and the outputs, and
 /// plans the matmuls; null when there is nothing to compute.
 std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
-                                                      const char *scaleName,
-                                                      int64_t &probsFloats) {
+                                                      const char *scaleName) {
   c.operandCounts(grad ? 5 : 4, grad ? 3 : 1);
   size_t first = grad ? 1 : 0;
   const char *names[] = {"q", "k", "v"};
@@ -91,7 +88,7 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   shape.headDim = q.shape[3];
   shape.scale = static_cast<float>(scale);
   shape.precision = c.matmulPrecision();
-  probsFloats = shape.probsSize();
+  shape.queryBlock = artifact::kAttentionQueryBlock;
   if (q.elements == 0)
     return nullptr;
   try {
@@ -105,16 +102,13 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
 } // namespace
 
 std::unique_ptr<Op> prepareAttention(OpContext &c) {
-  int64_t probs = 0;
   return std::make_unique<Attention>(
-      planAttention(c, false, artifact::attr::kAttentionScale, probs));
+      planAttention(c, false, artifact::attr::kAttentionScale));
 }
 
 std::unique_ptr<Op> prepareAttentionGrad(OpContext &c) {
-  int64_t probs = 0;
-  auto plan =
-      planAttention(c, true, artifact::attr::kAttentionGradScale, probs);
-  return std::make_unique<AttentionGrad>(std::move(plan), probs);
+  return std::make_unique<AttentionGrad>(
+      planAttention(c, true, artifact::attr::kAttentionGradScale));
 }
 
 } // namespace giga::exec::ops

@@ -1,7 +1,8 @@
-//===- AttentionTest.cpp - softmax and causal attention -------------------===//
+//===- AttentionTest.cpp - softmax and blocked masked attention -----------===//
 
 #include "runtime/kernels/Attention.h"
 #include "GradCheck.h"
+#include "runtime/kernels/Bf16.h"
 
 #include <stdexcept>
 
@@ -44,214 +45,242 @@ TEST(Softmax, FullyMaskedRowIsZeroNotNaN) {
 struct AttentionCase {
   int64_t batch, heads, seqLen, headDim;
   float scale;
+  int64_t queryBlock;
 };
 
 class Attention : public ::testing::TestWithParam<AttentionCase> {
 protected:
   AttentionShape shape() const {
     AttentionCase c = GetParam();
-    return AttentionShape{c.batch, c.heads, c.seqLen, c.headDim, c.scale};
+    AttentionShape s{c.batch, c.heads, c.seqLen, c.headDim, c.scale};
+    s.queryBlock = c.queryBlock;
+    return s;
   }
 };
 
-TEST_P(Attention, CausalForwardMatchesReference) {
-  AttentionShape s = shape();
-  int64_t heads = s.batch * s.heads, t = s.seqLen;
-  std::vector<float> q = randomFloats(s.qkvSize(), 1);
-  std::vector<float> k = randomFloats(s.qkvSize(), 2);
-  std::vector<float> v = randomFloats(s.qkvSize(), 3);
-  std::vector<float> mask(t * t), out(s.qkvSize()), probs(s.probsSize());
-  fillCausalMask(mask.data(), t);
-  attentionForward(out.data(), probs.data(), q.data(), k.data(), v.data(),
-                   mask.data(), s);
+/// A mask of dropped (-inf) and kept entries, kept with probability `keep`,
+/// scaled by 0.5 where kept so that it also shifts scores.
+std::vector<float> randomMask(int64_t t, double keep, uint32_t seed) {
+  std::vector<float> u = randomFloats(t * t, seed, 0.0f, 1.0f);
+  std::vector<float> mask(t * t);
+  for (int64_t i = 0; i < t * t; ++i)
+    mask[i] =
+        u[i] < keep ? 0.5f * u[i] : -std::numeric_limits<float>::infinity();
+  return mask;
+}
 
-  std::vector<double> probsRef;
+/// Checks forward against the double-precision reference and backward
+/// against finite differences of it, for one mask.
+void expectMatchesReference(const AttentionShape &s,
+                            const std::vector<float> &mask) {
+  int64_t heads = s.batch * s.heads, t = s.seqLen, d = s.headDim;
+  size_t n = s.qkvSize();
+  std::vector<float> q = randomFloats(n, 1), k = randomFloats(n, 2),
+                     v = randomFloats(n, 3), dout = randomFloats(n, 7);
+  std::vector<float> out(n), scratch(2 * s.scratchSize());
+  attentionForward(out.data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), s);
+  std::vector<double> qD = toDouble(q), kD = toDouble(k), vD = toDouble(v),
+                      doutD = toDouble(dout);
+  double scale = s.effectiveScale();
+  // The reference gives NaN for a fully masked row; the kernel gives 0.
   std::vector<double> outRef =
-      ref::attention(toDouble(q), toDouble(k), toDouble(v), mask, heads, t,
-                     s.headDim, s.effectiveScale(), &probsRef);
+      ref::attention(qD, kD, vD, mask, heads, t, d, scale);
+  for (double &x : outRef)
+    if (std::isnan(x))
+      x = 0.0;
   expectClose("out", out, outRef, 1e-5);
-  expectClose("probs", probs, probsRef, 1e-5);
-  // Causality: nothing attends to the future, and position 0 sees only
-  // itself, so out[0] = v[0].
+
+  auto grads = runBackward({n, n, n}, [&](auto &g, bool acc) {
+    attentionBackward(g[0].data(), g[1].data(), g[2].data(), scratch.data(),
+                      dout.data(), q.data(), k.data(), v.data(), mask.data(), s,
+                      acc);
+  });
+  auto loss = [&](const std::vector<double> &qx, const std::vector<double> &kx,
+                  const std::vector<double> &vx) {
+    double sum = 0.0;
+    std::vector<double> o =
+        ref::attention(qx, kx, vx, mask, heads, t, d, scale);
+    for (size_t i = 0; i < o.size(); ++i)
+      if (!std::isnan(o[i]))
+        sum += doutD[i] * o[i];
+    return sum;
+  };
+  expectClose("dq", grads[0],
+              numericGradient([&](auto &x) { return loss(x, kD, vD); }, qD),
+              kGradTolerance);
+  expectClose("dk", grads[1],
+              numericGradient([&](auto &x) { return loss(qD, x, vD); }, kD),
+              kGradTolerance);
+  expectClose("dv", grads[2],
+              numericGradient([&](auto &x) { return loss(qD, kD, x); }, vD),
+              kGradTolerance);
+}
+
+TEST_P(Attention, CausalMatchesReferenceAndFiniteDifferences) {
+  AttentionShape s = shape();
+  std::vector<float> mask(s.seqLen * s.seqLen);
+  fillCausalMask(mask.data(), s.seqLen);
+  expectMatchesReference(s, mask);
+}
+
+TEST_P(Attention, AnyMaskMatchesReferenceAndFiniteDifferences) {
+  AttentionShape s = shape();
+  int64_t t = s.seqLen;
+  // Some rows fully masked, keys kept after the diagonal: no block may be
+  // skipped on the causal pattern's account.
+  expectMatchesReference(s, randomMask(t, 0.6, 21));
+  // Only the first row keeps anything: every later block is skipped.
+  std::vector<float> first(t * t, -std::numeric_limits<float>::infinity());
+  first[0] = 0.0f;
+  expectMatchesReference(s, first);
+}
+
+TEST_P(Attention, IsCausal) {
+  // Changing the future's keys and values changes nothing before it (to the
+  // bit: a masked entry's probability is exactly 0), and
+  // position 0 sees only itself, so out[0] = v[0].
+  AttentionShape s = shape();
+  int64_t heads = s.batch * s.heads, t = s.seqLen, d = s.headDim;
+  size_t n = s.qkvSize();
+  std::vector<float> q = randomFloats(n, 4), k = randomFloats(n, 5),
+                     v = randomFloats(n, 6), mask(t * t), out(n), later(n),
+                     scratch(s.scratchSize());
+  fillCausalMask(mask.data(), t);
+  attentionForward(out.data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), s);
+  int64_t cut = t / 2;
   for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < t; ++i)
-      for (int64_t j = i + 1; j < t; ++j)
-        ASSERT_EQ(probs[(h * t + i) * t + j], 0.0f);
-  for (int64_t l = 0; l < s.headDim; ++l)
+    for (int64_t i = (h * t + cut + 1) * d; i < (h + 1) * t * d; ++i) {
+      k[i] = 1e3f;
+      v[i] = -1e3f;
+    }
+  attentionForward(later.data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), s);
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = h * t * d; i < (h * t + cut + 1) * d; ++i)
+      ASSERT_EQ(out[i], later[i]) << "element " << i;
+  for (int64_t l = 0; l < d; ++l)
     EXPECT_NEAR(out[l], v[l], 1e-6);
 }
 
-TEST_P(Attention, GradientsMatchFiniteDifferences) {
-  AttentionShape s = shape();
-  int64_t heads = s.batch * s.heads, t = s.seqLen, d = s.headDim;
-  std::vector<float> q = randomFloats(s.qkvSize(), 4);
-  std::vector<float> k = randomFloats(s.qkvSize(), 5);
-  std::vector<float> v = randomFloats(s.qkvSize(), 6);
-  std::vector<float> mask(t * t), out(s.qkvSize()), probs(s.probsSize());
-  std::vector<float> scratch(s.probsSize());
-  fillCausalMask(mask.data(), t);
-  attentionForward(out.data(), probs.data(), q.data(), k.data(), v.data(),
-                   mask.data(), s);
+// T not a multiple of the block, one block (T < block), several blocks with
+// an explicit scale, a block of one row, and a last block of half a block.
+INSTANTIATE_TEST_SUITE_P(
+    Kernels, Attention,
+    ::testing::Values(AttentionCase{1, 2, 17, 16, 0.0f, 4},
+                      AttentionCase{2, 2, 8, 8, 0.0f, 64},
+                      AttentionCase{1, 3, 5, 4, 0.7f, 2},
+                      AttentionCase{1, 1, 6, 3, 0.0f, 1},
+                      AttentionCase{1, 2, 40, 16, 0.0f, 16}),
+    [](const ::testing::TestParamInfo<AttentionCase> &info) {
+      const AttentionCase &c = info.param;
+      return "B" + std::to_string(c.batch) + "H" + std::to_string(c.heads) +
+             "T" + std::to_string(c.seqLen) + "D" + std::to_string(c.headDim) +
+             "Block" + std::to_string(c.queryBlock) +
+             (c.scale != 0.0f ? "Scaled" : "");
+    });
 
-  std::vector<float> dout = randomFloats(s.qkvSize(), 7);
-  size_t n = q.size();
-  auto grads = runBackward({n, n, n}, [&](auto &g, bool acc) {
-    attentionBackward(g[0].data(), g[1].data(), g[2].data(), scratch.data(),
-                      dout.data(), q.data(), k.data(), v.data(), probs.data(),
-                      s, acc);
-  });
-
-  std::vector<double> doutD = toDouble(dout), qD = toDouble(q),
-                      kD = toDouble(k), vD = toDouble(v);
-  double scale = s.effectiveScale();
-  auto lossQ = [&](const std::vector<double> &x) {
-    return dot(doutD, ref::attention(x, kD, vD, mask, heads, t, d, scale));
-  };
-  auto lossK = [&](const std::vector<double> &x) {
-    return dot(doutD, ref::attention(qD, x, vD, mask, heads, t, d, scale));
-  };
-  auto lossV = [&](const std::vector<double> &x) {
-    return dot(doutD, ref::attention(qD, kD, x, mask, heads, t, d, scale));
-  };
-  expectClose("dq", grads[0], numericGradient(lossQ, qD), kGradTolerance);
-  expectClose("dk", grads[1], numericGradient(lossK, kD), kGradTolerance);
-  expectClose("dv", grads[2], numericGradient(lossV, vD), kGradTolerance);
-}
-
-// Odd T with gigaGPT's head size, an even case, and an explicit scale.
-INSTANTIATE_TEST_SUITE_P(Kernels, Attention,
-                         ::testing::Values(AttentionCase{1, 2, 17, 16, 0.0f},
-                                           AttentionCase{2, 2, 8, 8, 0.0f},
-                                           AttentionCase{1, 3, 5, 4, 0.7f}));
-
-// The plan runs the operations the free functions ran before they were built
-// on it (and the executor ran with its own plans): matmul() with these
-// shapes, the mask added, softmax in place. Same shapes, same oneDNN
-// primitives, same order: the same bits.
-void attentionAsBefore(float *out, float *probs, const float *q, const float *k,
-                       const float *v, const float *mask,
-                       const AttentionShape &shape) {
-  int64_t heads = shape.batch * shape.heads, t = shape.seqLen,
-          d = shape.headDim;
-  MatmulShape scores{heads, t, t, d};
-  scores.transB = true;
-  scores.alpha = shape.effectiveScale();
-  matmul(scores, q, k, probs);
-  for (int64_t h = 0; h < heads; ++h) {
-    float *p = probs + h * t * t;
-    for (int64_t i = 0; i < t * t; ++i)
-      p[i] += mask[i];
-    softmaxForward(p, p, t, t);
-  }
-  matmul(MatmulShape{heads, t, d, t}, probs, v, out);
-}
-
-void attentionBackwardAsBefore(float *dq, float *dk, float *dv, float *scratch,
-                               const float *dout, const float *q,
-                               const float *k, const float *v,
-                               const float *probs, const AttentionShape &shape,
-                               bool accumulate) {
-  int64_t heads = shape.batch * shape.heads, t = shape.seqLen,
-          d = shape.headDim;
-  MatmulShape dvShape{heads, t, d, t};
-  dvShape.transA = true;
-  dvShape.accumulate = accumulate;
-  matmul(dvShape, probs, dout, dv);
-  MatmulShape dpShape{heads, t, t, d};
-  dpShape.transB = true;
-  matmul(dpShape, dout, v, scratch);
-  softmaxBackward(scratch, probs, scratch, heads * t, t, /*accumulate=*/false);
-  MatmulShape dqShape{heads, t, d, t};
-  dqShape.alpha = shape.effectiveScale();
-  dqShape.accumulate = accumulate;
-  matmul(dqShape, scratch, k, dq);
-  MatmulShape dkShape = dqShape;
-  dkShape.transA = true;
-  matmul(dkShape, scratch, q, dk);
-}
-
-TEST_P(Attention, PlanEqualsFreeFunctionsAndFormerCodeBitForBit) {
-  AttentionShape s = shape();
-  int64_t t = s.seqLen;
-  size_t n = s.qkvSize(), np = s.probsSize();
+TEST(AttentionPlan, BlocksAgreeWithOneBlockAndThePlanWithTheFreeFunctions) {
+  // The same attention a block of 16 queries at a time and in one block of
+  // all 70: the same sums in other orders; and the free functions run the
+  // same plan, bit for bit.
+  AttentionShape blocked{2, 3, 70, 32}, whole = blocked;
+  blocked.queryBlock = 16;
+  whole.queryBlock = 70;
+  size_t n = blocked.qkvSize();
   std::vector<float> q = randomFloats(n, 8), k = randomFloats(n, 9),
                      v = randomFloats(n, 10), dout = randomFloats(n, 11);
-  std::vector<float> mask(t * t);
-  fillCausalMask(mask.data(), t);
-  AttentionPlan plan(s, /*withBackward=*/true);
+  std::vector<float> mask(70 * 70);
+  fillCausalMask(mask.data(), 70);
+  AttentionPlan plan(blocked, /*withBackward=*/true);
   ASSERT_TRUE(plan.hasBackward());
-
-  std::vector<float> out(n), probs(np), outFree(n), probsFree(np), outBefore(n),
-      probsBefore(np), probsOnly(np);
-  plan.forward(out.data(), probs.data(), q.data(), k.data(), v.data(),
+  std::vector<float> scratch(2 * whole.scratchSize());
+  std::vector<std::vector<float>> out(3, std::vector<float>(n));
+  plan.forward(out[0].data(), scratch.data(), q.data(), k.data(), v.data(),
                mask.data());
-  attentionForward(outFree.data(), probsFree.data(), q.data(), k.data(),
-                   v.data(), mask.data(), s);
-  attentionAsBefore(outBefore.data(), probsBefore.data(), q.data(), k.data(),
-                    v.data(), mask.data(), s);
-  plan.probabilities(probsOnly.data(), q.data(), k.data(), mask.data());
-  EXPECT_EQ(out, outFree);
-  EXPECT_EQ(probs, probsFree);
-  EXPECT_EQ(out, outBefore);
-  EXPECT_EQ(probs, probsBefore);
-  EXPECT_EQ(probsOnly, probs);
+  attentionForward(out[1].data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), blocked);
+  attentionForward(out[2].data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), whole);
+  EXPECT_EQ(out[0], out[1]);
+  expectClose("out", out[0], toDouble(out[2]), 1e-6);
 
-  for (bool accumulate : {false, true}) {
-    SCOPED_TRACE(accumulate ? "accumulate" : "overwrite");
-    // Accumulating adds onto these; overwriting must not read them.
-    float fill = accumulate ? 0.25f : std::numeric_limits<float>::quiet_NaN();
-    std::vector<std::vector<float>> grads(9, std::vector<float>(n, fill));
-    std::vector<float> scratch(np);
-    plan.backward(grads[0].data(), grads[1].data(), grads[2].data(),
-                  scratch.data(), dout.data(), q.data(), k.data(), v.data(),
-                  probs.data(), accumulate);
-    attentionBackward(grads[3].data(), grads[4].data(), grads[5].data(),
-                      scratch.data(), dout.data(), q.data(), k.data(), v.data(),
-                      probs.data(), s, accumulate);
-    attentionBackwardAsBefore(grads[6].data(), grads[7].data(), grads[8].data(),
-                              scratch.data(), dout.data(), q.data(), k.data(),
-                              v.data(), probs.data(), s, accumulate);
-    for (int g = 0; g < 3; ++g) {
-      EXPECT_EQ(grads[g], grads[g + 3]) << "gradient " << g << " (free)";
-      EXPECT_EQ(grads[g], grads[g + 6]) << "gradient " << g << " (before)";
-      for (float x : grads[g])
-        ASSERT_FALSE(std::isnan(x)) << "gradient " << g;
-    }
+  std::vector<std::vector<float>> grads(9, std::vector<float>(n));
+  plan.backward(grads[0].data(), grads[1].data(), grads[2].data(),
+                scratch.data(), dout.data(), q.data(), k.data(), v.data(),
+                mask.data(), false);
+  attentionBackward(grads[3].data(), grads[4].data(), grads[5].data(),
+                    scratch.data(), dout.data(), q.data(), k.data(), v.data(),
+                    mask.data(), blocked, false);
+  attentionBackward(grads[6].data(), grads[7].data(), grads[8].data(),
+                    scratch.data(), dout.data(), q.data(), k.data(), v.data(),
+                    mask.data(), whole, false);
+  for (int g = 0; g < 3; ++g) {
+    EXPECT_EQ(grads[g], grads[g + 3]) << "gradient " << g;
+    expectClose("gradient " + std::to_string(g), grads[g],
+                toDouble(grads[g + 6]), 1e-6);
   }
 }
 
-TEST(AttentionPlan, BackwardNeedsBackwardPlans) {
+TEST(AttentionPlan, Bf16RoundsTheProductsOnly) {
+  if (!hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has no bf16 arithmetic (AVX512_BF16/AMX-BF16)";
+  AttentionShape fp32{2, 2, 48, 16}, bf16 = fp32;
+  fp32.queryBlock = bf16.queryBlock = 16;
+  bf16.precision = MatmulPrecision::Bf16;
+  size_t n = fp32.qkvSize();
+  std::vector<float> q = randomFloats(n, 12), k = randomFloats(n, 13),
+                     v = randomFloats(n, 14), mask(48 * 48), a(n), b(n),
+                     scratch(fp32.scratchSize());
+  fillCausalMask(mask.data(), 48);
+  attentionForward(a.data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), fp32);
+  attentionForward(b.data(), scratch.data(), q.data(), k.data(), v.data(),
+                   mask.data(), bf16);
+  EXPECT_NE(a, b) << "bf16 products must round their operands";
+  // Operands rounded to 8 bits of mantissa: ~2^-9 relative per product.
+  expectClose("bf16 out", b, toDouble(a), 1e-2);
+}
+
+TEST(AttentionPlan, RefusesBadShapesAndBackwardWithoutItsPlans) {
   AttentionShape s{1, 1, 3, 2};
   AttentionPlan plan(s);
   EXPECT_FALSE(plan.hasBackward());
-  std::vector<float> x(s.probsSize() + s.qkvSize());
+  std::vector<float> x(2 * s.scratchSize() + s.qkvSize());
   EXPECT_THROW(plan.backward(x.data(), x.data(), x.data(), x.data(), x.data(),
                              x.data(), x.data(), x.data(), x.data(), false),
                std::logic_error);
+  AttentionShape noBlock = s;
+  noBlock.queryBlock = 0;
+  EXPECT_THROW(AttentionPlan{noBlock}, std::invalid_argument);
+  AttentionShape noHeads = s;
+  noHeads.heads = 0;
+  EXPECT_THROW(AttentionPlan{noHeads}, std::invalid_argument);
 }
 
 TEST(AttentionPlan, FreeFunctionsCacheOnePlanPerShape) {
   // A shape no other test uses, so the counts are this test's.
   AttentionShape s{1, 2, 6, 3, 0.3f};
-  size_t n = s.qkvSize(), np = s.probsSize();
-  std::vector<float> q = randomFloats(n, 12), out(n), probs(np), mask(36),
-                     scratch(np), dq(n), dk(n), dv(n);
+  size_t n = s.qkvSize();
+  std::vector<float> q = randomFloats(n, 12), out(n), mask(36),
+                     scratch(2 * s.scratchSize()), dq(n), dk(n), dv(n);
   fillCausalMask(mask.data(), 6);
   size_t before = attentionCacheSize();
-  attentionForward(out.data(), probs.data(), q.data(), q.data(), q.data(),
+  attentionForward(out.data(), scratch.data(), q.data(), q.data(), q.data(),
                    mask.data(), s);
-  attentionForward(out.data(), probs.data(), q.data(), q.data(), q.data(),
+  attentionForward(out.data(), scratch.data(), q.data(), q.data(), q.data(),
                    mask.data(), s);
   EXPECT_EQ(attentionCacheSize(), before + 1);
   attentionBackward(dq.data(), dk.data(), dv.data(), scratch.data(), q.data(),
-                    q.data(), q.data(), q.data(), probs.data(), s, false);
+                    q.data(), q.data(), q.data(), mask.data(), s, false);
   EXPECT_EQ(attentionCacheSize(), before + 1) << "backward reuses the entry";
   // scale 0 means 1/sqrt(D): the same plan as the explicit value.
   AttentionShape implicit{1, 2, 6, 4}, explicitScale{1, 2, 6, 4, 0.5f};
   std::vector<float> q4(implicit.qkvSize()), out4(implicit.qkvSize());
-  attentionForward(out4.data(), probs.data(), q4.data(), q4.data(), q4.data(),
+  attentionForward(out4.data(), scratch.data(), q4.data(), q4.data(), q4.data(),
                    mask.data(), implicit);
-  attentionForward(out4.data(), probs.data(), q4.data(), q4.data(), q4.data(),
+  attentionForward(out4.data(), scratch.data(), q4.data(), q4.data(), q4.data(),
                    mask.data(), explicitScale);
   EXPECT_EQ(attentionCacheSize(), before + 2);
 }

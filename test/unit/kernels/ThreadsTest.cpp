@@ -3,9 +3,10 @@
 // Kernels split rows, elements or columns over the matmul threads; sums
 // over rows go column by column, and sums of squares in fixed blocks, so a
 // run on 1, 2 or 3 threads gives identical results. Sizes are large enough
-// that every kernel really splits its work. (oneDNN's matmuls, and so
-// attention and the fused head, may block their sums differently on another
-// thread count: they agree to rounding, not to the bit.)
+// that every kernel really splits its work. Attention runs a head per thread,
+// each product on one thread. (oneDNN's matmuls, and so the fused head, may
+// block their sums differently on another thread count: they agree to
+// rounding, not to the bit.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -114,6 +115,26 @@ TEST(Threads, OptimizerAndSumOfSquares) {
   ASSERT_EQ(norms.size(), 3u);
   EXPECT_EQ(norms[0], norms[1]);
   EXPECT_EQ(norms[0], norms[2]);
+}
+
+TEST(Threads, AttentionRunsAHeadPerThread) {
+  // Several threads run the same oneDNN primitives at once (a block's
+  // products), each with its own scratchpad.
+  AttentionShape shape{2, 3, 70, 16};
+  shape.queryBlock = 16;
+  size_t n = shape.qkvSize();
+  std::vector<float> q = randomFloats(n, 4), k = randomFloats(n, 5),
+                     v = randomFloats(n, 6), dout = randomFloats(n, 7),
+                     mask(70 * 70), scratch(2 * shape.scratchSize());
+  fillCausalMask(mask.data(), 70);
+  for (int repeat = 0; repeat < 3; ++repeat)
+    expectThreadIndependent("attention", {n, n, n, n}, [&](auto &o) {
+      attentionForward(o[0].data(), scratch.data(), q.data(), k.data(),
+                       v.data(), mask.data(), shape);
+      attentionBackward(o[1].data(), o[2].data(), o[3].data(), scratch.data(),
+                        dout.data(), q.data(), k.data(), v.data(), mask.data(),
+                        shape, /*accumulate=*/true);
+    });
 }
 
 } // namespace
