@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on an embedded default: build giga, tokenize Moby Dick with
 # GPT-2's BPE, compile the small GPT's training step for this CPU, and train
-# it for a few minutes, evaluating on held-out text as it goes.
+# it for a few minutes, evaluating on held-out text as it goes; then score
+# the trained model on every window of the held-out text and plot the run
+# (runs/demo/loss.svg).
 #
 #   scripts/demo.sh [STEPS]      (default 120; the config's full run is 600)
 set -euo pipefail
@@ -23,3 +25,7 @@ rm -rf runs/demo
 build/bin/gigarun runs/small.wafer --data runs/demo-data/train.bin \
   --val runs/demo-data/val.bin --steps "$steps" --eval-interval 40 \
   --eval-steps 4 --checkpoint-steps "$steps" --out runs/demo
+echo "== gigarun eval runs/small.wafer --checkpoint runs/demo --data runs/demo-data/val.bin"
+build/bin/gigarun eval runs/small.wafer --checkpoint runs/demo --data runs/demo-data/val.bin
+echo "== gigarun plot runs/demo"
+build/bin/gigarun plot runs/demo

@@ -148,8 +148,9 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
 }
 
 store::SafetensorsFile openInitWeights(const artifact::Artifact &artifact,
-                                       const std::string &path) {
-  return namingFlag("--init", [&] {
+                                       const std::string &path,
+                                       const std::string &flag) {
+  return namingFlag(flag, [&] {
     store::SafetensorsFile file(path);
     store::checkCheckpoint(artifact, file, /*withOptimizer=*/false);
     return file;

@@ -68,9 +68,10 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
 
 /// --init: `path` opened and checked to hold every weight of `artifact`
 /// (store::checkCheckpoint; its optimizer state, if any, is not used).
-/// Throws TrainError naming --init.
+/// Throws TrainError naming `flag` (gigarun eval's is --checkpoint).
 store::SafetensorsFile openInitWeights(const artifact::Artifact &artifact,
-                                       const std::string &path);
+                                       const std::string &path,
+                                       const std::string &flag = "--init");
 
 } // namespace giga::train
 

@@ -3,6 +3,7 @@
 
 #include "runtime/train/MicroBatch.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace giga::train {
@@ -38,6 +39,46 @@ double Evaluation::run(exec::Executor &executor) {
       ++count;
     }
   return sum / double(count);
+}
+
+FileLoss evaluateFile(const artifact::Artifact &artifact,
+                      exec::Executor &executor, const BatchSampler &file,
+                      const std::function<void(int64_t, int64_t)> &progress) {
+  const int64_t t = artifact.sequenceLength, micro = artifact.microBatch;
+  FileLoss result;
+  result.windows = int64_t((file.tokenCount() - 1) / uint64_t(t));
+  result.predictions = result.windows * t;
+  result.unscoredTokens = int64_t(file.tokenCount() - 1) - result.predictions;
+  const int64_t full = result.windows / micro, rest = result.windows % micro;
+  const int64_t batches = full + (rest ? 2 : 0);
+  std::vector<int32_t> tokens(size_t(micro * t)), targets(tokens.size());
+  std::vector<uint64_t> offsets(static_cast<size_t>(micro));
+  int64_t done = 0;
+  auto runBatch = [&](const std::vector<uint64_t> &windows) {
+    file.fill(windows, tokens.data(), targets.data());
+    double mean = evalMicroBatch(executor, tokens.data(), targets.data());
+    progress(++done, batches);
+    return mean;
+  };
+  // The sum of the micro-batches' means, each over micro windows.
+  double sum = 0;
+  for (int64_t b = 0; b < full; ++b) {
+    for (int64_t i = 0; i < micro; ++i)
+      offsets[size_t(i)] = uint64_t((b * micro + i) * t);
+    sum += runBatch(offsets);
+  }
+  if (rest) {
+    for (int64_t i = 0; i < micro; ++i)
+      offsets[size_t(i)] = i < rest ? uint64_t((full * micro + i) * t) : 0;
+    double last = runBatch(offsets);
+    std::fill(offsets.begin(), offsets.end(), 0);
+    double first = runBatch(offsets); // window 0's loss, micro times
+    // last = (rest windows' loss + (micro - rest) * first) / micro
+    sum += last - double(micro - rest) / double(micro) * first;
+  }
+  if (result.windows > 0)
+    result.meanLoss = sum * double(micro) / double(result.windows);
+  return result;
 }
 
 } // namespace giga::train

@@ -13,6 +13,7 @@
 #include "runtime/train/Batches.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace giga::exec {
@@ -44,6 +45,25 @@ private:
   std::string start; // the sampler's state before the first window
   int64_t batches, interval;
 };
+
+/// The loss of a checkpoint over a whole token file (gigarun eval).
+struct FileLoss {
+  double meanLoss = 0; // per predicted token, in nats
+  int64_t windows = 0, predictions = 0;
+  int64_t unscoredTokens = 0; // the file's tail, shorter than a window
+};
+
+/// The mean loss of eval_step over every window of `file`, not a sample:
+/// window i holds tokens [iT, iT + T) and predicts tokens [iT + 1, iT + T]
+/// for i < (N - 1) / T, so every token after the first is predicted once,
+/// with the context since its window began; the last (N - 1) mod T are not
+/// scored. The windows run a micro-batch at a time; a last micro-batch of r
+/// windows is filled up with copies of window 0 and their loss, measured by
+/// a micro-batch of window 0 alone, taken out again, so every window counts
+/// once. `progress(done, total)` is called after each micro-batch.
+FileLoss evaluateFile(const artifact::Artifact &artifact,
+                      exec::Executor &executor, const BatchSampler &file,
+                      const std::function<void(int64_t, int64_t)> &progress);
 
 } // namespace giga::train
 

@@ -49,4 +49,34 @@ done
 "$gigarun" "$work/tiny.wafer" --data "$work/train.bin" --steps 1 --trace-step 1 \
   --out "$work/trace" --quiet || fail "trace"
 [[ -f "$work/trace/trace-step-1.safetensors" ]] || fail "no trace"
+
+# gigarun eval: every window of val.bin; a run directory means its newest
+# checkpoint. (test/parity checks the number against PyTorch.)
+"$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole" --data "$work/val.bin" \
+  --json >"$work/eval-dir.json" 2>"$work/eval.err" || fail "eval: $(cat "$work/eval.err")"
+"$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole/checkpoint-20.safetensors" \
+  --data "$work/val.bin" --json >"$work/eval-file.json" || fail "eval of a file"
+cmp -s "$work/eval-dir.json" "$work/eval-file.json" ||
+  fail "eval of the run dir is not its newest checkpoint's"
+"$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole/checkpoint-5.safetensors" \
+  --data "$work/val.bin" >"$work/eval-5.txt" || fail "eval of checkpoint 5"
+cat "$work/eval-5.txt"
+python3 - "$work/eval-dir.json" "$work/eval-5.txt" "$work/val.bin" <<'PY' || fail "eval numbers"
+import json, math, os, re, sys
+r = json.load(open(sys.argv[1]))
+tokens = os.path.getsize(sys.argv[3]) // 2
+T = 8  # gpt-tiny's sequence_length
+assert r["windows"] == (tokens - 1) // T and r["predictions"] == r["windows"] * T, r
+assert math.isclose(r["perplexity"], math.exp(r["loss"]), rel_tol=1e-6), r
+early = float(re.search(r"loss ([0-9.]+), perplexity", open(sys.argv[2]).read())[1])
+assert r["loss"] < early, ("training did not lower the eval loss", early, r["loss"])
+PY
+expect_user_error eval-other-model "--checkpoint" \
+  "$gigarun" eval "$work/toy.wafer" --checkpoint "$work/whole" --data "$work/val.bin"
+expect_user_error eval-no-checkpoints "no checkpoint-N.safetensors" \
+  "$gigarun" eval "$work/tiny.wafer" --checkpoint "$work" --data "$work/val.bin"
+expect_user_error eval-no-data "--data is required" \
+  "$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole"
+expect_user_error eval-missing-data "nowhere.bin" \
+  "$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole" --data "$work/nowhere.bin"
 finish

@@ -882,6 +882,23 @@ def selftest(workdir=None):
     return ok
 
 
+def eval_file(c, weights, tokens, batch=64):
+    """gigarun eval's number, in float64: the mean loss over the windows
+    tokens[iT : iT + T + 1] for i < (N - 1) // T."""
+    m, T = c["model"], c["run"]["sequence_length"]
+    names = dict(parameter_shapes(m))
+    model = build_model(m, {n: w for n, w in weights.items() if n in names})
+    count = (len(tokens) - 1) // T
+    total = 0.0
+    with torch.no_grad():
+        for first in range(0, count, batch):
+            x, y = windows(tokens, [i * T for i in range(first, min(count, first + batch))], T)
+            logits, _ = model(torch.from_numpy(x))
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                     torch.from_numpy(y).reshape(-1), reduction="sum").item()
+    return total / (count * T), count
+
+
 def make_tokens(c, count, seed):
     rng = np.random.default_rng(seed)
     need = c["run"]["sequence_length"] + 1
@@ -917,6 +934,13 @@ def main(argv=None):
                    help="tolerance of the trajectory's checks (default: --tol)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="giga's gigarun --precision: bf16 rounds the oracle's matmul operands")
+    p = sub.add_parser("eval", help="gigarun eval's loss of a checkpoint over a token file")
+    p.add_argument("config")
+    p.add_argument("checkpoint")
+    p.add_argument("data")
+    p.add_argument("--giga", default=None,
+                   help="gigarun eval --json output to check against")
+    p.add_argument("--tol", type=float, default=1e-5)
     p = sub.add_parser("selftest", help="check the oracle without giga")
     p.add_argument("--workdir", default=None)
     p = sub.add_parser("torch-run", help="write a run as gigarun would, trained by torch")
@@ -942,6 +966,18 @@ def main(argv=None):
     if args.command == "make-data":
         make_tokens(c, args.tokens, args.seed).tofile(args.out)
         return 0
+    if args.command == "eval":
+        weights, _ = read_safetensors(args.checkpoint)
+        loss, count = eval_file(c, weights, read_tokens(args.data))
+        print("eval: torch float64: loss %.9f over %d windows" % (loss, count))
+        if args.giga is None:
+            return 0
+        giga = json.load(open(args.giga))
+        err = abs(giga["loss"] - loss) / abs(loss)
+        ok = giga["windows"] == count and err <= args.tol
+        print("eval: giga loss %.9f over %d windows: rel err %.3e, tol %.1e: %s"
+              % (giga["loss"], giga["windows"], err, args.tol, "ok" if ok else "FAIL"))
+        return 0 if ok else 1
     init, _ = read_safetensors(args.init)
     tokens = read_tokens(args.data)
     if args.command == "torch-run":

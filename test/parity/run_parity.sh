@@ -93,5 +93,18 @@ fi
 "$python" "$reference" compare "$config" "$work/init.safetensors" "$work/train.bin" \
   "$work/run" --tol "$tol" --trajectory-tol "$trajectory_tol" --steps "$steps" --precision "$precision" "${logits_flag[@]}" | tee "$work/compare.log"
 status=${PIPESTATUS[0]}
+# gigarun eval of the last checkpoint over every window of another file,
+# whose windows do not fill the last micro-batch and which ends in a tail
+# shorter than a window, against the oracle's loss in float64 (fp32 only:
+# bf16 products round differently from the oracle's float64 forward).
+if [[ $status -eq 0 && $precision == fp32 ]]; then
+  step eval-data "$python" "$reference" make-data "$config" "$work/eval.bin" --tokens 3003 --seed 99
+  step eval "$bin/gigarun" eval "$work/step.wafer" --checkpoint "$work/run" \
+    --data "$work/eval.bin" --precision fp32 --json
+  cp "$work/eval.log" "$work/eval.json"
+  "$python" "$reference" eval "$config" "$work/run/checkpoint-$steps.safetensors" \
+    "$work/eval.bin" --giga "$work/eval.json" | tee -a "$work/compare.log"
+  status=${PIPESTATUS[0]}
+fi
 [[ $status -eq 0 ]] || echo "parity: FAILED, files kept in $work" >&2
 exit "$status"

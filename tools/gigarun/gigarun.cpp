@@ -2,6 +2,8 @@
 //
 //   gigarun STEP.wafer --data TRAIN.bin [--val VAL.bin] [--steps N] ...
 //   gigarun inspect STEP.wafer
+//   gigarun eval STEP.wafer --checkpoint CKPT --data FILE
+//   gigarun plot RUN_DIR... [-o loss.svg]
 //   gigarun ops
 //
 // A thin main over runtime/train (docs/gigarun.md). Exit status: 0 done,
@@ -11,19 +13,30 @@
 //===----------------------------------------------------------------------===//
 
 #include "Inspect.h"
+#include "Plot.h"
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/artifact/OpSchema.h"
+#include "runtime/artifact/TrainingEntryPoints.h"
+#include "runtime/exec/Executor.h"
 #include "runtime/kernels/Bf16.h"
 #include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
+#include "runtime/store/WeightStore.h"
 #include "runtime/support/Error.h"
+#include "runtime/train/Batches.h"
+#include "runtime/train/Checkpoint.h"
+#include "runtime/train/Evaluation.h"
+#include "runtime/train/Log.h"
 #include "runtime/train/MemoryBudget.h"
 #include "runtime/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -87,11 +100,152 @@ bool resolvePrecision(const std::string &requested,
   return true;
 }
 
+/// --threads and --precision, as training and evaluation take them.
+void addThreadsAndPrecision(CLI::App &app, int &threads,
+                            std::string &precision) {
+  // Measured on this 2-core machine: 2 threads make the GPT-2 124M step
+  // 1.5x faster than 1 (docs/training.md).
+  threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
+  app.add_option("--threads", threads,
+                 "threads per matmul (oneDNN); the default is this machine's "
+                 "cores, at most 2")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  precision = "auto";
+  app.add_option("--precision", precision,
+                 "what matmuls multiply in: fp32; bf16 (operands rounded to "
+                 "bf16, fp32 accumulation; weights, gradients and optimizer "
+                 "state stay fp32), on CPUs with AVX512_BF16 or AMX only; "
+                 "auto: bf16 where the CPU has it, else fp32")
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
+      ->capture_default_str();
+}
+
+/// A subcommand's flags parsed; false (after printing help or one error
+/// line) when it should exit with `status`.
+bool parseFlags(CLI::App &app, int argc, char **argv, const char *command,
+                int &status) {
+  try {
+    app.parse(argc, argv);
+    return true;
+  } catch (const CLI::ParseError &error) {
+    if (error.get_exit_code() == 0) {
+      status = app.exit(error);
+      return false;
+    }
+    std::cerr << "gigarun: error: " << oneLine(error.what()) << " (see "
+              << command << " --help)\n";
+    status = 1;
+    return false;
+  }
+}
+
+/// --checkpoint: a checkpoint file, or a run directory's newest one.
+std::string checkpointFile(const std::string &path) {
+  std::error_code error;
+  if (!std::filesystem::is_directory(path, error))
+    return path;
+  auto checkpoints = train::listCheckpoints(path);
+  if (checkpoints.empty())
+    throw train::TrainError("--checkpoint " + path +
+                            ": a directory with no checkpoint-N.safetensors; "
+                            "give a checkpoint file or a run's --out");
+  return checkpoints.back().second;
+}
+
+int runEval(int argc, char **argv) {
+  CLI::App app{"The loss and perplexity of a checkpoint over every window of "
+               "a token file (not a sample of windows): window i predicts "
+               "tokens iT+1 .. iT+T from the T before, so every token but "
+               "the first is scored once (a tail shorter than a window is "
+               "not). Runs the artifact's eval_step.",
+               "gigarun eval"};
+  std::string artifactPath, checkpoint, dataPath, storeDir, precision;
+  int threads = 1;
+  bool json = false;
+  app.add_option("STEP", artifactPath,
+                 "the compiled training step the checkpoint was trained with")
+      ->required();
+  app.add_option("--checkpoint", checkpoint,
+                 "weights: a checkpoint (safetensors), or a run directory "
+                 "(its newest checkpoint)")
+      ->required();
+  app.add_option("--data", dataPath,
+                 "tokens to score: nanoGPT uint16 .bin or llm.c shard")
+      ->required();
+  app.add_option("--store", storeDir,
+                 "keep the weights in files here (default: RAM)");
+  app.add_flag("--json", json,
+               "print one JSON object (loss, perplexity, windows, "
+               "predictions) instead of the report");
+  addThreadsAndPrecision(app, threads, precision);
+  int status = 0;
+  if (!parseFlags(app, argc, argv, "gigarun eval", status))
+    return status;
+  kernels::setMatmulThreads(threads);
+  train::TrainOptions options;
+  if (!resolvePrecision(precision, options))
+    return 1;
+
+  artifact::Artifact artifact = artifact::readArtifact(artifactPath);
+  auto contract = artifact::training::contract(artifact, artifactPath);
+  const std::string checkpointPath = checkpointFile(checkpoint);
+  store::SafetensorsFile weights =
+      train::openInitWeights(artifact, checkpointPath, "--checkpoint");
+  train::BatchSampler file(dataPath, artifact.sequenceLength, contract.vocab,
+                           /*seed=*/0);
+  store::WeightStore store(artifact, {storeDir, 0});
+  store.load(weights, /*withOptimizer=*/false);
+  exec::Executor executor(artifact, store, options.precision);
+
+  const bool bar = !json && ::isatty(STDOUT_FILENO) == 1;
+  std::optional<train::Progress> progress;
+  auto start = std::chrono::steady_clock::now();
+  train::FileLoss loss = train::evaluateFile(
+      artifact, executor, file, [&](int64_t done, int64_t total) {
+        if (!progress)
+          progress.emplace(std::cout, bar, 1, total);
+        progress->draw(done);
+      });
+  if (progress)
+    progress->finish();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  double perplexity = std::exp(loss.meanLoss);
+  char line[256];
+  if (json) {
+    std::snprintf(line, sizeof line,
+                  "{\"loss\": %.9g, \"perplexity\": %.9g, \"windows\": %lld, "
+                  "\"predictions\": %lld}\n",
+                  loss.meanLoss, perplexity, (long long)loss.windows,
+                  (long long)loss.predictions);
+    std::cout << line;
+    return 0;
+  }
+  std::cout << "gigarun: " << checkpointPath << " on " << dataPath << ": "
+            << loss.windows << " windows of " << artifact.sequenceLength
+            << " tokens, " << loss.predictions << " predictions";
+  if (loss.unscoredTokens > 0)
+    std::cout << " (the last " << loss.unscoredTokens
+              << " tokens, less than a window, unscored)";
+  std::snprintf(line, sizeof line,
+                "\ngigarun: loss %.4f, perplexity %.2f (%s matmuls, %.1f s, "
+                "%.0f tokens/s)\n",
+                loss.meanLoss, perplexity,
+                kernels::precisionName(options.precision), seconds,
+                double(loss.predictions) / std::max(seconds, 1e-9));
+  std::cout << line;
+  return 0;
+}
+
 int runTrain(int argc, char **argv) {
-  CLI::App app{"Train a compiled GPT step (gigac compile CONFIG -o "
-               "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
-               "gigarun ops",
-               "gigarun"};
+  CLI::App app{
+      "Train a compiled GPT step (gigac compile CONFIG -o "
+      "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
+      "gigarun eval STEP.wafer --checkpoint CKPT --data FILE; gigarun plot "
+      "RUN_DIR...; gigarun ops",
+      "gigarun"};
   train::TrainOptions options;
   std::string memoryBudget;
   int64_t steps = 0, evalInterval = 0, evalSteps = 0, checkpointSteps = 0;
@@ -143,31 +297,12 @@ int runTrain(int argc, char **argv) {
                  "after step N (its metrics and any checkpoint it writes) "
                  "without the final checkpoint")
       ->check(CLI::PositiveNumber);
-  // Measured on this 2-core machine: 2 threads make the GPT-2 124M step
-  // 1.5x faster than 1 (docs/training.md).
-  int threads = int(std::clamp(std::thread::hardware_concurrency(), 1u, 2u));
-  app.add_option("--threads", threads,
-                 "threads per matmul (oneDNN); the default is this machine's "
-                 "cores, at most 2")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  std::string precision = "auto";
-  app.add_option("--precision", precision,
-                 "what matmuls multiply in: fp32; bf16 (operands rounded to "
-                 "bf16, fp32 accumulation; weights, gradients and optimizer "
-                 "state stay fp32), on CPUs with AVX512_BF16 or AMX only; "
-                 "auto: bf16 where the CPU has it, else fp32")
-      ->check(CLI::IsMember({"auto", "fp32", "bf16"}))
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &error) {
-    if (error.get_exit_code() == 0)
-      return app.exit(error);
-    std::cerr << "gigarun: error: " << oneLine(error.what())
-              << " (see gigarun --help)\n";
-    return 1;
-  }
+  int threads = 1;
+  std::string precision;
+  addThreadsAndPrecision(app, threads, precision);
+  int status = 0;
+  if (!parseFlags(app, argc, argv, "gigarun", status))
+    return status;
   kernels::setMatmulThreads(threads);
   if (!resolvePrecision(precision, options))
     return 1;
@@ -198,6 +333,10 @@ int main(int argc, char **argv) {
       [&] {
         if (argc >= 2 && std::string(argv[1]) == "inspect")
           return runInspect(argc - 1, argv + 1);
+        if (argc >= 2 && std::string(argv[1]) == "eval")
+          return runEval(argc - 1, argv + 1);
+        if (argc >= 2 && std::string(argv[1]) == "plot")
+          return tools::runPlot(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "ops")
           return runOps(argc - 1, argv + 1);
         return runTrain(argc, argv);
