@@ -68,13 +68,16 @@ artifact::Operand operandOf(const BufferRef &ref) {
   return {ref.buffer, ref.perLayer};
 }
 
-/// Causal attention's two T×T products per layer, forward and backward:
-/// 3 × 2 × (2·B·H·T²·D), the attention term of PaLM's model FLOPs
-/// (appendix B), counted from the op so any model in the dialect is counted.
+/// Attention's two T×Tk products per layer, forward and backward:
+/// 3 × 2 × (2·B·H·T·Tk·D), the attention term of PaLM's model FLOPs
+/// (appendix B, Tk = T), counted from the op so any model in the dialect is
+/// counted.
 double attentionModelFlops(AttentionOp attention) {
   ArrayRef<int64_t> q = cast<RankedTensorType>(attention.getQuery().getType())
                             .getShape(); // [B, H, T, D]
-  return 12.0 * double(q[0]) * double(q[1]) * double(q[2]) * double(q[2]) *
+  int64_t keys =
+      cast<RankedTensorType>(attention.getKey().getType()).getShape()[2];
+  return 12.0 * double(q[0]) * double(q[1]) * double(q[2]) * double(keys) *
          double(q[3]);
 }
 

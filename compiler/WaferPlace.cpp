@@ -42,15 +42,14 @@ double giga::opFlops(Operation *op) {
         return 2.0 * elements(matmul.getResult()) * k;
       })
       .Case([](AttentionOp attention) {
-        ArrayRef<int64_t> q =
-            cast<RankedTensorType>(attention.getQuery().getType()).getShape();
-        return 4.0 * q[0] * q[1] * q[2] * q[2] * q[3];
+        ArrayRef<int64_t> q = shapeOf(attention.getQuery());
+        return 4.0 * q[0] * q[1] * q[2] * shapeOf(attention.getKey())[2] * q[3];
       })
       .Case([](AttentionGradOp attention) {
         // The probabilities again, then four products.
-        ArrayRef<int64_t> q =
-            cast<RankedTensorType>(attention.getQuery().getType()).getShape();
-        return 12.0 * q[0] * q[1] * q[2] * q[2] * q[3];
+        ArrayRef<int64_t> q = shapeOf(attention.getQuery());
+        return 12.0 * q[0] * q[1] * q[2] * shapeOf(attention.getKey())[2] *
+               q[3];
       })
       .Case([](LinearCrossEntropyOp loss) {
         // The logits' product, then the cross-entropy on them.

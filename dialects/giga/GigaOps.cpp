@@ -201,17 +201,31 @@ LogicalResult CausalMaskOp::verify() {
   return success();
 }
 
+/// Attention's q [B, H, T, D], k and v [B, H, Tk, D] and mask [T, Tk],
+/// shared by the op and its gradient; the query's and the key's shapes.
+static LogicalResult verifyAttentionOperands(Operation *op, Value query,
+                                             Value key, Value value,
+                                             Value mask) {
+  ArrayRef<int64_t> q = shapeOf(query), k = shapeOf(key);
+  if (q.size() != 4)
+    return op->emitOpError("query must have shape [batch, heads, seq, "
+                           "head_dim] but has shape ")
+           << formatShape(q);
+  if (k.size() != 4)
+    return op->emitOpError("key must have shape [batch, heads, keys, "
+                           "head_dim] but has shape ")
+           << formatShape(k);
+  if (failed(expectShape(op, "key", key, {q[0], q[1], k[2], q[3]},
+                         "the query's batch, heads and head_dim")) ||
+      failed(expectShape(op, "value", value, k, "the key's shape")))
+    return failure();
+  return expectShape(op, "mask", mask, {q[2], k[2]}, "[seq, keys]");
+}
+
 LogicalResult AttentionOp::verify() {
   ArrayRef<int64_t> query = shapeOf(getQuery());
-  if (query.size() != 4)
-    return emitOpError("query must have shape [batch, heads, seq, head_dim] "
-                       "but has shape ")
-           << formatShape(query);
-  if (failed(expectShape(*this, "key", getKey(), query, "the query's shape")) ||
-      failed(expectShape(*this, "value", getValue(), query,
-                         "the query's shape")) ||
-      failed(expectShape(*this, "mask", getMask(), {query[2], query[2]},
-                         "[seq, seq]")))
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(),
+                                     getMask())))
     return failure();
   if (!(getScale().convertToDouble() > 0.0))
     return emitOpError("scale must be positive but is ")
@@ -487,21 +501,21 @@ LogicalResult RmsNormGradOp::verify() {
                         getInputGrad(), getWeightGrad(), Value());
 }
 LogicalResult AttentionGradOp::verify() {
-  ArrayRef<int64_t> query = shapeOf(getQuery());
-  if (query.size() != 4)
-    return emitOpError("query must have shape [batch, heads, seq, head_dim] "
-                       "but has shape ")
-           << formatShape(query);
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(),
+                                     getMask())))
+    return failure();
   for (auto [what, value] : {std::pair<StringRef, Value>{"grad", getGrad()},
-                             {"key", getKey()},
-                             {"value", getValue()},
-                             {"query_grad", getQueryGrad()},
-                             {"key_grad", getKeyGrad()},
-                             {"value_grad", getValueGrad()}})
-    if (failed(expectShape(*this, what, value, query, "the query's shape")))
+                             {"query_grad", getQueryGrad()}})
+    if (failed(expectShape(*this, what, value, shapeOf(getQuery()),
+                           "the query's shape")))
       return failure();
-  return expectShape(*this, "mask", getMask(), {query[2], query[2]},
-                     "[seq, seq]");
+  for (auto [what, value] :
+       {std::pair<StringRef, Value>{"key_grad", getKeyGrad()},
+        {"value_grad", getValueGrad()}})
+    if (failed(expectShape(*this, what, value, shapeOf(getKey()),
+                           "the key's shape")))
+      return failure();
+  return success();
 }
 
 LogicalResult CrossEntropyGradOp::verify() {

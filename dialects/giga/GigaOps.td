@@ -151,8 +151,10 @@ def Giga_CausalMaskOp : Giga_Op<"causal_mask", [Pure]> {
 def Giga_AttentionOp : Giga_Op<"attention", [DeclareOpInterfaceMethods<Giga_DifferentiableOpInterface>, Pure]> {
   let summary = "scaled dot-product attention with an explicit additive mask";
   let description = [{
-    `softmax(scale * q kᵀ + mask) v` per batch and head, with q, k, v of
-    shape [B, H, T, D] and the mask [T, T] an operand, as gigaGPT passes it.
+    `softmax(scale * q kᵀ + mask) v` per batch and head, with q of shape
+    [B, H, T, D], k and v [B, H, Tk, D] (Tk = T in self-attention; a decode
+    step's one query attends over a whole KV cache) and the mask [T, Tk] an
+    operand, as gigaGPT passes it.
   }];
   let arguments = (ins Giga_FloatTensor:$query, Giga_FloatTensor:$key,
                        Giga_FloatTensor:$value, Giga_FloatTensor:$mask,

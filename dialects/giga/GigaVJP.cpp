@@ -184,11 +184,11 @@ LogicalResult AttentionOp::buildVJP(OpBuilder &builder, VJPContext &context,
     return emitOpError("mask depends on a parameter, but attention is not "
                        "differentiable in its mask; build the mask from "
                        "constants (giga.causal_mask)");
-  Type type = getQuery().getType();
+  Type queryType = getQuery().getType(), keyType = getKey().getType();
   auto grads = builder.create<AttentionGradOp>(
-      getLoc(), type, type, type, resultGrads[0], context.forward(getQuery()),
-      context.forward(getKey()), context.forward(getValue()),
-      context.forward(getMask()), getScaleAttr());
+      getLoc(), queryType, keyType, keyType, resultGrads[0],
+      context.forward(getQuery()), context.forward(getKey()),
+      context.forward(getValue()), context.forward(getMask()), getScaleAttr());
   operandGrads.append({grads.getQueryGrad(), grads.getKeyGrad(),
                        grads.getValueGrad(), Value()});
   return success();

@@ -19,11 +19,12 @@ int64_t rows(const std::vector<int64_t> &shape) {
                                             : elements(shape) / shape.back();
 }
 
-/// One block of attention scores per head, [B, H, block, T], for q
-/// [B, H, T, D].
-int64_t blockScores(const std::vector<int64_t> &q) {
-  return q.size() == 4
-             ? q[0] * q[1] * std::min(kAttentionQueryBlock, q[2]) * q[2]
+/// One block of attention scores per head, [B, H, block, Tk], for q
+/// [B, H, T, D] and k [B, H, Tk, D].
+int64_t blockScores(const std::vector<int64_t> &q,
+                    const std::vector<int64_t> &k) {
+  return q.size() == 4 && k.size() == 4
+             ? q[0] * q[1] * std::min(kAttentionQueryBlock, q[2]) * k[2]
              : 0;
 }
 } // namespace
@@ -31,13 +32,13 @@ int64_t blockScores(const std::vector<int64_t> &q) {
 int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
                         const nlohmann::json &attrs) {
   // An op with too few operands is the validator's to report.
-  size_t needed = id == OpId::LayerNormGrad || id == OpId::RmsNormGrad ||
-                          id == OpId::AttentionGrad ||
-                          id == OpId::CrossEntropyGrad ||
-                          id == OpId::LinearCrossEntropy
-                      ? 2
-                  : id == OpId::LinearCrossEntropyGrad ? 3
-                                                       : 1;
+  size_t needed =
+      id == OpId::LayerNormGrad || id == OpId::RmsNormGrad ||
+              id == OpId::Attention || id == OpId::CrossEntropyGrad ||
+              id == OpId::LinearCrossEntropy
+          ? 2
+      : id == OpId::LinearCrossEntropyGrad || id == OpId::AttentionGrad ? 3
+                                                                        : 1;
   if (inputs.size() < needed)
     return 0;
   switch (id) {
@@ -50,9 +51,9 @@ int64_t opScratchFloats(OpId id, const Shapes &inputs, const Shapes &,
   case OpId::RmsNormGrad: // rstd and the recomputed forward
     return rows(inputs[1]) + elements(inputs[1]);
   case OpId::Attention: // a block of probabilities per head
-    return blockScores(inputs[0]);
+    return blockScores(inputs[0], inputs[1]);
   case OpId::AttentionGrad: // a block of probabilities, and their gradient
-    return 2 * blockScores(inputs[1]);
+    return 2 * blockScores(inputs[1], inputs[2]);
   case OpId::CrossEntropy: // logsumexp per row
     return rows(inputs[0]);
   case OpId::CrossEntropyGrad:

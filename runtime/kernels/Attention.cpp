@@ -58,22 +58,24 @@ const MatmulPlan &sharedPlan(const MatmulShape &shape) {
 }
 
 /// Per block of query rows, how many key columns to compute: up to the last
-/// one the mask keeps in any of its rows, rounded up to a whole block (so
-/// that a few shapes serve every block; the extra columns are masked).
-std::vector<int64_t> keptColumns(const float *mask, int64_t t, int64_t block) {
+/// one the mask ([tq, tk]) keeps in any of its rows, rounded up to a whole
+/// block (so that a few shapes serve every block; the extra columns are
+/// masked).
+std::vector<int64_t> keptColumns(const float *mask, int64_t tq, int64_t tk,
+                                 int64_t block) {
   const float dropped = -std::numeric_limits<float>::infinity();
   std::vector<int64_t> columns;
-  for (int64_t first = 0; first < t; first += block) {
+  for (int64_t first = 0; first < tq; first += block) {
     int64_t end = 0;
-    for (int64_t r = first; r < std::min(first + block, t); ++r) {
-      const float *row = mask + r * t;
-      for (int64_t c = t; c > end; --c)
+    for (int64_t r = first; r < std::min(first + block, tq); ++r) {
+      const float *row = mask + r * tk;
+      for (int64_t c = tk; c > end; --c)
         if (row[c - 1] != dropped) {
           end = c;
           break;
         }
     }
-    columns.push_back(std::min(t, (end + block - 1) / block * block));
+    columns.push_back(std::min(tk, (end + block - 1) / block * block));
   }
   return columns;
 }
@@ -85,12 +87,13 @@ const void *element(const void *operand, int64_t offset,
   return static_cast<const char *>(operand) + offset * bytes;
 }
 
-/// scores = softmax(scores + mask) for a block's rows x columns.
-void maskedSoftmax(float *scores, const float *mask, int64_t t, int64_t first,
+/// scores = softmax(scores + mask) for a block's rows x columns, the mask
+/// `tk` wide.
+void maskedSoftmax(float *scores, const float *mask, int64_t tk, int64_t first,
                    int64_t rows, int64_t columns) {
   for (int64_t r = 0; r < rows; ++r) {
     float *row = scores + r * columns;
-    const float *maskRow = mask + (first + r) * t;
+    const float *maskRow = mask + (first + r) * tk;
 #pragma omp simd
     for (int64_t c = 0; c < columns; ++c)
       row[c] += maskRow[c];
@@ -100,7 +103,7 @@ void maskedSoftmax(float *scores, const float *mask, int64_t t, int64_t first,
 } // namespace
 
 /// The products of a block of `rows` queries against its first `columns`
-/// keys, with t = seqLen and d = headDim. Pointers into sharedPlan's plans.
+/// keys, with d = headDim. Pointers into sharedPlan's plans.
 struct AttentionPlan::Products {
   struct Block {
     const MatmulPlan *scores;   // S = scale q_b k^T           [rows, columns]
@@ -161,18 +164,22 @@ AttentionPlan::AttentionPlan(const AttentionShape &shape, bool withBackward)
       products_(std::make_unique<Products>()) {
   const AttentionShape &s = shape;
   if (s.batch < 1 || s.heads < 1 || s.seqLen < 1 || s.headDim < 1 ||
-      s.queryBlock < 1)
+      s.queryBlock < 1 || s.keys < 0)
     throw std::invalid_argument(
         "attention: batch " + std::to_string(s.batch) + ", heads " +
         std::to_string(s.heads) + ", seqLen " + std::to_string(s.seqLen) +
         ", headDim " + std::to_string(s.headDim) + " and queryBlock " +
-        std::to_string(s.queryBlock) + " must be positive");
-  // The causal mask's blocks now, so that a bad shape fails here and the
-  // first step does not pay for creating them.
-  std::vector<int64_t> causal;
+        std::to_string(s.queryBlock) + " must be positive, keys " +
+        std::to_string(s.keys) + " >= 0");
+  // The causal mask's blocks now (every key for queries over more keys), so
+  // that a bad shape fails here and the first step does not pay for
+  // creating them.
+  std::vector<int64_t> expected;
   for (int64_t first = 0; first < s.seqLen; first += s.block())
-    causal.push_back(std::min(s.seqLen, first + s.block()));
-  products_->forBlocks(s, withBackward, causal);
+    expected.push_back(s.keyLen() == s.seqLen
+                           ? std::min(s.seqLen, first + s.block())
+                           : s.keyLen());
+  products_->forBlocks(s, withBackward, expected);
 }
 
 AttentionPlan::~AttentionPlan() = default;
@@ -183,8 +190,8 @@ void AttentionPlan::forward(float *out, float *scratch, const float *q,
                             const float *k, const float *v,
                             const float *mask) const {
   const AttentionShape &s = shape_;
-  int64_t t = s.seqLen, d = s.headDim, block = s.block();
-  std::vector<int64_t> columns = keptColumns(mask, t, block);
+  int64_t t = s.seqLen, tk = s.keyLen(), d = s.headDim, block = s.block();
+  std::vector<int64_t> columns = keptColumns(mask, t, tk, block);
   std::vector<const Products::Block *> products =
       products_->forBlocks(s, withBackward_, columns);
   detail::parallelRanges(s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
@@ -192,9 +199,9 @@ void AttentionPlan::forward(float *out, float *scratch, const float *q,
         vOperand(s.precision), probsOperand(s.precision);
     for (int64_t h = begin; h < end; ++h) {
       const void *qh = qOperand.of(q + h * t * d, t * d);
-      const void *kh = kOperand.of(k + h * t * d, t * d);
-      const void *vh = vOperand.of(v + h * t * d, t * d);
-      float *scores = scratch + h * block * t;
+      const void *kh = kOperand.of(k + h * tk * d, tk * d);
+      const void *vh = vOperand.of(v + h * tk * d, tk * d);
+      float *scores = scratch + h * block * tk;
       for (size_t b = 0; b < columns.size(); ++b) {
         int64_t first = int64_t(b) * block, rows = std::min(block, t - first);
         float *outBlock = out + (h * t + first) * d;
@@ -204,7 +211,7 @@ void AttentionPlan::forward(float *out, float *scratch, const float *q,
         }
         products[b]->scores->runConverted(element(qh, first * d, s.precision),
                                           kh, scores);
-        maskedSoftmax(scores, mask, t, first, rows, columns[b]);
+        maskedSoftmax(scores, mask, tk, first, rows, columns[b]);
         products[b]->weighted->runConverted(
             probsOperand.of(scores, rows * columns[b]), vh, outBlock);
       }
@@ -220,8 +227,8 @@ void AttentionPlan::backward(float *dq, float *dk, float *dv, float *scratch,
     throw std::logic_error(
         "AttentionPlan::backward on a plan made without withBackward");
   const AttentionShape &s = shape_;
-  int64_t t = s.seqLen, d = s.headDim, block = s.block();
-  std::vector<int64_t> columns = keptColumns(mask, t, block);
+  int64_t t = s.seqLen, tk = s.keyLen(), d = s.headDim, block = s.block();
+  std::vector<int64_t> columns = keptColumns(mask, t, tk, block);
   std::vector<const Products::Block *> products =
       products_->forBlocks(s, true, columns);
   detail::parallelRanges(s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
@@ -229,19 +236,19 @@ void AttentionPlan::backward(float *dq, float *dk, float *dv, float *scratch,
         vOperand(s.precision), doutOperand(s.precision),
         probsOperand(s.precision), dScoresOperand(s.precision);
     for (int64_t h = begin; h < end; ++h) {
-      int64_t head = h * t * d;
+      int64_t head = h * t * d, keyHead = h * tk * d;
       // dk and dv sum over the blocks of queries; rows no query attends to
       // stay 0.
       if (!accumulate) {
-        std::memset(dk + head, 0, sizeof(float) * t * d);
-        std::memset(dv + head, 0, sizeof(float) * t * d);
+        std::memset(dk + keyHead, 0, sizeof(float) * tk * d);
+        std::memset(dv + keyHead, 0, sizeof(float) * tk * d);
       }
       const void *qh = qOperand.of(q + head, t * d);
-      const void *kh = kOperand.of(k + head, t * d);
-      const void *vh = vOperand.of(v + head, t * d);
+      const void *kh = kOperand.of(k + keyHead, tk * d);
+      const void *vh = vOperand.of(v + keyHead, tk * d);
       const void *douth = doutOperand.of(dout + head, t * d);
-      float *probs = scratch + 2 * h * block * t;
-      float *dScores = probs + block * t;
+      float *probs = scratch + 2 * h * block * tk;
+      float *dScores = probs + block * tk;
       for (size_t b = 0; b < columns.size(); ++b) {
         int64_t first = int64_t(b) * block, rows = std::min(block, t - first);
         int64_t n = columns[b];
@@ -255,16 +262,16 @@ void AttentionPlan::backward(float *dq, float *dk, float *dv, float *scratch,
         const void *qBlock = element(qh, first * d, s.precision);
         const void *doutBlock = element(douth, first * d, s.precision);
         p.scores->runConverted(qBlock, kh, probs);
-        maskedSoftmax(probs, mask, t, first, rows, n);
+        maskedSoftmax(probs, mask, tk, first, rows, n);
         const void *probsConverted = probsOperand.of(probs, rows * n);
-        p.dv->runConverted(probsConverted, doutBlock, dv + head);
+        p.dv->runConverted(probsConverted, doutBlock, dv + keyHead);
         // dS = P (dP - rowsum(dP P)); masked entries have P = 0, so dS = 0.
         p.dp->runConverted(doutBlock, vh, dScores);
         softmaxBackward(dScores, probs, dScores, rows, n, /*accumulate=*/false);
         const void *dScoresConverted = dScoresOperand.of(dScores, rows * n);
         (accumulate ? p.dqAdding : p.dq)
             ->runConverted(dScoresConverted, kh, dqBlock);
-        p.dk->runConverted(dScoresConverted, qBlock, dk + head);
+        p.dk->runConverted(dScoresConverted, qBlock, dk + keyHead);
       }
     }
   });
@@ -272,7 +279,7 @@ void AttentionPlan::backward(float *dq, float *dk, float *dv, float *scratch,
 
 namespace {
 using AttentionKey = std::tuple<int64_t, int64_t, int64_t, int64_t, float,
-                                MatmulPrecision, int64_t>;
+                                MatmulPrecision, int64_t, int64_t>;
 
 std::map<AttentionKey, AttentionPlan> &threadAttentionCache() {
   thread_local std::map<AttentionKey, AttentionPlan> cache;
@@ -290,7 +297,8 @@ const AttentionPlan &cachedPlan(const AttentionShape &shape,
                    shape.headDim,
                    shape.effectiveScale(),
                    shape.precision,
-                   shape.block()};
+                   shape.block(),
+                   shape.keyLen()};
   auto it = cache.find(key);
   if (it == cache.end())
     it = cache.emplace(key, AttentionPlan(shape, withBackward)).first;

@@ -13,7 +13,7 @@ namespace giga::kernels {
 struct AttentionShape {
   int64_t batch = 1;
   int64_t heads = 1;
-  int64_t seqLen = 1;
+  int64_t seqLen = 1; // queries
   int64_t headDim = 1;
   /// Multiplies q.k; 0 selects 1 / sqrt(headDim).
   float scale = 0.0f;
@@ -23,14 +23,21 @@ struct AttentionShape {
   /// of one block of rows are all that is ever held, and the keys after the
   /// block's last kept column are never multiplied.
   int64_t queryBlock = 64;
+  /// Keys (and values) per head; 0: seqLen, as in self-attention. A decode
+  /// step attends from 1 query over the whole cache.
+  int64_t keys = 0;
 
   float effectiveScale() const;
   int64_t block() const;
+  int64_t keyLen() const { return keys > 0 ? keys : seqLen; }
+  /// Floats of q, out and dq ([B, H, seqLen, D]).
   int64_t qkvSize() const { return batch * heads * seqLen * headDim; }
+  /// Floats of k, v, dk and dv ([B, H, keyLen(), D]).
+  int64_t kvSize() const { return batch * heads * keyLen() * headDim; }
   /// Floats of scratch forward needs (one block of scores per head);
   /// backward needs twice as many (the block's probabilities and their
   /// gradient).
-  int64_t scratchSize() const { return batch * heads * block() * seqLen; }
+  int64_t scratchSize() const { return batch * heads * block() * keyLen(); }
 };
 
 /// Blocked ("flash-style") attention for one AttentionShape. Each head is
@@ -80,16 +87,18 @@ private:
   std::unique_ptr<Products> products_;
 };
 
-/// q, k, v, out: [B, H, T, D]; mask: [T, T], added to the scaled scores (0 to
-/// keep, -inf to drop; the causal mask is -inf above the diagonal).
+/// q, out: [B, H, T, D]; k, v: [B, H, Tk, D] (Tk = shape.keyLen()); mask:
+/// [T, Tk], added to the scaled scores (0 to keep, -inf to drop; the causal
+/// mask is -inf above the diagonal).
 ///   out = softmax(scale * q k^T + mask) v
 /// scratch holds shape.scratchSize() floats.
 void attentionForward(float *out, float *scratch, const float *q,
                       const float *k, const float *v, const float *mask,
                       const AttentionShape &shape);
 
-/// dq, dk, dv from dout. scratch holds 2 * shape.scratchSize() floats. The
-/// mask is a constant and gets no gradient.
+/// dq (like q), dk, dv (like k) from dout. scratch holds
+/// 2 * shape.scratchSize() floats. The mask is a constant and gets no
+/// gradient.
 void attentionBackward(float *dq, float *dk, float *dv, float *scratch,
                        const float *dout, const float *q, const float *k,
                        const float *v, const float *mask,

@@ -52,23 +52,27 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   c.operandCounts(grad ? 5 : 4, grad ? 3 : 1);
   size_t first = grad ? 1 : 0;
   const char *names[] = {"q", "k", "v"};
-  const OperandView &q = c.in(first);
+  const OperandView &q = c.in(first), &k = c.in(first + 1);
   for (size_t i = 0; i < 3; ++i)
     c.dtype(c.in(first + i), names[i], DType::F32);
   if (q.shape.size() != 4)
     c.fail("q must be [B, H, T, D], got " + c.describe(q));
-  for (size_t i = 1; i < 3; ++i)
-    c.shape(c.in(first + i), names[i], q.shape);
+  if (k.shape.size() != 4)
+    c.fail("k must be [B, H, Tk, D], got " + c.describe(k));
+  const std::vector<int64_t> keyShape{q.shape[0], q.shape[1], k.shape[2],
+                                      q.shape[3]};
+  c.shape(k, "k", keyShape);
+  c.shape(c.in(first + 2), "v", keyShape);
   const OperandView &mask = c.in(first + 3);
   c.dtype(mask, "mask", DType::F32);
-  c.shape(mask, "mask", {q.shape[2], q.shape[2]});
+  c.shape(mask, "mask", {q.shape[2], k.shape[2]});
   if (grad) {
     c.dtype(c.in(0), "grad", DType::F32);
     c.shape(c.in(0), "grad", q.shape);
     const char *outs[] = {"dq", "dk", "dv"};
     for (size_t i = 0; i < 3; ++i) {
       c.dtype(c.out(i), outs[i], DType::F32);
-      c.shape(c.out(i), outs[i], q.shape);
+      c.shape(c.out(i), outs[i], i == 0 ? q.shape : keyShape);
     }
   } else {
     c.dtype(c.out(0), "result", DType::F32);
@@ -86,10 +90,11 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   shape.heads = q.shape[1];
   shape.seqLen = q.shape[2];
   shape.headDim = q.shape[3];
+  shape.keys = k.shape[2];
   shape.scale = static_cast<float>(scale);
   shape.precision = c.matmulPrecision();
   shape.queryBlock = artifact::kAttentionQueryBlock;
-  if (q.elements == 0)
+  if (q.elements == 0 || k.elements == 0)
     return nullptr;
   try {
     return std::make_unique<kernels::AttentionPlan>(shape, grad);

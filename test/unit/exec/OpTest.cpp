@@ -170,28 +170,31 @@ Values refMatmul(const Values &a, const Shape &as, const Values &b,
   return c;
 }
 
-Values refAttention(const std::vector<Values> &in, const Shape &s,
-                    double scale) {
+/// q [B, H, T, D] (shape s) over k, v [B, H, Tk, D]; mask [T, Tk].
+Values refAttention(const std::vector<Values> &in, const Shape &s, double scale,
+                    int64_t tk = 0) {
   const Values &q = in[0], &k = in[1], &v = in[2], &mask = in[3];
   int64_t bh = s[0] * s[1], t = s[2], d = s[3];
+  if (tk == 0)
+    tk = t;
   Values out(q.size(), 0.0);
   for (int64_t h = 0; h < bh; ++h)
     for (int64_t i = 0; i < t; ++i) {
-      Values p(t);
+      Values p(tk);
       double mx = -std::numeric_limits<double>::infinity();
-      for (int64_t j = 0; j < t; ++j) {
+      for (int64_t j = 0; j < tk; ++j) {
         double sc = 0;
         for (int64_t e = 0; e < d; ++e)
-          sc += q[(h * t + i) * d + e] * k[(h * t + j) * d + e];
-        p[j] = scale * sc + mask[i * t + j];
+          sc += q[(h * t + i) * d + e] * k[(h * tk + j) * d + e];
+        p[j] = scale * sc + mask[i * tk + j];
         mx = std::max(mx, p[j]);
       }
       double sum = 0;
       for (double &x : p)
         sum += (x = std::exp(x - mx));
-      for (int64_t j = 0; j < t; ++j)
+      for (int64_t j = 0; j < tk; ++j)
         for (int64_t e = 0; e < d; ++e)
-          out[(h * t + i) * d + e] += p[j] / sum * v[(h * t + j) * d + e];
+          out[(h * t + i) * d + e] += p[j] / sum * v[(h * tk + j) * d + e];
     }
   return out;
 }
@@ -469,6 +472,29 @@ TEST(Ops, AttentionAndGrad) {
       "attention_grad", {{s, g}, {s, q}, {s, k}, {s, v}, {{4, 4}, mask}},
       {{DType::F32, s}, {DType::F32, s}, {DType::F32, s}}, {{"scale", scale}});
   // FD on -inf masks is fine: the masked entries stay -inf.
+  const char *names[] = {"dq", "dk", "dv"};
+  for (size_t i = 0; i < 3; ++i)
+    expectNear(grads[i], vjp(f, {q, k, v, mask}, i, g), 1e-4, names[i]);
+}
+
+TEST(Ops, AttentionOverMoreKeys) {
+  // A decode step: one query at position 3 over a cache of 5 keys.
+  Shape s = {2, 2, 1, 3}, ks = {2, 2, 5, 3};
+  Values q = randomValues(count(s), 30), k = randomValues(count(ks), 31),
+         v = randomValues(count(ks), 32), g = randomValues(count(s), 33);
+  const double inf = std::numeric_limits<double>::infinity();
+  Values mask = {0, 0, 0, 0, -inf};
+  double scale = 0.4;
+  auto f = [&](const std::vector<Values> &in) {
+    return refAttention(in, s, scale, 5);
+  };
+  expectNear(runOp("attention", {{s, q}, {ks, k}, {ks, v}, {{1, 5}, mask}},
+                   {{DType::F32, s}}, {{"scale", scale}})[0],
+             f({q, k, v, mask}), 1e-5);
+  auto grads = runOp("attention_grad",
+                     {{s, g}, {s, q}, {ks, k}, {ks, v}, {{1, 5}, mask}},
+                     {{DType::F32, s}, {DType::F32, ks}, {DType::F32, ks}},
+                     {{"scale", scale}});
   const char *names[] = {"dq", "dk", "dv"};
   for (size_t i = 0; i < 3; ++i)
     expectNear(grads[i], vjp(f, {q, k, v, mask}, i, g), 1e-4, names[i]);

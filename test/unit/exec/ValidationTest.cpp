@@ -228,6 +228,25 @@ TEST(Validation, AttentionShapes) {
                             {W(o)}, {{"scale", 0.5}});
       },
       {"mask must have shape [3, 3]"});
+  expectError(
+      [](Fixture &f) {
+        int32_t q = f.ab.f32("q", {1, 2, 1, 4}),
+                k = f.ab.f32("k", {1, 2, 6, 4});
+        int32_t v = f.ab.f32("v", {1, 2, 6, 3}), m = f.ab.f32("m", {1, 6});
+        int32_t o = f.ab.f32("o", {1, 2, 1, 4});
+        ArtifactBuilder::op(f.kernel(), "attention", {W(q), W(k), W(v), W(m)},
+                            {W(o)}, {{"scale", 0.5}});
+      },
+      {"v must have shape [1, 2, 6, 4]"});
+  expectError(
+      [](Fixture &f) {
+        int32_t q = f.ab.f32("q", {1, 2, 1, 4}),
+                k = f.ab.f32("k", {1, 2, 6, 4});
+        int32_t m = f.ab.f32("m", {6, 6}), o = f.ab.f32("o", {1, 2, 1, 4});
+        ArtifactBuilder::op(f.kernel(), "attention", {W(q), W(k), W(k), W(m)},
+                            {W(o)}, {{"scale", 0.5}});
+      },
+      {"mask must have shape [1, 6]"});
 }
 
 TEST(Validation, LinearCrossEntropyShapesAndChunk) {

@@ -46,6 +46,7 @@ struct AttentionCase {
   int64_t batch, heads, seqLen, headDim;
   float scale;
   int64_t queryBlock;
+  int64_t keys = 0; // 0: seqLen
 };
 
 class Attention : public ::testing::TestWithParam<AttentionCase> {
@@ -54,16 +55,18 @@ protected:
     AttentionCase c = GetParam();
     AttentionShape s{c.batch, c.heads, c.seqLen, c.headDim, c.scale};
     s.queryBlock = c.queryBlock;
+    s.keys = c.keys;
     return s;
   }
 };
 
-/// A mask of dropped (-inf) and kept entries, kept with probability `keep`,
-/// scaled by 0.5 where kept so that it also shifts scores.
-std::vector<float> randomMask(int64_t t, double keep, uint32_t seed) {
-  std::vector<float> u = randomFloats(t * t, seed, 0.0f, 1.0f);
-  std::vector<float> mask(t * t);
-  for (int64_t i = 0; i < t * t; ++i)
+/// A [t, tk] mask of dropped (-inf) and kept entries, kept with probability
+/// `keep`, scaled by 0.5 where kept so that it also shifts scores.
+std::vector<float> randomMask(int64_t t, int64_t tk, double keep,
+                              uint32_t seed) {
+  std::vector<float> u = randomFloats(t * tk, seed, 0.0f, 1.0f);
+  std::vector<float> mask(t * tk);
+  for (int64_t i = 0; i < t * tk; ++i)
     mask[i] =
         u[i] < keep ? 0.5f * u[i] : -std::numeric_limits<float>::infinity();
   return mask;
@@ -73,10 +76,11 @@ std::vector<float> randomMask(int64_t t, double keep, uint32_t seed) {
 /// against finite differences of it, for one mask.
 void expectMatchesReference(const AttentionShape &s,
                             const std::vector<float> &mask) {
-  int64_t heads = s.batch * s.heads, t = s.seqLen, d = s.headDim;
-  size_t n = s.qkvSize();
-  std::vector<float> q = randomFloats(n, 1), k = randomFloats(n, 2),
-                     v = randomFloats(n, 3), dout = randomFloats(n, 7);
+  int64_t heads = s.batch * s.heads, t = s.seqLen, tk = s.keyLen(),
+          d = s.headDim;
+  size_t n = s.qkvSize(), nk = s.kvSize();
+  std::vector<float> q = randomFloats(n, 1), k = randomFloats(nk, 2),
+                     v = randomFloats(nk, 3), dout = randomFloats(n, 7);
   std::vector<float> out(n), scratch(2 * s.scratchSize());
   attentionForward(out.data(), scratch.data(), q.data(), k.data(), v.data(),
                    mask.data(), s);
@@ -85,13 +89,13 @@ void expectMatchesReference(const AttentionShape &s,
   double scale = s.effectiveScale();
   // The reference gives NaN for a fully masked row; the kernel gives 0.
   std::vector<double> outRef =
-      ref::attention(qD, kD, vD, mask, heads, t, d, scale);
+      ref::attention(qD, kD, vD, mask, heads, t, d, scale, nullptr, tk);
   for (double &x : outRef)
     if (std::isnan(x))
       x = 0.0;
   expectClose("out", out, outRef, 1e-5);
 
-  auto grads = runBackward({n, n, n}, [&](auto &g, bool acc) {
+  auto grads = runBackward({n, nk, nk}, [&](auto &g, bool acc) {
     attentionBackward(g[0].data(), g[1].data(), g[2].data(), scratch.data(),
                       dout.data(), q.data(), k.data(), v.data(), mask.data(), s,
                       acc);
@@ -100,7 +104,7 @@ void expectMatchesReference(const AttentionShape &s,
                   const std::vector<double> &vx) {
     double sum = 0.0;
     std::vector<double> o =
-        ref::attention(qx, kx, vx, mask, heads, t, d, scale);
+        ref::attention(qx, kx, vx, mask, heads, t, d, scale, nullptr, tk);
     for (size_t i = 0; i < o.size(); ++i)
       if (!std::isnan(o[i]))
         sum += doutD[i] * o[i];
@@ -117,41 +121,57 @@ void expectMatchesReference(const AttentionShape &s,
               kGradTolerance);
 }
 
+/// The causal mask of t queries at positions tk - t .. tk - 1 over tk keys
+/// (a KV cache's last t entries): query i sees keys 0 .. tk - t + i.
+std::vector<float> causalMask(int64_t t, int64_t tk) {
+  std::vector<float> mask(t * tk);
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = 0; j < tk; ++j)
+      mask[i * tk + j] =
+          j <= tk - t + i ? 0.0f : -std::numeric_limits<float>::infinity();
+  return mask;
+}
+
 TEST_P(Attention, CausalMatchesReferenceAndFiniteDifferences) {
   AttentionShape s = shape();
-  std::vector<float> mask(s.seqLen * s.seqLen);
-  fillCausalMask(mask.data(), s.seqLen);
+  std::vector<float> mask = causalMask(s.seqLen, s.keyLen());
+  if (s.keyLen() == s.seqLen) {
+    std::vector<float> square(mask.size());
+    fillCausalMask(square.data(), s.seqLen);
+    ASSERT_EQ(square, mask);
+  }
   expectMatchesReference(s, mask);
 }
 
 TEST_P(Attention, AnyMaskMatchesReferenceAndFiniteDifferences) {
   AttentionShape s = shape();
-  int64_t t = s.seqLen;
+  int64_t t = s.seqLen, tk = s.keyLen();
   // Some rows fully masked, keys kept after the diagonal: no block may be
   // skipped on the causal pattern's account.
-  expectMatchesReference(s, randomMask(t, 0.6, 21));
+  expectMatchesReference(s, randomMask(t, tk, 0.6, 21));
   // Only the first row keeps anything: every later block is skipped.
-  std::vector<float> first(t * t, -std::numeric_limits<float>::infinity());
+  std::vector<float> first(t * tk, -std::numeric_limits<float>::infinity());
   first[0] = 0.0f;
   expectMatchesReference(s, first);
 }
 
 TEST_P(Attention, IsCausal) {
-  // Changing the future's keys and values changes nothing before it (to the
-  // bit: a masked entry's probability is exactly 0), and
-  // position 0 sees only itself, so out[0] = v[0].
+  // Changing the keys and values after query `cut`'s position changes
+  // nothing up to that query (to the bit: a masked entry's probability is
+  // exactly 0); in self-attention position 0 sees only itself, so
+  // out[0] = v[0].
   AttentionShape s = shape();
-  int64_t heads = s.batch * s.heads, t = s.seqLen, d = s.headDim;
-  size_t n = s.qkvSize();
-  std::vector<float> q = randomFloats(n, 4), k = randomFloats(n, 5),
-                     v = randomFloats(n, 6), mask(t * t), out(n), later(n),
-                     scratch(s.scratchSize());
-  fillCausalMask(mask.data(), t);
+  int64_t heads = s.batch * s.heads, t = s.seqLen, tk = s.keyLen(),
+          d = s.headDim;
+  size_t n = s.qkvSize(), nk = s.kvSize();
+  std::vector<float> q = randomFloats(n, 4), k = randomFloats(nk, 5),
+                     v = randomFloats(nk, 6), mask = causalMask(t, tk), out(n),
+                     later(n), scratch(s.scratchSize());
   attentionForward(out.data(), scratch.data(), q.data(), k.data(), v.data(),
                    mask.data(), s);
-  int64_t cut = t / 2;
+  int64_t cut = t / 2, seen = tk - t + cut; // the last key query cut sees
   for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = (h * t + cut + 1) * d; i < (h + 1) * t * d; ++i) {
+    for (int64_t i = (h * tk + seen + 1) * d; i < (h + 1) * tk * d; ++i) {
       k[i] = 1e3f;
       v[i] = -1e3f;
     }
@@ -160,8 +180,9 @@ TEST_P(Attention, IsCausal) {
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = h * t * d; i < (h * t + cut + 1) * d; ++i)
       ASSERT_EQ(out[i], later[i]) << "element " << i;
-  for (int64_t l = 0; l < d; ++l)
-    EXPECT_NEAR(out[l], v[l], 1e-6);
+  if (tk == t)
+    for (int64_t l = 0; l < d; ++l)
+      EXPECT_NEAR(out[l], v[l], 1e-6);
 }
 
 // T not a multiple of the block, one block (T < block), several blocks with
@@ -172,12 +193,17 @@ INSTANTIATE_TEST_SUITE_P(
                       AttentionCase{2, 2, 8, 8, 0.0f, 64},
                       AttentionCase{1, 3, 5, 4, 0.7f, 2},
                       AttentionCase{1, 1, 6, 3, 0.0f, 1},
-                      AttentionCase{1, 2, 40, 16, 0.0f, 16}),
+                      AttentionCase{1, 2, 40, 16, 0.0f, 16},
+                      // A decode step (1 query over a cache of 37) and a
+                      // chunk of 5 queries over 40 keys.
+                      AttentionCase{2, 2, 1, 8, 0.0f, 64, 37},
+                      AttentionCase{1, 2, 5, 8, 0.0f, 2, 40}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) {
       const AttentionCase &c = info.param;
       return "B" + std::to_string(c.batch) + "H" + std::to_string(c.heads) +
              "T" + std::to_string(c.seqLen) + "D" + std::to_string(c.headDim) +
              "Block" + std::to_string(c.queryBlock) +
+             (c.keys ? "Keys" + std::to_string(c.keys) : "") +
              (c.scale != 0.0f ? "Scaled" : "");
     });
 

@@ -188,33 +188,35 @@ inline double gelu(double x, bool tanhApproximation) {
   return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
 }
 
-/// q, k, v: [B, H, T, D]; mask: [T, T]. Returns out; probs if asked.
+/// q: [B, H, T, D]; k, v: [B, H, Tk, D] (Tk = t unless given); mask:
+/// [T, Tk]. Returns out; probs if asked.
 inline std::vector<double>
 attention(const std::vector<double> &q, const std::vector<double> &k,
           const std::vector<double> &v, const std::vector<float> &mask,
           int64_t heads, int64_t t, int64_t d, double scale,
-          std::vector<double> *probsOut = nullptr) {
-  std::vector<double> out(heads * t * d, 0.0), probs(heads * t * t);
+          std::vector<double> *probsOut = nullptr, int64_t tk = 0) {
+  if (tk == 0)
+    tk = t;
+  std::vector<double> out(heads * t * d, 0.0), probs(heads * t * tk);
   for (int64_t h = 0; h < heads; ++h) {
     const double *Q = q.data() + h * t * d;
-    const double *K = k.data() + h * t * d;
-    const double *V = v.data() + h * t * d;
-    double *P = probs.data() + h * t * t;
+    const double *K = k.data() + h * tk * d;
+    double *P = probs.data() + h * t * tk;
     for (int64_t i = 0; i < t; ++i)
-      for (int64_t j = 0; j < t; ++j) {
+      for (int64_t j = 0; j < tk; ++j) {
         double s = 0.0;
         for (int64_t l = 0; l < d; ++l)
           s += Q[i * d + l] * K[j * d + l];
-        P[i * t + j] = scale * s + mask[i * t + j];
+        P[i * tk + j] = scale * s + mask[i * tk + j];
       }
   }
-  softmaxRows(probs, heads * t, t);
+  softmaxRows(probs, heads * t, tk);
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = 0; i < t; ++i)
-      for (int64_t j = 0; j < t; ++j)
+      for (int64_t j = 0; j < tk; ++j)
         for (int64_t l = 0; l < d; ++l)
           out[(h * t + i) * d + l] +=
-              probs[(h * t + i) * t + j] * v[(h * t + j) * d + l];
+              probs[(h * t + i) * tk + j] * v[(h * tk + j) * d + l];
   if (probsOut)
     *probsOut = probs;
   return out;

@@ -266,7 +266,7 @@ func.func @attention_rank(%q: tensor<2x5x4xf32>, %m: tensor<5x5xf32>) {
 // -----
 
 func.func @attention_key(%q: tensor<1x2x5x4xf32>, %k: tensor<1x2x5x8xf32>, %m: tensor<5x5xf32>) {
-  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's shape)}}
+  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's batch, heads and head_dim)}}
   %0 = giga.attention %q, %k, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
   return
 }
@@ -274,7 +274,7 @@ func.func @attention_key(%q: tensor<1x2x5x4xf32>, %k: tensor<1x2x5x8xf32>, %m: t
 // -----
 
 func.func @attention_value(%q: tensor<1x2x5x4xf32>, %v: tensor<1x1x5x4xf32>, %m: tensor<5x5xf32>) {
-  // expected-error @+1 {{value has shape [1, 1, 5, 4] but expected [1, 2, 5, 4] (the query's shape)}}
+  // expected-error @+1 {{value has shape [1, 1, 5, 4] but expected [1, 2, 5, 4] (the key's shape)}}
   %0 = giga.attention %q, %q, %v, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x1x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
   return
 }
@@ -282,8 +282,24 @@ func.func @attention_value(%q: tensor<1x2x5x4xf32>, %v: tensor<1x1x5x4xf32>, %m:
 // -----
 
 func.func @attention_mask(%q: tensor<1x2x5x4xf32>, %m: tensor<4x4xf32>) {
-  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, seq])}}
+  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, keys])}}
   %0 = giga.attention %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<4x4xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key_rank(%q: tensor<1x2x5x4xf32>, %k: tensor<2x5x4xf32>, %m: tensor<5x5xf32>) {
+  // expected-error @+1 {{key must have shape [batch, heads, keys, head_dim] but has shape [2, 5, 4]}}
+  %0 = giga.attention %q, %k, %k, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<2x5x4xf32>, tensor<2x5x4xf32>, tensor<5x5xf32>) -> tensor<1x2x5x4xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cross_mask(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x6x4xf32>, %m: tensor<6x6xf32>) {
+  // expected-error @+1 {{mask has shape [6, 6] but expected [1, 6] ([seq, keys])}}
+  %0 = giga.attention %q, %k, %k, %m {scale = 0.5 : f64} : (tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<6x6xf32>) -> tensor<1x2x1x4xf32>
   return
 }
 
@@ -656,15 +672,31 @@ func.func @attention_grad_rank(%q: tensor<2x5x4xf32>, %m: tensor<5x5xf32>) {
 // -----
 
 func.func @attention_grad_shapes(%q: tensor<1x2x5x4xf32>, %k: tensor<1x2x5x8xf32>, %m: tensor<5x5xf32>) {
-  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's shape)}}
+  // expected-error @+1 {{key has shape [1, 2, 5, 8] but expected [1, 2, 5, 4] (the query's batch, heads and head_dim)}}
   %0:3 = giga.attention_grad %q, %q, %k, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x8xf32>, tensor<1x2x5x4xf32>, tensor<5x5xf32>) -> (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>)
   return
 }
 
 // -----
 
+func.func @attention_grad_query_grad(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x6x4xf32>, %m: tensor<1x6xf32>) {
+  // expected-error @+1 {{query_grad has shape [1, 2, 6, 4] but expected [1, 2, 1, 4] (the query's shape)}}
+  %0:3 = giga.attention_grad %q, %q, %k, %k, %m {scale = 0.5 : f64} : (tensor<1x2x1x4xf32>, tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xf32>) -> (tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>)
+  return
+}
+
+// -----
+
+func.func @attention_grad_key_grad(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x6x4xf32>, %m: tensor<1x6xf32>) {
+  // expected-error @+1 {{key_grad has shape [1, 2, 1, 4] but expected [1, 2, 6, 4] (the key's shape)}}
+  %0:3 = giga.attention_grad %q, %q, %k, %k, %m {scale = 0.5 : f64} : (tensor<1x2x1x4xf32>, tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xf32>) -> (tensor<1x2x1x4xf32>, tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>)
+  return
+}
+
+// -----
+
 func.func @attention_grad_mask(%q: tensor<1x2x5x4xf32>, %m: tensor<4x4xf32>) {
-  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, seq])}}
+  // expected-error @+1 {{mask has shape [4, 4] but expected [5, 5] ([seq, keys])}}
   %0:3 = giga.attention_grad %q, %q, %q, %q, %m {scale = 0.5 : f64} : (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<4x4xf32>) -> (tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x4xf32>)
   return
 }

@@ -84,6 +84,14 @@ func.func @attention(%q: tensor<2x3x5x4xf32>, %k: tensor<2x3x5x4xf32>, %v: tenso
   return %0, %p1 : tensor<2x3x5x4xf32>, tensor<2x3x5x5xf32>
 }
 
+// One query over six keys: a decode step over a KV cache.
+// CHECK-LABEL: func.func @attention_over_keys
+func.func @attention_over_keys(%q: tensor<1x2x1x4xf32>, %k: tensor<1x2x6x4xf32>, %mask: tensor<1x6xf32>) -> tensor<1x2x1x4xf32> {
+  // CHECK: giga.attention %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {scale = 5.000000e-01 : f64} : (tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xf32>) -> tensor<1x2x1x4xf32>
+  %0 = giga.attention %q, %k, %k, %mask {scale = 0.5 : f64} : (tensor<1x2x1x4xf32>, tensor<1x2x6x4xf32>, tensor<1x2x6x4xf32>, tensor<1x6xf32>) -> tensor<1x2x1x4xf32>
+  return %0 : tensor<1x2x1x4xf32>
+}
+
 // -----
 
 // CHECK-LABEL: func.func @loss
