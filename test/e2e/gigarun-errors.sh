@@ -42,6 +42,12 @@ run_error budget-unit "--memory-budget" "$toy" "${data[@]}" --memory-budget 12Q
 run_error budget-too-small "--store" "$toy" "${data[@]}" --memory-budget 1K
 run_error steps-zero "--steps" "$toy" "${data[@]}" --steps 0
 run_error steps-garbage "--steps" "$toy" "${data[@]}" --steps many
+# Numbers CLI11 alone would wrap or saturate (issue 15): refused, not run.
+run_error steps-overflow "'99999999999999999999' is not a whole number" \
+  "$toy" "${data[@]}" --steps 99999999999999999999
+run_error seed-negative "--seed: '-1' is not a whole number" "$toy" "${data[@]}" --seed -1
+run_error eval-steps-negative "--eval-steps: '-2'" "$toy" "${data[@]}" --eval-steps -2
+run_error budget-empty "--memory-budget '' is not a size" "$toy" "${data[@]}" --memory-budget ""
 run_error unknown-flag "--frobnicate" "$toy" "${data[@]}" --frobnicate
 run_error precision-garbage "--precision" "$toy" "${data[@]}" --precision fp16
 # bf16 where oneDNN sees no bf16 arithmetic (held to AVX2 here, as on an AMD

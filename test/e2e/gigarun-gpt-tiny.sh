@@ -58,6 +58,10 @@ done
   --data "$work/val.bin" --json >"$work/eval-file.json" || fail "eval of a file"
 cmp -s "$work/eval-dir.json" "$work/eval-file.json" ||
   fail "eval of the run dir is not its newest checkpoint's"
+"$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole" --data "$work/val.bin" \
+  --json --store "$work/eval-store" >"$work/eval-store.json" || fail "eval --store"
+cmp -s "$work/eval-dir.json" "$work/eval-store.json" ||
+  fail "eval with a disk store gives another loss than in RAM"
 "$gigarun" eval "$work/tiny.wafer" --checkpoint "$work/whole/checkpoint-5.safetensors" \
   --data "$work/val.bin" >"$work/eval-5.txt" || fail "eval of checkpoint 5"
 cat "$work/eval-5.txt"

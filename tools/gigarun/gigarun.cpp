@@ -34,11 +34,13 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -99,6 +101,26 @@ bool resolvePrecision(const std::string &requested,
                             (hasBf16 ? "" : ", which has no bf16 arithmetic");
   return true;
 }
+
+/// A whole number in [low, high], written as digits: CLI11 alone wraps
+/// "-1" into an unsigned option and saturates an out-of-range one.
+CLI::Validator wholeNumber(uint64_t low, uint64_t high) {
+  return CLI::Validator(
+      [=](std::string &text) -> std::string {
+        uint64_t value = 0;
+        auto [end, error] =
+            std::from_chars(text.data(), text.data() + text.size(), value);
+        if (text.empty() || error != std::errc() ||
+            end != text.data() + text.size() || value < low || value > high)
+          return "'" + text + "' is not a whole number from " +
+                 std::to_string(low) + " to " + std::to_string(high);
+        return "";
+      },
+      "UINT");
+}
+
+/// Steps, intervals and counts: far beyond any run, far below overflow.
+constexpr uint64_t kMaxCount = uint64_t(1) << 40;
 
 /// --threads and --precision, as training and evaluation take them.
 void addThreadsAndPrecision(CLI::App &app, int &threads,
@@ -257,35 +279,43 @@ int runTrain(int argc, char **argv) {
                  "training tokens: nanoGPT uint16 .bin or llm.c shard")
       ->required();
   app.add_option("--val", options.valPath, "validation tokens, same formats");
-  auto *stepsFlag = app.add_option(
-      "--steps", steps, "train up to this step (default: run.num_steps)");
+  auto *stepsFlag =
+      app.add_option("--steps", steps,
+                     "train up to this step (default: run.num_steps)")
+          ->check(wholeNumber(1, kMaxCount));
   app.add_option("--out", options.outDir,
                  "metrics, checkpoints, traces (default: runs/<STEP stem>)");
   app.add_option("--store", options.storeDir,
                  "keep weights, gradients and optimizer state in files here "
                  "(default: RAM)");
-  app.add_option("--memory-budget", memoryBudget,
-                 "resident store memory with --store, e.g. 512M, 2G");
+  auto *memoryBudgetFlag =
+      app.add_option("--memory-budget", memoryBudget,
+                     "resident store memory with --store, e.g. 512M, 2G");
   app.add_flag("--resume", options.resume,
                "continue from the newest checkpoint in --out");
   app.add_option("--init", options.initPath,
                  "start from these weights (safetensors; no optimizer state)");
   auto *seedFlag =
-      app.add_option("--seed", seed, "data and init seed (default: run.seed)");
+      app.add_option("--seed", seed, "data and init seed (default: run.seed)")
+          ->check(wholeNumber(0, UINT64_MAX));
   auto *evalIntervalFlag =
       app.add_option("--eval-interval", evalInterval,
                      "evaluate on --val every N steps and at the end (default: "
-                     "run.eval_interval; 0: only at the end)");
+                     "run.eval_interval; 0: only at the end)")
+          ->check(wholeNumber(0, kMaxCount));
   auto *evalStepsFlag =
       app.add_option("--eval-steps", evalSteps,
-                     "batches per evaluation (default: run.eval_steps)");
+                     "batches per evaluation (default: run.eval_steps)")
+          ->check(wholeNumber(0, kMaxCount));
   auto *checkpointFlag =
       app.add_option("--checkpoint-steps", checkpointSteps,
                      "checkpoint every N steps and at the end (default: "
-                     "run.checkpoint_steps; 0: only at the end)");
+                     "run.checkpoint_steps; 0: only at the end)")
+          ->check(wholeNumber(0, kMaxCount));
   app.add_option("--trace-step", options.traceStep,
                  "write --out/trace-step-K.safetensors: the batch, logits, "
-                 "loss and gradients of step K");
+                 "loss and gradients of step K")
+      ->check(wholeNumber(1, kMaxCount));
   app.add_flag("--quiet", options.quiet, "print nothing but errors");
   app.add_flag("--profile", options.profile,
                "after training, print where a step's time went: each op's "
@@ -296,7 +326,7 @@ int runTrain(int argc, char **argv) {
                  "debug: simulate a killed run, for testing resume: exit "
                  "after step N (its metrics and any checkpoint it writes) "
                  "without the final checkpoint")
-      ->check(CLI::PositiveNumber);
+      ->check(wholeNumber(1, kMaxCount));
   int threads = 1;
   std::string precision;
   addThreadsAndPrecision(app, threads, precision);
@@ -316,7 +346,7 @@ int runTrain(int argc, char **argv) {
     options.evalSteps = evalSteps;
   if (*checkpointFlag)
     options.checkpointSteps = checkpointSteps;
-  if (!memoryBudget.empty())
+  if (*memoryBudgetFlag)
     options.memoryBudget = train::parseByteSize(memoryBudget);
   options.progressBar = ::isatty(STDOUT_FILENO) == 1;
 
