@@ -124,7 +124,9 @@ TokenFileReader TokenFileReader::open(const std::string &path) {
     throw DataError("token files are little-endian and this host is not");
   TokenFileReader reader;
   reader.filePath = path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever
+  // before the check below could refuse it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     throw DataError("cannot open token file " + path + ": " + errnoText() +
                     "\n  fix: check the path; `gigatok prepare` makes "
@@ -132,7 +134,9 @@ TokenFileReader TokenFileReader::open(const std::string &path) {
   struct stat info;
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
-    throw DataError(path + " is not a regular file");
+    throw DataError(path +
+                    " is not a regular file (a pipe, device or directory); "
+                    "give a token file, e.g. the train.bin of gigatok prepare");
   }
   size_t size = size_t(info.st_size);
   if (size > 0) {

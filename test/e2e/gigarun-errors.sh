@@ -35,6 +35,15 @@ run_error short-data "short.bin" "$toy" --data "$work/short.bin"
 run_error odd-data "odd.bin" "$toy" --data "$work/odd.bin"
 run_error wrong-format "toy.wafer" "$toy" --data "$toy"
 run_error bad-val "short.bin" "$toy" "${data[@]}" --val "$work/short.bin"
+# A FIFO with no writer: refused at once, not a wait in open() (issue 15).
+mkfifo "$work/fifo.bin"
+expect_user_error fifo-data "not a regular file" \
+  timeout 10 "$gigarun" "$toy" --data "$work/fifo.bin" --out "$work/out-fifo"
+timeout 10 "$bin/gigatok" show "$work/fifo.bin" 2>"$work/gigatok-fifo.err"
+status=$?
+[[ $status -eq 1 ]] && grep -q "^gigatok: error: .*not a regular file" "$work/gigatok-fifo.err" ||
+  fail "gigatok show FIFO: exit $status: $(cat "$work/gigatok-fifo.err")"
+run_error directory-data "not a regular file" "$toy" --data "$work"
 
 # Options.
 run_error budget-garbage "--memory-budget" "$toy" "${data[@]}" --memory-budget lots
