@@ -535,6 +535,13 @@ Artifact deserialize(const std::string &bytes, const std::string &source) {
         ", but this gigarun reads "
         "version " +
         std::to_string(kFormatVersion) + "; recompile it with this gigac");
+  // No flag is defined yet: one set means a newer writer or a damaged
+  // header (the checksum covers only the payload).
+  if (uint32_t flags = get<uint32_t>(bytes, 12); flags != 0)
+    throw ArtifactError(source + ": header flags " + std::to_string(flags) +
+                        ", but this gigarun knows none (flags must be 0); "
+                        "the header is damaged or from a newer gigac: "
+                        "recompile it with this gigac");
   uint64_t length = get<uint64_t>(bytes, 16);
   uint64_t checksum = get<uint64_t>(bytes, 24);
   if (bytes.size() - kHeaderBytes != length)

@@ -25,6 +25,10 @@ run_error not-an-artifact "bad magic" "$work/train.bin" "${data[@]}"
 cp "$toy" "$work/old.wafer"
 printf '\x01' | dd of="$work/old.wafer" bs=1 seek=8 conv=notrunc status=none
 run_error old-artifact "recompile it with this gigac" "$work/old.wafer" "${data[@]}"
+# A flag in the header (bytes 12..15), which no gigac writes.
+cp "$toy" "$work/flagged.wafer"
+printf '\x01' | dd of="$work/flagged.wafer" bs=1 seek=12 conv=notrunc status=none
+run_error flagged-artifact "header flags 1" "$work/flagged.wafer" "${data[@]}"
 : >"$work/empty.wafer"
 run_error empty-artifact "empty.wafer" "$work/empty.wafer" "${data[@]}"
 
