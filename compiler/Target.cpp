@@ -1,6 +1,7 @@
 //===- Target.cpp - wafer target descriptions -----------------------------===//
 #include "compiler/Target.h"
 #include "frontend/Config.h"
+#include "runtime/support/Json.h"
 
 #include <fstream>
 #include <map>
@@ -24,6 +25,8 @@ Target parseTarget(const std::string &text, const std::string &source) {
   } catch (const nlohmann::json::parse_error &error) {
     throw ConfigError(source + ": invalid JSON: " + error.what());
   }
+  if (auto key = duplicateJsonKey(text))
+    throw ConfigError(source + ": " + *key + ": appears twice; keep one");
   if (!json.is_object())
     throw ConfigError(source + ": a wafer target must be a JSON object");
   static const std::vector<std::string> known = {"name",

@@ -1,5 +1,6 @@
 //===- Config.cpp - parsing and validating configs ------------------------===//
 #include "frontend/Config.h"
+#include "runtime/support/Json.h"
 
 #include <algorithm>
 #include <fstream>
@@ -285,6 +286,10 @@ Config parseConfigText(const std::string &text, const std::string &source) {
     throw ConfigError(source + ":" + lineAndColumn(text, error.byte) +
                       ": invalid JSON: " + detail);
   }
+  if (auto key = duplicateJsonKey(text))
+    throw ConfigError(source + ": " + *key +
+                      ": appears twice; keep one (JSON readers disagree on "
+                      "which one wins)");
   return parseConfig(object, source);
 }
 

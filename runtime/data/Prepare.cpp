@@ -1,6 +1,7 @@
 //===- Prepare.cpp - text corpora to train.bin / val.bin ------------------===//
 
 #include "runtime/data/Prepare.h"
+#include "runtime/support/Json.h"
 
 #include "runtime/data/DataError.h"
 #include "runtime/data/Unicode.h"
@@ -230,6 +231,10 @@ private:
                         ")\n  fix: each line of a .jsonl file must be one "
                         "JSON object like {\"text\": \"...\"}");
       }
+      if (auto key = duplicateJsonKey(line))
+        throw DataError(location + ": \"" + *key +
+                        "\" appears twice in one object\n  fix: give each "
+                        "key once, e.g. {\"text\": \"...\"}");
       auto text = document.is_object() ? document.find("text") : document.end();
       if (!document.is_object() || text == document.end() || !text->is_string())
         throw DataError(location +

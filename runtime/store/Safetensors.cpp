@@ -1,6 +1,7 @@
 //===- Safetensors.cpp - the one safetensors reader and writer ------------===//
 #include "runtime/store/Safetensors.h"
 #include "runtime/support/AtomicFile.h"
+#include "runtime/support/Json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -165,6 +166,10 @@ void SafetensorsFile::Impl::parseHeader(const std::string &text,
     throw StoreError(where + ": the safetensors header is not valid JSON (" +
                      error.what() + "); the file is damaged");
   }
+  if (auto key = duplicateJsonKey(text))
+    throw StoreError(where + ": the safetensors header names " + *key +
+                     " twice; the file is damaged or was not written by a "
+                     "safetensors writer");
   if (!header.is_object())
     throw StoreError(where + ": the safetensors header is not a JSON object");
   for (auto item = header.begin(); item != header.end(); ++item) {

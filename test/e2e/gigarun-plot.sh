@@ -31,6 +31,10 @@ write("b", [record(s, 9 - 0.1 * s) for s in range(1, 21)])
 write("c", [record(s, 50.0 if s == 12345 else 5.0) for s in range(1, 20001)])
 write("d", [record(s, 5.0) for s in range(1, 4)], tail='{"step": 4, "lo')
 write("bad", [record(1, 5.0)] + [{"loss": 3}] + [record(3, 4.0)])
+os.makedirs(f"{work}/twice", exist_ok=True)
+with open(f"{work}/twice/metrics.jsonl", "w") as f:
+    f.write(json.dumps(record(1, 5.0)) + "\n")
+    f.write('{"step": 2, "loss": 4.0, "loss": 9.0}\n')
 os.makedirs(f"{work}/empty", exist_ok=True)
 open(f"{work}/empty/metrics.jsonl", "w").close()
 EOF
@@ -104,6 +108,8 @@ grep -q "skipped its last line, cut short" "$work/d.err" ||
 expect_user_error plot-missing "no such file" "$gigarun" plot "$work/nowhere"
 expect_user_error plot-bad-line "metrics.jsonl:2: not a metrics record" \
   "$gigarun" plot "$work/bad"
+expect_user_error plot-key-twice 'metrics.jsonl:2: "loss" appears twice' \
+  "$gigarun" plot "$work/twice"
 expect_user_error plot-empty "no steps recorded yet" "$gigarun" plot "$work/empty"
 expect_user_error plot-no-run "RUN_DIR is required" "$gigarun" plot
 expect_user_error plot-into-directory "not a regular file" \

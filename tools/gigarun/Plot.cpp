@@ -1,6 +1,7 @@
 //===- Plot.cpp - gigarun plot: a run's metrics.jsonl as an SVG -----------===//
 
 #include "Plot.h"
+#include "runtime/support/Json.h"
 
 #include "runtime/support/AtomicFile.h"
 #include "runtime/support/Error.h"
@@ -73,6 +74,10 @@ RunMetrics readRunMetrics(const std::string &runPath) {
                       ": not a metrics record (a JSON object with a \"step\"); "
                       "plot the metrics.jsonl that gigarun wrote");
     }
+    if (auto key = duplicateJsonKey(lines[i]))
+      throw FileError(run.path + ":" + std::to_string(i + 1) + ": \"" + *key +
+                      "\" appears twice in one record; plot the "
+                      "metrics.jsonl that gigarun wrote");
     Record &r = steps[int64_t(step)] = Record{};
     number(record, "loss", r.loss);
     number(record, "val_loss", r.valLoss);

@@ -161,6 +161,18 @@ TEST(Prepare, BadJsonlNamesTheLine) {
   EXPECT_FALSE(std::filesystem::exists(dir.path("out/train.bin")));
 }
 
+TEST(Prepare, JsonlKeyGivenTwiceNamesTheLine) {
+  TempDir dir;
+  writeFile(dir.path("twice.jsonl"),
+            "{\"text\": \"ok\"}\n{\"text\": \"a\", \"text\": \"b\"}\n");
+  std::string message = prepareError(
+      optionsFor({dir.path("twice.jsonl")}, dir.path("out"), nullptr));
+  EXPECT_NE(message.find("twice.jsonl:2: \"text\" appears twice"),
+            std::string::npos)
+      << message;
+  EXPECT_FALSE(std::filesystem::exists(dir.path("out/train.bin")));
+}
+
 TEST(Prepare, InvalidUtf8IsReplacedRejectedOrKept) {
   TempDir dir;
   std::string latin1 = "caf\xE9 cr\xE8me, ok";

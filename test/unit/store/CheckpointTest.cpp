@@ -206,6 +206,15 @@ TEST_F(CheckpointErrors, BadJson) {
   std::string file(8, '\0');
   file[0] = char(array.size());
   expectLoadFails(model, corrupt(file + array), {"not a JSON object"});
+  // A tensor named twice: the header's second entry would win silently.
+  std::string twice = R"({"a": {"dtype": "F32", "shape": [1], )"
+                      R"("data_offsets": [0, 4]}, "a": {"dtype": "F32", )"
+                      R"("shape": [1], "data_offsets": [0, 4]}})";
+  twice.append(8 - twice.size() % 8, ' ');
+  std::string header(8, '\0');
+  header[0] = char(twice.size());
+  expectLoadFails(model, corrupt(header + twice + std::string(4, '\0')),
+                  {"names a twice"});
 }
 
 TEST_F(CheckpointErrors, BadMetadataAndEntries) {
