@@ -17,6 +17,7 @@
 #include "runtime/train/Batches.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/Evaluation.h"
+#include "runtime/train/Interrupt.h"
 #include "runtime/train/Log.h"
 #include "runtime/train/MemoryBudget.h"
 #include "runtime/train/MicroBatch.h"
@@ -172,10 +173,17 @@ TrainingLoop::TrainingLoop(const artifact::Artifact &artifact,
 TrainResult TrainingLoop::run() {
   logStart();
   runStart = Clock::now();
+  InterruptGuard interrupt;
   for (int64_t step = start.firstStep(); step <= settings.lastStep; ++step) {
     finishStep(trainStep(step));
     if (step == options.stopAfterStep) {
       result.stopped = true;
+      break;
+    }
+    if (interrupt.signal() && step < settings.lastStep) {
+      if (result.lastCheckpoint != checkpointPath(settings.outDir, step))
+        saveCheckpoint(step);
+      result.interruptedBy = interrupt.signal();
       break;
     }
   }
@@ -318,6 +326,13 @@ void TrainingLoop::stop(int64_t step, const std::string &what, double value,
 void TrainingLoop::logEnd() const {
   if (options.quiet)
     return;
+  if (result.interruptedBy) {
+    log << "gigarun: stopped by " << signalName(result.interruptedBy)
+        << " after step " << result.lastStep << "; checkpoint "
+        << result.lastCheckpoint << "; continue with the same command and "
+        << "--resume\n";
+    return;
+  }
   if (result.stopped) {
     log << "gigarun: --debug-exit-after-step " << result.lastStep
         << ": stopped as a killed run would, without the final checkpoint; "

@@ -39,6 +39,9 @@ struct TrainResult {
   int64_t peakRssBytes = 0;
   /// TrainOptions::stopAfterStep ended the run before its last step.
   bool stopped = false;
+  /// The signal (SIGINT, SIGTERM, SIGHUP) that ended the run before its last
+  /// step, after a checkpoint of the step it finished; 0 if none did.
+  int interruptedBy = 0;
 };
 
 /// Trains `artifact` with `options`, writing log lines to `log` (stdout in

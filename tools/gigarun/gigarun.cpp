@@ -351,8 +351,9 @@ int runTrain(int argc, char **argv) {
   options.progressBar = ::isatty(STDOUT_FILENO) == 1;
 
   artifact::Artifact artifact = artifact::readArtifact(options.artifactPath);
-  train::runTraining(artifact, options, std::cout);
-  return 0;
+  train::TrainResult result = train::runTraining(artifact, options, std::cout);
+  // As a shell reports a process the signal killed: 130 for SIGINT.
+  return result.interruptedBy ? 128 + result.interruptedBy : 0;
 }
 
 } // namespace
