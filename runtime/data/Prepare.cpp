@@ -1,6 +1,7 @@
 //===- Prepare.cpp - text corpora to train.bin / val.bin ------------------===//
 
 #include "runtime/data/Prepare.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/support/Json.h"
 
 #include "runtime/data/DataError.h"
@@ -18,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <thread>
 #include <unistd.h>
 
@@ -430,6 +432,12 @@ PrepareSummary prepare(const Tokenizer &tokenizer,
     throw DataError("cannot create the output folder " + options.outDir + ": " +
                     error.message() +
                     "\n  fix: choose an output folder you can write to");
+  // A prepare killed before it finished left .train.bin.tmp.<pid> (of any
+  // size: a prepare of /dev/zero stopped after 20 s left 1.6 GB).
+  if (int stale = removeStaleTemporaries(options.outDir))
+    std::cerr << "gigatok: removed " << stale
+              << " temporary file(s) that a killed run left in "
+              << options.outDir << "\n";
 
   PrepareSummary summary;
   summary.threads = resolveThreads(options.threads);

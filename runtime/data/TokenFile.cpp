@@ -50,6 +50,11 @@ TokenFileWriter::TokenFileWriter(std::string path, TokenFileFormat format)
   if (!hostIsLittleEndian())
     throw DataError("token files are little-endian and this host is not; "
                     "giga does not support big-endian hosts");
+  try {
+    refuseNonRegularTarget(finalPath);
+  } catch (const FileError &error) {
+    throw DataError(std::string("cannot write ") + error.what());
+  }
   size_t slash = finalPath.rfind('/');
   std::string name =
       slash == std::string::npos ? finalPath : finalPath.substr(slash + 1);

@@ -297,7 +297,12 @@ SafetensorsWriter::SafetensorsWriter(
     : impl(std::make_unique<Impl>()) {
   impl->path = path;
   std::string header = encodeHeader(path, tensors, metadata, impl->expected);
-  impl->temporary = path + ".tmp." + std::to_string(::getpid());
+  try {
+    refuseNonRegularTarget(path);
+  } catch (const FileError &error) {
+    throw StoreError(std::string("cannot write ") + error.what());
+  }
+  impl->temporary = temporaryPath(path);
   impl->fd = ::open(impl->temporary.c_str(),
                     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (impl->fd < 0)

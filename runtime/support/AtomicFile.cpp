@@ -2,9 +2,13 @@
 #include "runtime/support/AtomicFile.h"
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace giga {
@@ -38,8 +42,42 @@ bool writeFully(int fd, const void *data, size_t size) {
   return true;
 }
 
+void refuseNonRegularTarget(const std::string &path, const std::string &flag) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+    throw FileError((flag.empty() ? "" : flag + " ") + path +
+                    ": exists and is not a regular file (a device, pipe or "
+                    "directory), which writing would replace; give the path "
+                    "of a file");
+}
+
+std::string temporaryPath(const std::string &path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
+
+int removeStaleTemporaries(const std::string &directory) {
+  DIR *dir = ::opendir(directory.c_str());
+  if (!dir)
+    return 0;
+  int removed = 0;
+  while (const dirent *entry = ::readdir(dir)) {
+    std::string name = entry->d_name;
+    size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos || at + 5 >= name.size() ||
+        name.find_first_not_of("0123456789", at + 5) != std::string::npos)
+      continue;
+    long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    bool gone = pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH;
+    if (gone && ::unlink((directory + "/" + name).c_str()) == 0)
+      ++removed;
+  }
+  ::closedir(dir);
+  return removed;
+}
+
 void writeFileAtomically(const std::string &path, std::string_view contents) {
-  std::string temporary = path + ".tmp." + std::to_string(getpid());
+  refuseNonRegularTarget(path);
+  std::string temporary = temporaryPath(path);
   int fd =
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)

@@ -21,8 +21,27 @@ bool writeFully(int fd, const void *data, size_t size);
 
 /// Writes `contents` to a temporary file beside `path`, fsyncs it and renames
 /// it over `path`, so a reader sees the old file or the whole new one, never
-/// a part. Throws FileError naming the path and the reason.
+/// a part. Throws FileError naming the path and the reason, and for a `path`
+/// that exists and is not a regular file (a device, a FIFO, a directory):
+/// renaming over it would replace it (as root, -o /dev/null would replace
+/// /dev/null).
 void writeFileAtomically(const std::string &path, std::string_view contents);
+
+/// Throws FileError if `path` exists and is not a regular file (see
+/// writeFileAtomically); `flag` names the option that gave it.
+void refuseNonRegularTarget(const std::string &path,
+                            const std::string &flag = "");
+
+/// The name of the temporary file this process writes `path` through:
+/// `path.tmp.<pid>`.
+std::string temporaryPath(const std::string &path);
+
+/// Removes the files in `directory` named `<anything>.tmp.<pid>` whose
+/// process no longer runs: the temporaries of a writer that was killed
+/// (kill -9, a crash) before it could rename or remove them. A live
+/// process's, or one whose pid was reused, are left alone. Returns how many
+/// were removed; a missing directory is none.
+int removeStaleTemporaries(const std::string &directory);
 
 } // namespace giga
 

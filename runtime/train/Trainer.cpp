@@ -14,6 +14,7 @@
 #include "runtime/exec/Executor.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/train/Batches.h"
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/Evaluation.h"
@@ -422,6 +423,11 @@ TrainResult runTraining(const artifact::Artifact &artifact,
 
   // Everything checked: create the out dir and the metrics file.
   createRunDir(settings.outDir);
+  if (int stale = removeStaleTemporaries(settings.outDir);
+      stale && !options.quiet)
+    log << "gigarun: removed " << stale
+        << " temporary file(s) that a killed run left in " << settings.outDir
+        << "\n";
   const std::string metricsFile = metricsPath(settings.outDir);
   if (start.resume)
     truncateMetrics(metricsFile, start.resume->state.step);

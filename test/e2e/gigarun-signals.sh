@@ -2,7 +2,7 @@
 # Ctrl-C, kill and hang-up keep a run's progress: the step under way
 # finishes, a checkpoint is written, gigarun says where and how to resume
 # and exits 128 + the signal; the resumed run continues exactly as an
-# unbroken one.
+# unbroken one, and removes what a killed writer left behind.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 make_toy
 toy="$work/toy.wafer"
@@ -45,8 +45,16 @@ interrupt int INT 130
 
 # Resumed to step last_step + 5, against an unbroken run to that step.
 ref=$((last_step + 5))
-"$gigarun" "$toy" "${args[@]}" --out "$work/int" --resume --quiet \
-  --debug-exit-after-step "$ref" || fail "resume after SIGINT"
+# A kill -9 during a checkpoint write leaves checkpoint-N.safetensors.tmp.PID;
+# the next run in that directory removes it (its writer is gone).
+true & dead=$!
+wait "$dead"
+echo partial >"$work/int/checkpoint-$ref.safetensors.tmp.$dead"
+"$gigarun" "$toy" "${args[@]}" --out "$work/int" --resume \
+  --debug-exit-after-step "$ref" >"$work/resume.log" 2>&1 || fail "resume after SIGINT"
+grep -q "removed 1 temporary file(s) that a killed run left in $work/int" "$work/resume.log" ||
+  fail "the stale temporary was not reported: $(head -3 "$work/resume.log")"
+[[ ! -e "$work/int/checkpoint-$ref.safetensors.tmp.$dead" ]] || fail "the stale temporary is still there"
 "$gigarun" "$toy" "${args[@]}" --out "$work/whole" --quiet \
   --debug-exit-after-step "$ref" || fail "unbroken run"
 for key in loss grad_norm; do
