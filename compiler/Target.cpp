@@ -24,6 +24,12 @@ Target parseTarget(const std::string &text, const std::string &source) {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error &error) {
     throw ConfigError(source + ": invalid JSON: " + error.what());
+  } catch (const nlohmann::json::out_of_range &error) {
+    std::string what = error.what();
+    size_t at = what.find("] "); // after nlohmann's "[json.exception...]"
+    throw ConfigError(source + ": " +
+                      (at == std::string::npos ? what : what.substr(at + 2)) +
+                      "; numbers must fit in a double (about 1.8e308)");
   }
   if (auto key = duplicateJsonKey(text))
     throw ConfigError(source + ": " + *key + ": appears twice; keep one");

@@ -285,6 +285,13 @@ Config parseConfigText(const std::string &text, const std::string &source) {
         colon == std::string::npos ? what : what.substr(colon + 2);
     throw ConfigError(source + ":" + lineAndColumn(text, error.byte) +
                       ": invalid JSON: " + detail);
+  } catch (const json::out_of_range &error) {
+    // A number beyond double's range (1e400): nlohmann gives no position.
+    std::string what = error.what();
+    size_t at = what.find("] ");
+    throw ConfigError(source + ": " +
+                      (at == std::string::npos ? what : what.substr(at + 2)) +
+                      "; numbers must fit in a double (about 1.8e308)");
   }
   if (auto key = duplicateJsonKey(text))
     throw ConfigError(source + ": " + *key +
