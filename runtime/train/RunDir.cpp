@@ -5,9 +5,13 @@
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/TrainOptions.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sys/file.h>
 #include <unistd.h>
 #include <vector>
 
@@ -51,6 +55,28 @@ void createRunDir(const std::string &dir) {
     throw TrainError("--out " + dir +
                      ": the directory is not "
                      "writable; pass --out with a writable directory");
+}
+
+RunDirLock::RunDirLock(const std::string &dir) {
+  const std::string path = (fs::path(dir) / "run.lock").string();
+  fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw TrainError("--out " + dir + ": cannot create " + path + " (" +
+                     std::strerror(errno) +
+                     "); pass --out with a writable directory");
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    fd = -1;
+    throw TrainError("--out " + dir +
+                     " is in use by another gigarun (it holds " + path +
+                     "); wait for it to finish, or give this run another "
+                     "--out");
+  }
+}
+
+RunDirLock::~RunDirLock() {
+  if (fd >= 0)
+    ::close(fd);
 }
 
 void truncateMetrics(const std::string &path, int64_t checkpointStep) {

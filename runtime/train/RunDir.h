@@ -28,6 +28,21 @@ void refuseExistingRun(const std::string &dir);
 /// created or is not writable.
 void createRunDir(const std::string &dir);
 
+/// Holds DIR/run.lock (flock) while it lives, so that two gigaruns never
+/// train into one --out, as the weight store's lock keeps two out of one
+/// --store. The kernel drops the lock when the process dies, however it dies.
+class RunDirLock {
+public:
+  /// Throws TrainError if another process holds it, or it cannot be made.
+  explicit RunDirLock(const std::string &dir);
+  ~RunDirLock();
+  RunDirLock(const RunDirLock &) = delete;
+  RunDirLock &operator=(const RunDirLock &) = delete;
+
+private:
+  int fd = -1;
+};
+
 /// metrics.jsonl of a resumed run: lines for steps after the checkpoint (a
 /// killed run's) and torn lines are dropped, so no step appears twice.
 /// Rewritten atomically; nothing to do if the file does not exist.

@@ -423,6 +423,7 @@ TrainResult runTraining(const artifact::Artifact &artifact,
 
   // Everything checked: create the out dir and the metrics file.
   createRunDir(settings.outDir);
+  RunDirLock lock(settings.outDir);
   if (int stale = removeStaleTemporaries(settings.outDir);
       stale && !options.quiet)
     log << "gigarun: removed " << stale

@@ -39,6 +39,19 @@ interrupt() {
   echo "ok: $name: SIG$signal after step $last, exit $status"
 }
 
+# Two runs into one --out: the second is refused while the first trains.
+"$gigarun" "$toy" "${args[@]}" --out "$work/busy" >"$work/busy.log" 2>&1 &
+busy=$!
+for _ in $(seq 200); do
+  [[ -s $work/busy/metrics.jsonl ]] && break
+  sleep 0.05
+done
+expect_user_error busy-out "is in use by another gigarun" \
+  "$gigarun" "$toy" "${args[@]}" --out "$work/busy" --resume
+kill -INT "$busy"
+wait "$busy"
+[[ $? -eq 130 ]] || fail "the first run of busy did not stop with 130"
+
 interrupt term TERM 143
 interrupt hup HUP 129
 interrupt int INT 130
