@@ -42,8 +42,9 @@ interrupt() {
 # Two runs into one --out: the second is refused while the first trains.
 "$gigarun" "$toy" "${args[@]}" --out "$work/busy" >"$work/busy.log" 2>&1 &
 busy=$!
-for _ in $(seq 200); do
-  [[ -s $work/busy/metrics.jsonl ]] && break
+# (a checkpoint first, so that --resume gets as far as the lock)
+for _ in $(seq 400); do
+  compgen -G "$work/busy/checkpoint-*.safetensors" >/dev/null && break
   sleep 0.05
 done
 expect_user_error busy-out "is in use by another gigarun" \
