@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -34,19 +35,35 @@ using namespace giga::data;
 
 namespace {
 
-std::string readAll(std::istream &in) {
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
+/// encode and decode hold their whole input (and its ids) in memory: past
+/// this, gigatok prepare, which streams, is the tool.
+constexpr size_t kMaxInputBytes = size_t(1) << 30;
+
+std::string readAll(std::istream &in, const std::string &source) {
+  std::string contents;
+  char buffer[1 << 16];
+  while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+    contents.append(buffer, size_t(in.gcount()));
+    if (contents.size() > kMaxInputBytes)
+      throw DataError(source +
+                      ": more than 1 GiB of input (an endless device like "
+                      "/dev/zero?)\n  fix: gigatok prepare encodes corpora "
+                      "of any size into train.bin/val.bin");
+  }
+  return contents;
 }
 
 std::string readInput(const std::string &path) {
   if (path.empty() || path == "-")
-    return readAll(std::cin);
+    return readAll(std::cin, "stdin");
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw DataError(path + " is a directory\n  fix: give a text file "
+                           "(gigatok prepare takes folders)");
   std::ifstream file(path, std::ios::binary);
   if (!file)
     throw DataError("cannot read " + path + "\n  fix: check the path");
-  return readAll(file);
+  return readAll(file, path);
 }
 
 InvalidUtf8Policy policyFromName(const std::string &name) {

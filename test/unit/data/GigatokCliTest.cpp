@@ -154,6 +154,21 @@ TEST(GigatokCli, NonUtf8FileIsReplacedWithAWarningOrRejected) {
       << encoded.err;
 }
 
+TEST(GigatokCli, EncodeRefusesADirectoryAndAnEndlessDevice) {
+  TempDir dir;
+  Result folder =
+      run({"--tokenizer-dir", cachedTokenizerDir(), "encode", dir.path("")});
+  EXPECT_EQ(folder.status, 1);
+  EXPECT_TRUE(contains(folder.err, "is a directory")) << folder.err;
+  EXPECT_EQ(folder.out, "") << "nothing printed for a directory";
+  // /dev/zero never ends: refused at 1 GiB, not read until memory runs out.
+  Result zero =
+      run({"--tokenizer-dir", cachedTokenizerDir(), "encode", "/dev/zero"});
+  EXPECT_EQ(zero.status, 1);
+  EXPECT_TRUE(contains(zero.err, "/dev/zero: more than 1 GiB of input"))
+      << zero.err;
+}
+
 TEST(GigatokCli, MissingPath) {
   TempDir dir;
   Result result = run({"--tokenizer-dir", cachedTokenizerDir(), "prepare",
