@@ -10,6 +10,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
 #include <cstdio>
 
 using namespace mlir;
@@ -72,8 +73,9 @@ LogicalResult ParamOp::verify() {
     if (!std)
       return emitOpError("with 'normal' init needs a standard deviation: add "
                          "'std <value>'");
-    if (!(*std > 0.0))
-      return emitOpError("std must be positive but is ") << formatNumber(*std);
+    if (!(*std > 0.0) || std::isinf(*std))
+      return emitOpError("std must be positive and finite but is ")
+             << formatNumber(*std);
   } else if (std) {
     return emitOpError("'")
            << stringifyInitKind(getInit())

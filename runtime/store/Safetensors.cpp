@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -179,6 +180,23 @@ void SafetensorsFile::Impl::parseHeader(const std::string &text,
       tensors[item.key()] =
           parseEntry(where, item.key(), item.value(), dataSize);
   }
+  // Two tensors sharing bytes would alias: writing one changes the other.
+  std::vector<std::pair<const std::string *, const SafetensorsEntry *>> order;
+  for (const auto &[name, entry] : tensors)
+    if (entry.end > entry.begin)
+      order.push_back({&name, &entry});
+  std::sort(order.begin(), order.end(), [](const auto &a, const auto &b) {
+    return a.second->begin < b.second->begin;
+  });
+  for (size_t i = 1; i < order.size(); ++i)
+    if (order[i].second->begin < order[i - 1].second->end)
+      throw StoreError(
+          where + ": tensors " + *order[i - 1].first + " and " +
+          *order[i].first + " overlap in the data section (data_offsets [" +
+          std::to_string(order[i - 1].second->begin) + ", " +
+          std::to_string(order[i - 1].second->end) + ") and [" +
+          std::to_string(order[i].second->begin) + ", " +
+          std::to_string(order[i].second->end) + ")); the file is damaged");
 }
 
 SafetensorsFile::SafetensorsFile(const std::string &path)

@@ -215,6 +215,14 @@ TEST_F(CheckpointErrors, BadJson) {
   header[0] = char(twice.size());
   expectLoadFails(model, corrupt(header + twice + std::string(4, '\0')),
                   {"names a twice"});
+  // Two tensors sharing bytes: writing one would change the other.
+  std::string overlap = R"({"a": {"dtype": "F32", "shape": [2], )"
+                        R"("data_offsets": [0, 8]}, "b": {"dtype": "F32", )"
+                        R"("shape": [2], "data_offsets": [4, 12]}})";
+  overlap.append(8 - overlap.size() % 8, ' ');
+  header[0] = char(overlap.size());
+  expectLoadFails(model, corrupt(header + overlap + std::string(12, '\0')),
+                  {"tensors a and b overlap", "[0, 8) and [4, 12)"});
 }
 
 TEST_F(CheckpointErrors, BadMetadataAndEntries) {

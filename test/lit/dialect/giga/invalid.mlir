@@ -18,8 +18,16 @@ func.func @param_normal_without_std() {
 // -----
 
 func.func @param_nonpositive_std() {
-  // expected-error @+1 {{std must be positive but is -1}}
+  // expected-error @+1 {{std must be positive and finite but is -1}}
   %0 = giga.param "w" normal std -1.0 : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @param_infinite_std() {
+  // expected-error @+1 {{std must be positive and finite but is inf}}
+  %0 = giga.param "w" normal std 0x7FF0000000000000 : tensor<4xf32>
   return
 }
 
