@@ -3,6 +3,7 @@
 #include "runtime/support/Json.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -301,6 +302,10 @@ Config parseConfigText(const std::string &text, const std::string &source) {
 }
 
 Config loadConfig(const std::string &path) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error))
+    throw ConfigError(path + ": is a directory, not a config file (try one of "
+                             "configs/gpt-*.json)");
   std::ifstream file(path, std::ios::binary);
   if (!file)
     throw ConfigError(path + ": cannot open config file (does it exist? try "

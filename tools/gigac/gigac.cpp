@@ -251,8 +251,15 @@ int main(int argc, char **argv) {
   } catch (const CLI::CallForAllHelp &help) {
     return app.exit(help);
   } catch (const CLI::ParseError &error) {
-    std::cerr << "gigac: error: " << error.what() << "\n"
-              << "Run 'gigac compile --help' for usage.\n";
+    // CLI11 says "A subcommand is required" without the word it got.
+    std::string first = argc > 1 ? argv[1] : "";
+    if (!first.empty() && first[0] != '-' && first != "compile")
+      std::cerr << "gigac: error: unknown command '" << first
+                << "'; the command is compile (gigac compile CONFIG -o "
+                   "step.wafer)\n";
+    else
+      std::cerr << "gigac: error: " << error.what() << "\n";
+    std::cerr << "Run 'gigac compile --help' for usage.\n";
     return kUserError;
   }
   if (options.emit.empty() && options.output.empty() && !options.report) {
