@@ -118,8 +118,24 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
                      "; pass the --out of the run to continue, or drop "
                      "--resume to start a new run");
   const std::string path = checkpoints.back().second;
-  store::SafetensorsFile file =
-      namingFlag("--resume", [&] { return store::SafetensorsFile(path); });
+  // A newest checkpoint that cannot be read (cut short by a full disk, say)
+  // is fixed by removing it, which the reader's own hint does not say.
+  store::SafetensorsFile file = [&] {
+    try {
+      return store::SafetensorsFile(path);
+    } catch (const store::StoreError &error) {
+      std::string message = error.what();
+      message = message.substr(0, message.rfind("; "));
+      throw TrainError(
+          "--resume: " + message + "; remove it (rm " + path + ")" +
+          (checkpoints.size() > 1
+               ? " to resume from " +
+                     checkpoints[checkpoints.size() - 2].second +
+                     ", the one before"
+               : " and start again without --resume: it is the only "
+                 "checkpoint"));
+    }
+  }();
   json meta =
       namingFlag("--resume", [&] { return store::checkpointMetadata(file); });
   RunState state = resumeState(artifact, options, path, meta, checksum);

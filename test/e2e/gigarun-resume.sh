@@ -56,4 +56,19 @@ expect_user_error resume-nothing "no checkpoint" \
 [[ ! -e "$work/empty" ]] || fail "--resume without a run created its --out"
 expect_user_error fresh-over-run "--resume" \
   "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/whole"
+
+# A newest checkpoint cut short (a full disk): the message says to remove
+# it and names the one before, and doing so resumes; metrics are untouched.
+cp -r "$work/whole" "$work/cut"
+by_step() { (cd "$work/cut" && ls checkpoint-*.safetensors | sort -t- -k2 -n); }
+newest=$work/cut/$(by_step | tail -1)
+previous=$work/cut/$(by_step | tail -2 | head -1)
+truncate -s 100 "$newest"
+lines=$(wc -l <"$work/cut/metrics.jsonl")
+expect_user_error resume-truncated "remove it (rm $newest) to resume from $previous, the one before" \
+  "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/cut" --resume
+[[ $(wc -l <"$work/cut/metrics.jsonl") -eq $lines ]] || fail "a failed --resume changed metrics.jsonl"
+rm "$newest"
+"$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/cut" --resume --quiet ||
+  fail "resume from the checkpoint before the truncated one"
 finish
