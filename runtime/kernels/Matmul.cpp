@@ -49,14 +49,6 @@ memory::desc matrixDesc(int64_t batch, int64_t rows, int64_t cols,
   return memory::desc(dims, type, strides);
 }
 
-// The bf16 copy of one operand, reused by every product on this thread.
-uint16_t *bf16Copy(std::vector<uint16_t> &scratch, const float *x, int64_t n) {
-  if (scratch.size() < size_t(n))
-    scratch.resize(size_t(n));
-  toBf16(scratch.data(), x, n);
-  return scratch.data();
-}
-
 } // namespace
 
 const char *precisionName(MatmulPrecision precision) {
@@ -153,9 +145,11 @@ MatmulPlan &MatmulPlan::operator=(MatmulPlan &&) noexcept = default;
 
 void MatmulPlan::run(const float *a, const float *b, float *c) const {
   if (primitive_ && shape_.precision == MatmulPrecision::Bf16) {
-    thread_local std::vector<uint16_t> aScratch, bScratch;
-    runConverted(bf16Copy(aScratch, a, primitive_->aElements),
-                 bf16Copy(bScratch, b, primitive_->bElements), c);
+    // The bf16 copies, reused by every product on this thread.
+    thread_local MatmulOperand aCopy(MatmulPrecision::Bf16),
+        bCopy(MatmulPrecision::Bf16);
+    runConverted(aCopy.of(a, primitive_->aElements),
+                 bCopy.of(b, primitive_->bElements), c);
   } else {
     runConverted(a, b, c);
   }

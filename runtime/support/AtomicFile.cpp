@@ -42,10 +42,10 @@ bool writeFully(int fd, const void *data, size_t size) {
   return true;
 }
 
-void refuseNonRegularTarget(const std::string &path, const std::string &flag) {
+void refuseNonRegularTarget(const std::string &path) {
   struct stat info;
   if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))
-    throw FileError((flag.empty() ? "" : flag + " ") + path +
+    throw FileError(path +
                     ": exists and is not a regular file (a device, pipe or "
                     "directory), which writing would replace; give the path "
                     "of a file");

@@ -28,9 +28,8 @@ bool writeFully(int fd, const void *data, size_t size);
 void writeFileAtomically(const std::string &path, std::string_view contents);
 
 /// Throws FileError if `path` exists and is not a regular file (see
-/// writeFileAtomically); `flag` names the option that gave it.
-void refuseNonRegularTarget(const std::string &path,
-                            const std::string &flag = "");
+/// writeFileAtomically).
+void refuseNonRegularTarget(const std::string &path);
 
 /// The name of the temporary file this process writes `path` through:
 /// `path.tmp.<pid>`.

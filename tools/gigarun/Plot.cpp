@@ -1,12 +1,10 @@
 //===- Plot.cpp - gigarun plot: a run's metrics.jsonl as an SVG -----------===//
 
 #include "Plot.h"
-#include "runtime/support/Json.h"
 
 #include "runtime/support/AtomicFile.h"
-#include "runtime/support/Error.h"
+#include "runtime/support/Json.h"
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -14,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -297,55 +294,6 @@ std::string plotSvg(const std::vector<RunMetrics> &runs) {
   }
   svg << "</svg>\n";
   return svg.str();
-}
-
-int runPlot(int argc, char **argv) {
-  CLI::App app{"Plot runs: training and validation loss, learning rate and "
-               "tokens/s against the step, from each RUN_DIR's metrics.jsonl, "
-               "as an SVG (open it in a browser). Several runs are overlaid.",
-               "gigarun plot"};
-  std::vector<std::string> runPaths;
-  std::string output;
-  app.add_option("RUN_DIR", runPaths,
-                 "run directories (gigarun --out) or metrics.jsonl files")
-      ->required();
-  app.add_option("-o,--output", output,
-                 "the SVG to write; '-' for stdout (default: "
-                 "RUN_DIR/loss.svg of the first run)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError &error) {
-    if (error.get_exit_code() == 0)
-      return app.exit(error);
-    std::cerr << "gigarun: error: " << oneLine(error.what())
-              << " (see gigarun plot --help)\n";
-    return 1;
-  }
-  std::vector<RunMetrics> runs;
-  for (const std::string &path : runPaths) {
-    runs.push_back(readRunMetrics(path));
-    if (runs.back().truncatedLastLine)
-      std::cerr << "gigarun: note: " << runs.back().path
-                << ": skipped its last line, cut short (a killed run)\n";
-  }
-  if (output.empty())
-    output = (fs::path(runs.front().path).parent_path() / "loss.svg").string();
-  std::string svg = plotSvg(runs);
-  if (output == "-") {
-    std::cout << svg;
-    return 0;
-  }
-  writeFileAtomically(output, svg); // refuses a device or a directory
-
-  int64_t first = runs.front().firstStep, last = runs.front().lastStep;
-  for (const RunMetrics &run : runs) {
-    first = std::min(first, run.firstStep);
-    last = std::max(last, run.lastStep);
-  }
-  std::cout << "gigarun: wrote " << output << " (" << runs.size()
-            << (runs.size() == 1 ? " run" : " runs") << ", steps " << first
-            << " to " << last << ")\n";
-  return 0;
 }
 
 } // namespace giga::tools

@@ -2,7 +2,7 @@
 //
 // Training loss, validation loss, learning rate and tokens/s against the
 // step, one panel each, for one run or several overlaid, as a self-contained
-// SVG that any browser shows (no dependencies: the file is written here).
+// SVG that any browser shows, drawn by this code (no plotting library).
 //
 //===----------------------------------------------------------------------===//
 #ifndef GIGA_TOOLS_GIGARUN_PLOT_H
@@ -35,9 +35,6 @@ RunMetrics readRunMetrics(const std::string &runPath);
 
 /// The SVG document plotting `runs` (at least one).
 std::string plotSvg(const std::vector<RunMetrics> &runs);
-
-/// `gigarun plot RUN_DIR... [-o FILE]`; argv[0] is "plot".
-int runPlot(int argc, char **argv);
 
 } // namespace giga::tools
 

@@ -23,6 +23,7 @@
 #include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/store/WeightStore.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/support/Error.h"
 #include "runtime/train/Batches.h"
 #include "runtime/train/Checkpoint.h"
@@ -261,6 +262,52 @@ int runEval(int argc, char **argv) {
   return 0;
 }
 
+/// gigarun plot RUN_DIR... [-o FILE]
+int runPlot(int argc, char **argv) {
+  CLI::App app{"Plot runs: training and validation loss, learning rate and "
+               "tokens/s against the step, from each RUN_DIR's metrics.jsonl, "
+               "as an SVG (open it in a browser). Several runs are overlaid.",
+               "gigarun plot"};
+  std::vector<std::string> runPaths;
+  std::string output;
+  app.add_option("RUN_DIR", runPaths,
+                 "run directories (gigarun --out) or metrics.jsonl files")
+      ->required();
+  app.add_option("-o,--output", output,
+                 "the SVG to write; '-' for stdout (default: "
+                 "RUN_DIR/loss.svg of the first run)");
+  int status = 0;
+  if (!parseFlags(app, argc, argv, "gigarun plot", status))
+    return status;
+  std::vector<tools::RunMetrics> runs;
+  for (const std::string &path : runPaths) {
+    runs.push_back(tools::readRunMetrics(path));
+    if (runs.back().truncatedLastLine)
+      std::cerr << "gigarun: note: " << runs.back().path
+                << ": skipped its last line, cut short (a killed run)\n";
+  }
+  if (output.empty())
+    output =
+        (std::filesystem::path(runs.front().path).parent_path() / "loss.svg")
+            .string();
+  std::string svg = tools::plotSvg(runs);
+  if (output == "-") {
+    std::cout << svg;
+    return 0;
+  }
+  writeFileAtomically(output, svg); // refuses a device or a directory
+
+  int64_t first = runs.front().firstStep, last = runs.front().lastStep;
+  for (const tools::RunMetrics &run : runs) {
+    first = std::min(first, run.firstStep);
+    last = std::max(last, run.lastStep);
+  }
+  std::cout << "gigarun: wrote " << output << " (" << runs.size()
+            << (runs.size() == 1 ? " run" : " runs") << ", steps " << first
+            << " to " << last << ")\n";
+  return 0;
+}
+
 int runTrain(int argc, char **argv) {
   CLI::App app{
       "Train a compiled GPT step (gigac compile CONFIG -o "
@@ -367,7 +414,7 @@ int main(int argc, char **argv) {
         if (argc >= 2 && std::string(argv[1]) == "eval")
           return runEval(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "plot")
-          return tools::runPlot(argc - 1, argv + 1);
+          return runPlot(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "ops")
           return runOps(argc - 1, argv + 1);
         return runTrain(argc, argv);
