@@ -89,6 +89,66 @@ double numberAttr(Operation *op, StringRef name, double fallback) {
   return fallback;
 }
 
+/// An entry point of its own (kEntryAttr): its inputs and outputs are the
+/// function's arguments and results, named and ranged by the frontend.
+FailureOr<artifact::EntryPoint> namedEntryPoint(func::FuncOp program,
+                                                const BufferPlan &plan,
+                                                const std::string &name) {
+  artifact::EntryPoint entry;
+  entry.name = name;
+  auto bindingName = [&](StringAttr attr, const char *what,
+                         unsigned index) -> FailureOr<std::string> {
+    if (!attr)
+      return program.emitOpError(what)
+             << " #" << index << " has no " << kBindingAttr
+             << " name; an entry point's inputs and outputs are named";
+    return attr.str();
+  };
+  for (BlockArgument argument : program.getArguments()) {
+    unsigned i = argument.getArgNumber();
+    FailureOr<std::string> argName = bindingName(
+        program.getArgAttrOfType<StringAttr>(i, kBindingAttr), "argument", i);
+    if (failed(argName))
+      return failure();
+    int64_t limit = 0;
+    if (auto attr = program.getArgAttrOfType<IntegerAttr>(i, kLimitAttr))
+      limit = attr.getInt();
+    entry.inputs.push_back(
+        {*argName, plan.refs.lookup(argument).buffer, limit});
+  }
+  Operation *results = program.getBody().front().getTerminator();
+  for (auto [i, value] : llvm::enumerate(results->getOperands())) {
+    FailureOr<std::string> resultName = bindingName(
+        program.getResultAttrOfType<StringAttr>(i, kBindingAttr), "result", i);
+    if (failed(resultName))
+      return failure();
+    entry.outputs.push_back({*resultName, plan.refs.lookup(value).buffer, 0});
+  }
+  return entry;
+}
+
+/// A generation artifact's sizes: samples per call and the KV cache's
+/// positions; it has no optimizer and no training step.
+FailureOr<artifact::Artifact> finishGeneration(ModuleOp module,
+                                               artifact::Artifact &a) {
+  auto context = module->getAttrOfType<IntegerAttr>(kContextAttr);
+  if (!context || context.getInt() < 1)
+    return module.emitError("a module of entry points needs ")
+           << kContextAttr << ", the positions its KV caches hold";
+  for (const artifact::EntryPoint &entry : a.entryPoints)
+    for (const artifact::Binding &input : entry.inputs) {
+      const artifact::Buffer &buffer = a.buffers[input.buffer];
+      if (buffer.type.shape.size() == 2 && a.batchSize == 0)
+        a.batchSize = a.microBatch = buffer.type.shape[0];
+    }
+  if (a.batchSize == 0)
+    return module.emitError("no entry point takes [batch, tokens] ids");
+  a.sequenceLength = context.getInt();
+  if (auto report = module->getAttrOfType<StringAttr>("wafer.report"))
+    a.report = nlohmann::json::parse(report.getValue().str(), nullptr, false);
+  return std::move(a);
+}
+
 } // namespace
 
 FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
@@ -124,102 +184,123 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
                              planned.type.getShape().end());
     buffer.offset = planned.offset;
     buffer.layers = planned.layers;
+    buffer.state = planned.state;
     a.buffers.push_back(std::move(buffer));
   }
   a.arenaBytes = plan->arenaBytes;
   a.opScratchOffset = plan->opScratchOffset;
   a.opScratchBytes = plan->opScratchBytes;
 
-  func::FuncOp program;
-  for (auto function : module.getOps<func::FuncOp>())
-    if (function->hasAttr(wafer::kProgramAttr))
-      program = function;
   SymbolTable symbols(module);
   wafer::UpdateOp update;
   double attentionFlopsPerMicroBatch = 0.0;
   int32_t logits = -1; // the loss's input
   int64_t vocab = -1;  // its last dimension: the range of ids and targets
   std::vector<bool> evalOnly; // per kernel: eval_step runs it, train_step not
-  for (Operation &op : program.getBody().front()) {
-    if (auto u = dyn_cast<wafer::UpdateOp>(op))
-      update = u;
-    auto invoke = dyn_cast<wafer::InvokeOp>(op);
-    if (!invoke)
+  func::FuncOp trainingStep;
+  for (auto program : module.getOps<func::FuncOp>()) {
+    if (!program->hasAttr(wafer::kProgramAttr))
       continue;
-    auto function = symbols.lookup<func::FuncOp>(invoke.getKernel());
-    artifact::Kernel kernel;
-    kernel.name = function.getSymName().str();
-    kernel.group = function->getAttrOfType<StringAttr>(wafer::kGroupAttr).str();
-    kernel.layers =
-        function->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
-    kernel.reverse = function->hasAttr(wafer::kReverseAttr);
-    kernel.backward = function->hasAttr(wafer::kBackwardAttr);
-    evalOnly.push_back(function->hasAttr(wafer::kEvalOnlyAttr));
-    auto lookupParam = [&](StringRef name) {
-      auto it = paramIndex.find({kernel.group, name.str()});
-      if (it == paramIndex.end())
-        it = paramIndex.find({"", name.str()});
-      return it->second;
-    };
-    for (Operation &inner : function.getBody().front()) {
-      if (auto in = dyn_cast<wafer::StreamInOp>(inner)) {
-        kernel.streamIn.push_back(
-            {lookupParam(in.getName()), operandOf(plan->refs.lookup(in))});
-      } else if (auto out = dyn_cast<wafer::StreamOutOp>(inner)) {
-        // Right after the op before it (the plan frees its bytes there).
-        kernel.streamOut.push_back({operandOf(plan->refs.lookup(out.getGrad())),
-                                    lookupParam(out.getName()),
-                                    int32_t(kernel.ops.size()) - 1});
-      } else if (!isa<ReshapeOp, func::ReturnOp>(inner)) {
-        artifact::Op op;
-        op.kernel = inner.getName().stripDialect().str();
-        const artifact::OpSchema *schema = artifact::findOp(op.kernel);
-        if (!schema)
-          return inner.emitOpError("has no runtime op of that name in the "
-                                   "artifact's op schema "
-                                   "(runtime/artifact/Ops.def)");
-        FailureOr<nlohmann::json> attrs = attributesOf(&inner, *schema);
-        if (failed(attrs))
-          return failure();
-        for (Value operand : inner.getOperands())
-          op.inputs.push_back(operandOf(plan->refs.lookup(operand)));
-        for (Value result : inner.getResults())
-          op.outputs.push_back(operandOf(plan->refs.lookup(result)));
-        op.attrs = std::move(*attrs);
-        kernel.ops.push_back(std::move(op));
-        if (auto attention = dyn_cast<AttentionOp>(inner);
-            attention && !kernel.backward)
-          attentionFlopsPerMicroBatch +=
-              attentionModelFlops(attention) * double(kernel.layers);
-        if (auto loss = dyn_cast<CrossEntropyOp>(inner)) {
-          logits = plan->refs.lookup(loss.getLogits()).buffer;
-          vocab = cast<RankedTensorType>(loss.getLogits().getType())
-                      .getShape()
-                      .back();
+    auto entryName = program->getAttrOfType<StringAttr>(kEntryAttr);
+    if (!entryName)
+      trainingStep = program;
+    artifact::EntryPoint entry;
+    for (Operation &op : program.getBody().front()) {
+      if (auto u = dyn_cast<wafer::UpdateOp>(op))
+        update = u;
+      auto invoke = dyn_cast<wafer::InvokeOp>(op);
+      if (!invoke)
+        continue;
+      entry.commands.push_back(
+          {artifact::Command::Kind::Invoke, int32_t(a.kernels.size())});
+      auto function = symbols.lookup<func::FuncOp>(invoke.getKernel());
+      artifact::Kernel kernel;
+      kernel.name = function.getSymName().str();
+      kernel.group =
+          function->getAttrOfType<StringAttr>(wafer::kGroupAttr).str();
+      kernel.layers =
+          function->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
+      kernel.reverse = function->hasAttr(wafer::kReverseAttr);
+      kernel.backward = function->hasAttr(wafer::kBackwardAttr);
+      evalOnly.push_back(function->hasAttr(wafer::kEvalOnlyAttr));
+      auto lookupParam = [&](StringRef name) {
+        auto it = paramIndex.find({kernel.group, name.str()});
+        if (it == paramIndex.end())
+          it = paramIndex.find({"", name.str()});
+        return it->second;
+      };
+      for (Operation &inner : function.getBody().front()) {
+        if (auto in = dyn_cast<wafer::StreamInOp>(inner)) {
+          kernel.streamIn.push_back(
+              {lookupParam(in.getName()), operandOf(plan->refs.lookup(in))});
+        } else if (auto out = dyn_cast<wafer::StreamOutOp>(inner)) {
+          // Right after the op before it (the plan frees its bytes there).
+          kernel.streamOut.push_back(
+              {operandOf(plan->refs.lookup(out.getGrad())),
+               lookupParam(out.getName()), int32_t(kernel.ops.size()) - 1});
+        } else if (!isa<ReshapeOp, func::ReturnOp>(inner)) {
+          artifact::Op op;
+          op.kernel = inner.getName().stripDialect().str();
+          const artifact::OpSchema *schema = artifact::findOp(op.kernel);
+          if (!schema)
+            return inner.emitOpError("has no runtime op of that name in the "
+                                     "artifact's op schema "
+                                     "(runtime/artifact/Ops.def)");
+          FailureOr<nlohmann::json> attrs = attributesOf(&inner, *schema);
+          if (failed(attrs))
+            return failure();
+          for (Value operand : inner.getOperands())
+            op.inputs.push_back(operandOf(plan->refs.lookup(operand)));
+          for (Value result : inner.getResults())
+            op.outputs.push_back(operandOf(plan->refs.lookup(result)));
+          op.attrs = std::move(*attrs);
+          kernel.ops.push_back(std::move(op));
+          if (auto attention = dyn_cast<AttentionOp>(inner);
+              attention && !kernel.backward)
+            attentionFlopsPerMicroBatch +=
+                attentionModelFlops(attention) * double(kernel.layers);
+          if (auto loss = dyn_cast<CrossEntropyOp>(inner)) {
+            logits = plan->refs.lookup(loss.getLogits()).buffer;
+            vocab = cast<RankedTensorType>(loss.getLogits().getType())
+                        .getShape()
+                        .back();
+          }
+          if (auto loss = dyn_cast<LinearCrossEntropyOp>(inner)) // no logits
+            vocab = cast<RankedTensorType>(loss.getWeight().getType())
+                        .getShape()
+                        .front();
         }
-        if (auto loss = dyn_cast<LinearCrossEntropyOp>(inner)) // no logits
-          vocab = cast<RankedTensorType>(loss.getWeight().getType())
-                      .getShape()
-                      .front();
       }
+      const KernelPlan &kernelPlan = plan->kernels.lookup(function);
+      for (auto [from, to] : kernelPlan.copies)
+        kernel.ops.push_back({artifact::opSchema(artifact::OpId::Copy).name,
+                              {operandOf(from)},
+                              {operandOf(to)},
+                              {}});
+      kernel.carry = kernelPlan.carry;
+      artifact::Placement &placement = kernel.placement;
+      placement.pes = int64_t(numberAttr(function, "wafer.pes", 0));
+      placement.sramBytes =
+          int64_t(numberAttr(function, "wafer.sram_bytes", 0));
+      placement.flops = numberAttr(function, "wafer.flops", 0);
+      placement.computeCycles = numberAttr(function, "wafer.compute_cycles", 0);
+      placement.streamCycles = numberAttr(function, "wafer.stream_cycles", 0);
+      placement.streamBytes =
+          int64_t(numberAttr(function, "wafer.stream_bytes", 0));
+      a.kernels.push_back(std::move(kernel));
     }
-    const KernelPlan &kernelPlan = plan->kernels.lookup(function);
-    for (auto [from, to] : kernelPlan.copies)
-      kernel.ops.push_back({artifact::opSchema(artifact::OpId::Copy).name,
-                            {operandOf(from)},
-                            {operandOf(to)},
-                            {}});
-    kernel.carry = kernelPlan.carry;
-    artifact::Placement &placement = kernel.placement;
-    placement.pes = int64_t(numberAttr(function, "wafer.pes", 0));
-    placement.sramBytes = int64_t(numberAttr(function, "wafer.sram_bytes", 0));
-    placement.flops = numberAttr(function, "wafer.flops", 0);
-    placement.computeCycles = numberAttr(function, "wafer.compute_cycles", 0);
-    placement.streamCycles = numberAttr(function, "wafer.stream_cycles", 0);
-    placement.streamBytes =
-        int64_t(numberAttr(function, "wafer.stream_bytes", 0));
-    a.kernels.push_back(std::move(kernel));
+    if (entryName) {
+      FailureOr<artifact::EntryPoint> generation =
+          namedEntryPoint(program, *plan, entryName.str());
+      if (failed(generation))
+        return failure();
+      generation->commands = std::move(entry.commands);
+      a.entryPoints.push_back(std::move(*generation));
+    }
   }
+  if (!trainingStep)
+    return finishGeneration(module, a);
+  func::FuncOp program = trainingStep;
   if (!update)
     return program.emitOpError("has no wafer.update");
 

@@ -7,6 +7,8 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include <algorithm>
+#include <limits>
+#include <map>
 
 using namespace mlir;
 
@@ -30,11 +32,18 @@ RankedTensorType dropLeading(Type type) {
                                tensor.getElementType());
 }
 
-func::FuncOp findProgram(ModuleOp module) {
+SmallVector<func::FuncOp> findPrograms(ModuleOp module) {
+  SmallVector<func::FuncOp> programs;
   for (auto function : module.getOps<func::FuncOp>())
     if (function->hasAttr(wafer::kProgramAttr))
-      return function;
-  return nullptr;
+      programs.push_back(function);
+  return programs;
+}
+
+/// The first program holds the recorded plan.
+func::FuncOp findProgram(ModuleOp module) {
+  SmallVector<func::FuncOp> programs = findPrograms(module);
+  return programs.empty() ? nullptr : programs.front();
 }
 
 /// First fit in time and space: each buffer takes the lowest offset that no
@@ -101,17 +110,30 @@ public:
   explicit Planner(ModuleOp module) : module(module) {}
 
   FailureOr<BufferPlan> run() {
-    func::FuncOp program = findProgram(module);
-    if (!program)
+    SmallVector<func::FuncOp> programs = findPrograms(module);
+    if (programs.empty())
       return module.emitError("no function is marked wafer.program; run "
                               "wafer-partition first");
-    if (failed(planProgram(program)))
-      return failure();
-    std::vector<int> programBuffers;
-    for (int i = 0, e = plan.buffers.size(); i < e; ++i)
-      if (plan.buffers[i].program && plan.buffers[i].aliasOf < 0)
-        programBuffers.push_back(i);
-    plan.programBytes = allocate(plan.buffers, programBuffers, 0);
+    std::vector<std::vector<int>> programBuffers;
+    for (func::FuncOp program : programs) {
+      size_t first = plan.buffers.size();
+      if (failed(planProgram(program)))
+        return failure();
+      programBuffers.emplace_back();
+      for (int i = first, e = plan.buffers.size(); i < e; ++i)
+        if (plan.buffers[i].program && !plan.buffers[i].state &&
+            plan.buffers[i].aliasOf < 0)
+          programBuffers.back().push_back(i);
+    }
+    std::vector<int> states;
+    for (auto &[key, index] : stateBuffers)
+      states.push_back(index);
+    int64_t stateBytes = allocate(plan.buffers, states, 0);
+    plan.programBytes = stateBytes;
+    for (const std::vector<int> &indices : programBuffers)
+      plan.programBytes =
+          std::max(plan.programBytes,
+                   stateBytes + allocate(plan.buffers, indices, stateBytes));
     for (auto &[kernel, indices] : kernelScratch) {
       int64_t bytes = allocate(plan.buffers, indices, plan.programBytes);
       plan.kernels[kernel].scratchBytes = bytes;
@@ -166,6 +188,9 @@ private:
   }
 
   LogicalResult planProgram(func::FuncOp program);
+  /// The state buffer of a kernel's giga.kv_cache: one per cache name and
+  /// group, shared by every program, stacked per layer in a group.
+  BufferRef stateBuffer(func::FuncOp kernel, KvCacheOp cache);
   LogicalResult planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
                            int invokeIndex);
 
@@ -174,7 +199,25 @@ private:
   llvm::StringMap<unsigned> names;
   std::vector<std::pair<Operation *, std::vector<int>>> kernelScratch;
   std::vector<std::pair<Operation *, std::vector<int>>> kernelStreamed;
+  std::map<std::string, int> stateBuffers; // by group and cache name
 };
+
+BufferRef Planner::stateBuffer(func::FuncOp kernel, KvCacheOp cache) {
+  bool grouped = kernel->hasAttr(wafer::kCarriedAttr);
+  std::string group =
+      kernel->getAttrOfType<StringAttr>(wafer::kGroupAttr).str();
+  std::string name = (group.empty() ? "" : group + ".") + cache.getName().str();
+  auto [it, inserted] = stateBuffers.insert({name, -1});
+  if (inserted) {
+    int64_t layers =
+        kernel->getAttrOfType<IntegerAttr>(wafer::kLayersAttr).getInt();
+    it->second = addBuffer(name, cast<RankedTensorType>(cache.getType()),
+                           grouped ? layers : 0, /*program=*/true, 0);
+    plan.buffers[it->second].state = true;
+    plan.buffers[it->second].end = std::numeric_limits<int>::max();
+  }
+  return {it->second, grouped};
+}
 
 LogicalResult Planner::planProgram(func::FuncOp program) {
   Block &body = program.getBody().front();
@@ -193,12 +236,16 @@ LogicalResult Planner::planProgram(func::FuncOp program) {
     auto type = dyn_cast<RankedTensorType>(argument.getType());
     if (!type || type.getRank() == 0)
       continue; // the step number goes to the store, not the arena
-    // The training entry point's inputs (TrainingEntryPoints.h).
+    // The entry point's inputs: named by the frontend, or the training
+    // step's (TrainingEntryPoints.h).
     unsigned number = argument.getArgNumber();
-    int buffer = addBuffer(number == 0   ? "tokens"
-                           : number == 1 ? "targets"
-                                         : "arg" + std::to_string(number),
-                           type, 0, true, -1);
+    std::string name = number == 0   ? "tokens"
+                       : number == 1 ? "targets"
+                                     : "arg" + std::to_string(number);
+    if (auto binding =
+            program.getArgAttrOfType<StringAttr>(number, kBindingAttr))
+      name = binding.str();
+    int buffer = addBuffer(name, type, 0, true, -1);
     plan.buffers[buffer].end = std::max(lastUse(argument), 0);
     plan.refs[argument] = {buffer, false};
   }
@@ -322,6 +369,13 @@ LogicalResult Planner::planKernel(func::FuncOp kernel, wafer::InvokeOp invoke,
   for (Operation &op : body.without_terminator()) {
     for (Value result : op.getResults()) {
       auto type = cast<RankedTensorType>(result.getType());
+      if (auto cache = dyn_cast<KvCacheOp>(op)) {
+        if (target.count(result))
+          return cache.emitOpError("is returned by its kernel; a KV cache "
+                                   "is state, read it where it is written");
+        plan.refs[result] = stateBuffer(kernel, cache);
+        continue;
+      }
       if (auto it = target.find(result); it != target.end()) {
         plan.refs[result] = it->second;
         continue;
@@ -428,7 +482,8 @@ public:
            builder.getNamedAttr("layers",
                                 builder.getI64IntegerAttr(buffer.layers)),
            builder.getNamedAttr("offset",
-                                builder.getI64IntegerAttr(buffer.offset))}));
+                                builder.getI64IntegerAttr(buffer.offset)),
+           builder.getNamedAttr("state", builder.getBoolAttr(buffer.state))}));
     return builder.getArrayAttr(entries);
   }
 
@@ -496,17 +551,20 @@ public:
       auto type = dict ? dict.getAs<TypeAttr>("type") : nullptr;
       auto layers = dict ? dict.getAs<IntegerAttr>("layers") : nullptr;
       auto offset = dict ? dict.getAs<IntegerAttr>("offset") : nullptr;
+      auto state = dict ? dict.getAs<BoolAttr>("state") : nullptr;
       if (!name || !type || !isa<RankedTensorType>(type.getValue()) ||
-          !layers || !offset)
+          !layers || !offset || !state)
         return program.emitOpError("has a ")
                << kBufferTableAttr
-               << " entry without a name, tensor type, layers and offset: "
+               << " entry without a name, tensor type, layers, offset and "
+                  "state: "
                << entry;
       PlannedBuffer buffer;
       buffer.name = name.str();
       buffer.type = cast<RankedTensorType>(type.getValue());
       buffer.layers = layers.getInt();
       buffer.offset = offset.getInt();
+      buffer.state = state.getValue();
       index[buffer.name] = plan.buffers.size();
       plan.buffers.push_back(std::move(buffer));
     }

@@ -31,6 +31,8 @@ struct PlannedBuffer {
   int64_t offset = -1;
   int aliasOf = -1; // shares the bytes of this buffer (a reshape)
   bool program = false;
+  /// A KV cache: kept across the programs' runs, so never shared.
+  bool state = false;
   int start = 0, end = 0; // live range: program invocations or kernel ops
   int64_t bytes() const;  // all layers
 };
@@ -56,7 +58,7 @@ struct BufferPlan {
   std::vector<PlannedBuffer> buffers;
   llvm::DenseMap<mlir::Value, BufferRef> refs;
   llvm::DenseMap<mlir::Operation *, KernelPlan> kernels; // by kernel func
-  int64_t programBytes = 0; // values that cross kernels
+  int64_t programBytes = 0; // state, and values that cross kernels
   int64_t scratchBytes = 0; // values inside a kernel
   /// Temporaries of the runtime's ops (a layernorm's mean and rstd,
   /// attention's probabilities), shared by all ops: the largest need.
@@ -71,8 +73,11 @@ struct BufferPlan {
   }
 };
 
-/// Plans `program` (the function marked wafer.program) and its kernels;
-/// reports what it cannot plan on the op at fault.
+/// Plans the programs (the functions marked wafer.program: a training step,
+/// or generation's entry points) and their kernels; reports what it cannot
+/// plan on the op at fault. State buffers come first in the arena; each
+/// program's values after them, in bytes the other programs reuse, since
+/// one program runs at a time.
 mlir::FailureOr<BufferPlan> planBuffers(mlir::ModuleOp module);
 
 /// Writes `plan` into `module` as attributes: the buffer table

@@ -58,6 +58,19 @@ struct CompilePipelineOptions
 void buildCompilePipeline(mlir::OpPassManager &pm,
                           const CompilePipelineOptions &options);
 
+struct GeneratePipelineOptions
+    : mlir::PassPipelineOptions<GeneratePipelineOptions> {
+  Option<std::string> wafer{
+      *this, "wafer",
+      llvm::cl::desc("the target: wse2, wse3, host or a target JSON file"),
+      llvm::cl::init("wse2")};
+};
+
+/// Generation's entry points (functions marked giga.entry) -> their planned
+/// wafer programs (registered as giga-generate-pipeline).
+void buildGeneratePipeline(mlir::OpPassManager &pm,
+                           const GeneratePipelineOptions &options);
+
 /// Registers every giga pass and the named pipelines with MLIR's registry.
 void registerCompilerPasses();
 

@@ -32,6 +32,15 @@ void buildCompilePipeline(mlir::OpPassManager &pm,
   pm.addPass(createWaferPlace(WaferPlaceOptions{options.wafer}));
 }
 
+void buildGeneratePipeline(mlir::OpPassManager &pm,
+                           const GeneratePipelineOptions &options) {
+  // No autodiff, optimizer or micro-batching: each entry point is a forward
+  // pass, lowered and planned as a training step's is.
+  pm.addPass(createWaferPartition());
+  pm.addPass(createWaferPlanBuffers());
+  pm.addPass(createWaferPlace(WaferPlaceOptions{options.wafer}));
+}
+
 void registerCompilerPasses() {
   registerGigaPasses();
   mlir::PassPipelineRegistration<>(
@@ -44,5 +53,11 @@ void registerCompilerPasses() {
       "the frontend's forward and loss -> the planned wafer program for a "
       "target: exactly what gigac compile runs",
       buildCompilePipeline);
+  mlir::PassPipelineRegistration<GeneratePipelineOptions>(
+      "giga-generate-pipeline",
+      "the frontend's generation entry points (prefill, decode) -> their "
+      "planned wafer programs, sharing the KV cache: exactly what gigac "
+      "compile --task generate runs",
+      buildGeneratePipeline);
 }
 } // namespace giga

@@ -35,9 +35,12 @@ struct Segment {
 
 class Partitioner {
 public:
-  Partitioner(ModuleOp module, func::FuncOp step, bool requireOptimizer)
+  /// Kernel names start with `prefix` (an entry point's name) when there is
+  /// one: the kernels of several programs share the module.
+  Partitioner(ModuleOp module, func::FuncOp step, bool requireOptimizer,
+              std::string prefix)
       : module(module), step(step), builder(module.getContext()),
-        requireOptimizer(requireOptimizer) {}
+        requireOptimizer(requireOptimizer), prefix(std::move(prefix)) {}
 
   LogicalResult run() {
     if (failed(buildParameterTable()) || failed(buildUpdate()))
@@ -73,6 +76,7 @@ private:
   func::FuncOp step;
   OpBuilder builder;
   bool requireOptimizer;
+  std::string prefix;
   /// (group, name) -> weight decay, from the optimizer's update ops.
   std::map<std::pair<std::string, std::string>, double> weightDecay;
   std::set<std::string> kernelNames;
@@ -97,7 +101,10 @@ LogicalResult Partitioner::buildParameterTable() {
     });
 
   builder.setInsertionPointToStart(module.getBody());
+  // Another program of the module may have declared the parameters already.
   std::set<std::pair<std::string, std::string>> declared;
+  for (auto param : module.getOps<wafer::ParamOp>())
+    declared.insert({param.getGroup().str(), param.getName().str()});
   WalkResult walk = step.walk([&](ParamOp param) {
     if (store && store->isAncestor(param))
       return WalkResult::advance();
@@ -237,7 +244,8 @@ SmallVector<Segment> Partitioner::segment() {
           segment.backward ? forwardRepeats - backwardSeen : forwardSeen;
       name = before == 0 ? "pre" : before == forwardRepeats ? "post" : "mid";
     }
-    std::string base = name + (segment.backward ? ".bwd" : ".fwd");
+    std::string base = (prefix.empty() ? "" : prefix + ".") + name +
+                       (segment.backward ? ".bwd" : ".fwd");
     name = base;
     for (int i = 2; kernelNames.count(name); ++i)
       name = base + std::to_string(i);
@@ -393,7 +401,27 @@ struct WaferPartitionPass : giga::impl::WaferPartitionBase<WaferPartitionPass> {
 } // namespace
 
 LogicalResult giga::partitionStep(ModuleOp module, bool requireOptimizer) {
-  func::FuncOp step = findLossFunction(module);
-  return success(step &&
-                 succeeded(Partitioner(module, step, requireOptimizer).run()));
+  // A generation module's functions are programs of their own; otherwise
+  // the one program is the training step.
+  SmallVector<func::FuncOp> entries;
+  for (auto function : module.getOps<func::FuncOp>())
+    if (auto name = function->getAttrOfType<StringAttr>(kEntryAttr))
+      entries.push_back(function);
+  if (entries.empty()) {
+    func::FuncOp step = findLossFunction(module);
+    return success(
+        step &&
+        succeeded(Partitioner(module, step, requireOptimizer, "").run()));
+  }
+  for (func::FuncOp entry : entries) {
+    if (entry->hasAttr("giga.loss"))
+      return entry.emitOpError("is marked both giga.loss and ")
+             << kEntryAttr << "; a training step is one program, its entry "
+             << "points come from it";
+    std::string name = entry->getAttrOfType<StringAttr>(kEntryAttr).str();
+    if (failed(
+            Partitioner(module, entry, /*requireOptimizer=*/false, name).run()))
+      return failure();
+  }
+  return success();
 }

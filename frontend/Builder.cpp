@@ -106,6 +106,30 @@ Value GraphBuilder::causalMask(int64_t sequence) {
   return builder.create<CausalMaskOp>(loc, f32({sequence, sequence}));
 }
 
+Value GraphBuilder::positions(Value start, int64_t count) {
+  return builder.create<PositionsOp>(loc, ids({count}), start);
+}
+
+Value GraphBuilder::positionMask(Value start, int64_t queries, int64_t keys) {
+  return builder.create<PositionMaskOp>(loc, f32({queries, keys}), start);
+}
+
+Value GraphBuilder::kvCache(StringRef name, Value update, Value start,
+                            int64_t rows) {
+  SmallVector<int64_t> cache(shape(update));
+  cache[2] = rows;
+  return builder.create<KvCacheOp>(
+      loc, f32(cache), builder.getStringAttr(scoped(name)), update, start);
+}
+
+Value GraphBuilder::slice(Value x, int64_t axis, int64_t start, int64_t size) {
+  SmallVector<int64_t> result(shape(x));
+  result[axis] = size;
+  return builder.create<SliceOp>(loc, f32(result), x,
+                                 builder.getI64IntegerAttr(axis),
+                                 builder.getI64IntegerAttr(start));
+}
+
 Value GraphBuilder::attention(Value q, Value k, Value v, Value mask,
                               double scale) {
   return builder.create<AttentionOp>(loc, q.getType(), q, k, v, mask,

@@ -60,6 +60,15 @@ public:
   mlir::Value attention(mlir::Value q, mlir::Value k, mlir::Value v,
                         mlir::Value mask, double scale);
   mlir::Value crossEntropy(mlir::Value logits, mlir::Value targets);
+  mlir::Value slice(mlir::Value x, int64_t axis, int64_t start, int64_t size);
+
+  // Generation: a chunk of `count` tokens from position `start` (i32 [1]).
+  mlir::Value positions(mlir::Value start, int64_t count);
+  mlir::Value positionMask(mlir::Value start, int64_t queries, int64_t keys);
+  /// Writes `update` [B, H, S, D] at `start` into the cache `name` of
+  /// `rows` rows (one per layer inside a repeat) and returns all of it.
+  mlir::Value kvCache(llvm::StringRef name, mlir::Value update,
+                      mlir::Value start, int64_t rows);
 
   /// Runs `body` `count` times on the carried value, with its own parameters
   /// each time (named "<prefix>.<i>.<name>").

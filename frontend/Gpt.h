@@ -18,6 +18,21 @@ inline constexpr const char *kLossAttr = "giga.loss";
 mlir::OwningOpRef<mlir::ModuleOp> buildGpt(mlir::MLIRContext &context,
                                            const Config &config);
 
+struct GenerationShape {
+  int64_t batch = 1;         // samples generated together
+  int64_t prefillChunk = 64; // prompt tokens per prefill call
+  int64_t context = 0;       // positions the KV cache holds
+};
+
+/// Builds @prefill(tokens [batch, chunk], position [1]) and
+/// @decode(tokens [batch, 1], position [1]), each giving the logits
+/// [batch, vocab] after its last token: the model's forward pass on tokens at
+/// positions position.., over a KV cache of `context` positions per layer
+/// that both share.
+mlir::OwningOpRef<mlir::ModuleOp>
+buildGptGenerator(mlir::MLIRContext &context, const Config &config,
+                  const GenerationShape &shape);
+
 } // namespace giga
 
 #endif // GIGA_FRONTEND_GPT_H

@@ -236,6 +236,77 @@ LogicalResult AttentionOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Generation
+//===----------------------------------------------------------------------===//
+
+/// A generation step's start position: one i32, an entry point's input.
+static LogicalResult verifyStart(Operation *op, Value start) {
+  auto type = cast<RankedTensorType>(start.getType());
+  if (!type.getElementType().isInteger(32) ||
+      type.getShape() != ArrayRef<int64_t>{1})
+    return op->emitOpError("start must be one position, tensor<1xi32>, but is ")
+           << type;
+  return success();
+}
+
+LogicalResult PositionsOp::verify() {
+  if (failed(verifyStart(*this, getStart())))
+    return failure();
+  if (shapeOf(getResult()).size() != 1)
+    return emitOpError("result must have rank 1 but has shape ")
+           << formatShape(shapeOf(getResult()));
+  return success();
+}
+
+LogicalResult PositionMaskOp::verify() {
+  if (failed(verifyStart(*this, getStart())))
+    return failure();
+  ArrayRef<int64_t> shape = shapeOf(getResult());
+  if (shape.size() != 2)
+    return emitOpError("result must be a mask [S, Tk] but has shape ")
+           << formatShape(shape);
+  if (shape[0] > shape[1])
+    return emitOpError("has more queries than keys: ")
+           << formatShape(shape) << " cannot hold a chunk and its past";
+  return success();
+}
+
+LogicalResult KvCacheOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs a cache name");
+  if (failed(verifyStart(*this, getStart())))
+    return failure();
+  ArrayRef<int64_t> update = shapeOf(getUpdate()), cache = shapeOf(getCache());
+  if (update.size() != 4)
+    return emitOpError("update must be [B, H, S, D] but has shape ")
+           << formatShape(update);
+  if (cache.size() != 4 || cache[0] != update[0] || cache[1] != update[1] ||
+      cache[3] != update[3] || cache[2] < update[2])
+    return emitOpError("cache must be [B, H, Tk, D] with the update's B, H "
+                       "and D and Tk >= its ")
+           << update[2] << " rows, but the update is " << formatShape(update)
+           << " and the cache " << formatShape(cache);
+  return success();
+}
+
+LogicalResult SliceOp::verify() {
+  ArrayRef<int64_t> input = shapeOf(getInput()), result = shapeOf(getResult());
+  int64_t rank = input.size(), axis = getAxis(), start = getStart();
+  if (axis < 0 || axis >= rank)
+    return emitOpError("axis ") << axis << " is out of range for rank " << rank;
+  SmallVector<int64_t> expected(input);
+  expected[axis] = result.size() == input.size() ? result[axis] : 0;
+  if (failed(expectShape(*this, "result", getResult(), expected,
+                         "the input's but along the axis")))
+    return failure();
+  if (start < 0 || start + result[axis] > input[axis])
+    return emitOpError("takes rows ")
+           << start << " to " << start + result[axis] - 1 << " of axis " << axis
+           << ", which has " << input[axis];
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Loss
 //===----------------------------------------------------------------------===//
 

@@ -167,6 +167,73 @@ def Giga_AttentionOp : Giga_Op<"attention", [DeclareOpInterfaceMethods<Giga_Diff
 }
 
 //===----------------------------------------------------------------------===//
+// Generation: a chunk of new tokens at a position, over a KV cache
+//===----------------------------------------------------------------------===//
+
+def Giga_PositionsOp : Giga_Op<"positions", [Pure]> {
+  let summary = "the positions start, start+1, ..., start+N-1 of a chunk of N tokens";
+  let description = [{
+    `start` is an i32 [1] (an entry point's input): a generation step's
+    first position, for the position embedding.
+  }];
+  let arguments = (ins Giga_IdTensor:$start);
+  let results = (outs StaticShapeTensorOf<[I32]>:$result);
+  let assemblyFormat = "$start attr-dict `:` type($start) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Giga_PositionMaskOp : Giga_Op<"position_mask", [Pure]> {
+  let summary = "the additive mask [S, Tk] of S queries at start.. over Tk cached keys";
+  let description = [{
+    Query i sits at position `start + i` and sees the keys at positions up
+    to its own: the mask is 0 where key j <= start + i and -inf elsewhere,
+    which also hides the rows of a KV cache that hold nothing yet.
+  }];
+  let arguments = (ins Giga_IdTensor:$start);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = "$start attr-dict `:` type($start) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def Giga_KvCacheOp : Giga_Op<"kv_cache", [MemoryEffects<[MemRead, MemWrite]>]> {
+  let summary = "writes a chunk's keys (or values) into a cache that persists, and reads it all";
+  let description = [{
+    A named cache of shape [B, H, Tk, D] lives across calls of a generation
+    program's entry points (one per iteration inside a `giga.repeat`, as a
+    parameter is). The op writes `update` [B, H, S, D] into rows `start` to
+    `start + S - 1` and returns the whole cache after the write; rows not
+    written in this sequence hold stale values, which a `giga.position_mask`
+    hides.
+
+    ```mlir
+    %keys = giga.kv_cache "attn.k" %k at %start : tensor<1x12x1x64xf32>, tensor<1xi32> -> tensor<1x12x1024x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Giga_FloatTensor:$update,
+                       Giga_IdTensor:$start);
+  let results = (outs Giga_FloatTensor:$cache);
+  let assemblyFormat = [{
+    $name $update `at` $start attr-dict `:` type($update) `,` type($start) `->` type($cache)
+  }];
+  let hasVerifier = 1;
+}
+
+def Giga_SliceOp : Giga_Op<"slice", [Pure]> {
+  let summary = "a contiguous range of one axis: input[..., start : start + n, ...]";
+  let description = [{
+    The result's size along `axis` is n; every other dimension is the
+    input's. A generation step keeps its last position's activations so the
+    output head multiplies one row, not the whole chunk.
+  }];
+  let arguments = (ins Giga_FloatTensor:$input, I64Attr:$axis, I64Attr:$start);
+  let results = (outs Giga_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `along` $axis `from` $start attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Loss
 //===----------------------------------------------------------------------===//
 

@@ -26,7 +26,8 @@ inline constexpr const char *kBackwardAttr = "wafer.backward";
 inline constexpr const char *kEvalOnlyAttr = "wafer.eval_only";
 inline constexpr const char *kCarriedAttr = "wafer.carried";
 inline constexpr const char *kSlicedAttr = "wafer.sliced";
-/// The training-step program: the function that invokes the kernels.
+/// A program: a function that invokes the kernels (the training step, or a
+/// generation entry point).
 inline constexpr const char *kProgramAttr = "wafer.program";
 } // namespace wafer
 

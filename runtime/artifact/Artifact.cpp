@@ -285,6 +285,10 @@ Buffer readBuffer(const Reader &r, const json &b, const std::string &where,
   buffer.type.shape = r.shape(b, "shape", where);
   buffer.offset = r.integer(b, "offset", where);
   buffer.layers = r.integer(b, "layers", where);
+  const json &state = r.field(b, "state", where);
+  if (!state.is_boolean())
+    r.fail(where + ".state", "expected true or false");
+  buffer.state = state.get<bool>();
   if (buffer.offset + buffer.totalBytes() > arenaBytes)
     r.fail(where, "lies outside the arena of " + std::to_string(arenaBytes) +
                       " bytes");
@@ -408,7 +412,8 @@ json toJson(const Artifact &artifact) {
                        {"dtype", toString(b.type.dtype)},
                        {"shape", b.type.shape},
                        {"offset", b.offset},
-                       {"layers", b.layers}});
+                       {"layers", b.layers},
+                       {"state", b.state}});
   json kernels = json::array();
   for (const Kernel &k : artifact.kernels) {
     json ops = json::array(), in = json::array(), out = json::array(),

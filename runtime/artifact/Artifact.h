@@ -25,7 +25,7 @@ public:
 };
 
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};
-inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kFormatVersion = 4;
 
 enum class DType { F32, I32, I64 };
 const char *toString(DType type);
@@ -67,12 +67,15 @@ struct Optimizer {
 
 /// A tensor in the activation arena. A stacked buffer holds one tensor per
 /// layer (`layers` of them, `type.bytes()` apart): the activations a
-/// repeated block saves for its backward.
+/// repeated block saves for its backward. A state buffer (a KV cache) keeps
+/// its contents from one run of an entry point to the next; no other buffer
+/// shares its bytes, and it is zero when the executor starts.
 struct Buffer {
   std::string name;
   TensorType type;
   int64_t offset = 0; // bytes into the arena
   int64_t layers = 0; // 0: one tensor; >0: stacked
+  bool state = false;
   int64_t totalBytes() const {
     return type.bytes() * (layers > 0 ? layers : 1);
   }

@@ -29,6 +29,14 @@ void fillCausalMask(float *mask, int64_t seqLen) {
           j <= i ? 0.0f : -std::numeric_limits<float>::infinity();
 }
 
+void fillPositionMask(float *mask, int64_t queries, int64_t keys,
+                      int64_t start) {
+  for (int64_t i = 0; i < queries; ++i)
+    for (int64_t j = 0; j < keys; ++j)
+      mask[i * keys + j] =
+          j <= start + i ? 0.0f : -std::numeric_limits<float>::infinity();
+}
+
 namespace {
 MatmulShape product(const AttentionShape &s, int64_t m, int64_t n, int64_t k,
                     bool transA, bool transB, float alpha, bool accumulate) {

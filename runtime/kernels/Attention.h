@@ -110,6 +110,11 @@ size_t attentionCacheSize();
 /// The [T, T] causal mask: 0 on and below the diagonal, -inf above.
 void fillCausalMask(float *mask, int64_t seqLen);
 
+/// The mask [queries, keys] of queries at positions start, start+1, ...
+/// over a cache of keys: 0 where key j <= start + i, -inf elsewhere.
+void fillPositionMask(float *mask, int64_t queries, int64_t keys,
+                      int64_t start);
+
 } // namespace giga::kernels
 
 #endif // GIGA_RUNTIME_KERNELS_ATTENTION_H

@@ -49,9 +49,9 @@ void fill(float *out, int64_t n, float value) {
   });
 }
 
-void iota(int32_t *out, int64_t n) {
+void iota(int32_t *out, int64_t n, int32_t start) {
   for (int64_t i = 0; i < n; ++i)
-    out[i] = static_cast<int32_t>(i);
+    out[i] = start + static_cast<int32_t>(i);
 }
 
 void addBroadcast(float *out, const float *a, const float *b, int64_t rows,

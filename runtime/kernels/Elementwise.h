@@ -20,8 +20,8 @@ void accumulate(float *dst, const float *src, int64_t n);
 void scale(float *x, float factor, int64_t n);
 /// out[i] = value for i < n.
 void fill(float *out, int64_t n, float value);
-/// out[i] = i for i < n (positions 0, 1, ...; n must fit int32).
-void iota(int32_t *out, int64_t n);
+/// out[i] = start + i for i < n (positions; start + n must fit int32).
+void iota(int32_t *out, int64_t n, int32_t start = 0);
 
 /// out[r, c] = a[r, c] + b[c]; a and out are [rows, cols], b is [cols] (an
 /// add whose rhs is a suffix of the lhs's shape). add() row by row, so it may

@@ -173,4 +173,23 @@ void concatAxis(void *whole, const void *const *parts, const int64_t *partCols,
   }
 }
 
+void sliceColumns(void *out, const void *in, int64_t outer, int64_t inCols,
+                  int64_t outCols, int64_t offset, int64_t elementSize) {
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(static_cast<char *>(out) + o * outCols * elementSize,
+                static_cast<const char *>(in) +
+                    (o * inCols + offset) * elementSize,
+                outCols * elementSize);
+}
+
+void writeColumns(void *whole, const void *part, int64_t outer,
+                  int64_t wholeCols, int64_t partCols, int64_t offset,
+                  int64_t elementSize) {
+  for (int64_t o = 0; o < outer; ++o)
+    std::memcpy(static_cast<char *>(whole) +
+                    (o * wholeCols + offset) * elementSize,
+                static_cast<const char *>(part) + o * partCols * elementSize,
+                partCols * elementSize);
+}
+
 } // namespace giga::kernels

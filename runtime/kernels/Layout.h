@@ -59,6 +59,17 @@ void splitAxis(const void *whole, void *const *parts, const int64_t *partCols,
 void concatAxis(void *whole, const void *const *parts, const int64_t *partCols,
                 size_t numParts, int64_t outer, int64_t elementSize);
 
+/// out[o, :] = in[o, offset : offset + outCols] for in viewed as
+/// [outer, inCols]: a slice of one axis.
+void sliceColumns(void *out, const void *in, int64_t outer, int64_t inCols,
+                  int64_t outCols, int64_t offset, int64_t elementSize);
+
+/// whole[o, offset : offset + partCols] = part[o, :] for whole viewed as
+/// [outer, wholeCols]; the rest of whole is kept (a KV cache's new rows).
+void writeColumns(void *whole, const void *part, int64_t outer,
+                  int64_t wholeCols, int64_t partCols, int64_t offset,
+                  int64_t elementSize);
+
 } // namespace giga::kernels
 
 #endif // GIGA_RUNTIME_KERNELS_LAYOUT_H

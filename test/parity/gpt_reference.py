@@ -899,6 +899,50 @@ def eval_file(c, weights, tokens, batch=64):
     return total / (count * T), count
 
 
+def check_generation(c, weights, prompt, context, output, logits_path, greedy, tol):
+    """gigarun sample's logits (--logits) and tokens (--prompt-tokens output)
+    against a full forward pass, in float64 and without a cache, over the
+    last `context` tokens before each step, as nanoGPT's sample.py crops
+    them. Greedy: each token must be the reference's argmax too."""
+    m = c["model"]
+    names = dict(parameter_shapes(m))
+    model = build_model(m, {n: w for n, w in weights.items() if n in names})
+    samples = [s.strip() for s in open(output).read().split("---------------")]
+    samples = [[int(t) for t in s.split(",")] for s in samples if s]
+    V = m["vocab_size"]
+    got = np.fromfile(logits_path, dtype="<f4")
+    steps = len(samples[0]) - len(prompt)
+    if any(s[:len(prompt)] != prompt for s in samples) or steps < 1:
+        print("generate: FAIL: the samples do not start with the prompt %s" % prompt)
+        return False
+    if got.size != steps * len(samples) * V:
+        print("generate: FAIL: %d logits for %d steps of %d samples of vocab %d"
+              % (got.size, steps, len(samples), V))
+        return False
+    got = got.reshape(steps, len(samples), V)
+    worst, mismatches = 0.0, []
+    with torch.no_grad():
+        for b, sample in enumerate(samples):
+            for t in range(steps):
+                window = sample[:len(prompt) + t][-context:]
+                logits, _ = model(torch.tensor([window]))
+                want = logits[0, -1].numpy()
+                err = rel_err(got[t, b], want)
+                worst = max(worst, err)
+                if err > tol:
+                    mismatches.append("sample %d step %d: logits rel err %.3e" % (b, t, err))
+                if greedy and int(np.argmax(want)) != sample[len(prompt) + t]:
+                    mismatches.append("sample %d step %d: token %d, reference's argmax %d"
+                                      % (b, t, sample[len(prompt) + t], int(np.argmax(want))))
+    print("generate: %d samples x %d steps, context %d, prompt %d tokens: worst logits "
+          "rel err %.3e (tol %.1e)%s: %s"
+          % (len(samples), steps, context, len(prompt), worst, tol,
+             ", greedy tokens checked" if greedy else "", "FAIL" if mismatches else "ok"))
+    for line in mismatches[:10]:
+        print("generate: FAIL: " + line)
+    return not mismatches
+
+
 def make_tokens(c, count, seed):
     rng = np.random.default_rng(seed)
     need = c["run"]["sequence_length"] + 1
@@ -915,6 +959,9 @@ def main(argv=None):
     p.add_argument("config")
     p.add_argument("out")
     p.add_argument("--seed", type=int, default=None, help="default: run.seed")
+    p.add_argument("--scale", type=float, default=None,
+                   help="instead of the model's init, every tensor (biases and norms too) "
+                        "random at this scale: logits far from uniform")
     p = sub.add_parser("make-data", help="write random uint16 tokens < vocab_size")
     p.add_argument("config")
     p.add_argument("out")
@@ -941,6 +988,16 @@ def main(argv=None):
     p.add_argument("--giga", default=None,
                    help="gigarun eval --json output to check against")
     p.add_argument("--tol", type=float, default=1e-5)
+    p = sub.add_parser("generate", help="gigarun sample's logits and tokens against a "
+                                        "full forward pass without a cache")
+    p.add_argument("config")
+    p.add_argument("checkpoint")
+    p.add_argument("output", help="gigarun sample --prompt-tokens's stdout")
+    p.add_argument("logits", help="gigarun sample --logits's file")
+    p.add_argument("--prompt", required=True, help="the prompt's ids, 3,10,17")
+    p.add_argument("--context", type=int, required=True)
+    p.add_argument("--greedy", action="store_true")
+    p.add_argument("--tol", type=float, default=1e-4)
     p = sub.add_parser("selftest", help="check the oracle without giga")
     p.add_argument("--workdir", default=None)
     p = sub.add_parser("torch-run", help="write a run as gigarun would, trained by torch")
@@ -959,7 +1016,11 @@ def main(argv=None):
     c = load_config(args.config)
     if args.command == "make-init":
         seed = c["run"].get("seed", 0) if args.seed is None else args.seed
-        weights = make_init(c["model"], seed)
+        if args.scale is None:
+            weights = make_init(c["model"], seed)
+        else:
+            weights = {n: w.astype(np.float32) for n, w in
+                       random_weights(c["model"], np.random.default_rng(seed), args.scale).items()}
         write_safetensors(args.out, weights, {"format": "giga-parity-init",
                                               "config": c["name"], "seed": seed})
         return 0
@@ -978,6 +1039,11 @@ def main(argv=None):
         print("eval: giga loss %.9f over %d windows: rel err %.3e, tol %.1e: %s"
               % (giga["loss"], giga["windows"], err, args.tol, "ok" if ok else "FAIL"))
         return 0 if ok else 1
+    if args.command == "generate":
+        weights, _ = read_safetensors(args.checkpoint)
+        prompt = [int(t) for t in args.prompt.split(",")]
+        return 0 if check_generation(c, weights, prompt, args.context, args.output,
+                                     args.logits, args.greedy, args.tol) else 1
     init, _ = read_safetensors(args.init)
     tokens = read_tokens(args.data)
     if args.command == "torch-run":

@@ -37,6 +37,8 @@ struct CompileOptions {
   std::string dumpIrDir;
   int64_t lossChunk = -1; // the target's
   bool report = false;
+  std::string task = "train";
+  giga::GenerationShape generation; // --task generate; context 0: T's
 };
 
 /// A failure whose diagnostics MLIR already printed above it.
@@ -107,11 +109,17 @@ void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
         /*printAfterOnlyOnFailure=*/false, options.dumpIrDir);
   std::string failedPass;
   pm.addInstrumentation(std::make_unique<FailedPassRecorder>(failedPass));
-  giga::CompilePipelineOptions pipeline;
-  pipeline.wafer = options.wafer;
-  pipeline.stopAfter = stopAfter;
-  pipeline.lossChunk = options.lossChunk;
-  giga::buildCompilePipeline(pm, pipeline);
+  if (options.task == "generate") {
+    giga::GeneratePipelineOptions pipeline;
+    pipeline.wafer = options.wafer;
+    giga::buildGeneratePipeline(pm, pipeline);
+  } else {
+    giga::CompilePipelineOptions pipeline;
+    pipeline.wafer = options.wafer;
+    pipeline.stopAfter = stopAfter;
+    pipeline.lossChunk = options.lossChunk;
+    giga::buildCompilePipeline(pm, pipeline);
+  }
   if (mlir::succeeded(pm.run(module)))
     return;
   // Not fitting the target is the user's to fix, whoever built the IR.
@@ -123,6 +131,24 @@ void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
                                   "lowering to wafer kernels failed")
                            .Case("wafer-plan-buffers", "buffer planning failed")
                            .Default("building the training step failed"));
+}
+
+/// --batch, --prefill-chunk and --context, checked against the model: the
+/// cache holds at most its positions, by default the training sequence.
+giga::GenerationShape generationShape(const CompileOptions &options,
+                                      const giga::Config &config) {
+  giga::GenerationShape shape = options.generation;
+  int64_t positions = config.model.maxPositionEmbeddings;
+  if (shape.context == 0)
+    shape.context = config.run.sequenceLength;
+  if (shape.context > positions)
+    throw giga::ConfigError(
+        options.input + ": --context " + std::to_string(shape.context) +
+        " is more than the model's max_position_embeddings (" +
+        std::to_string(positions) + "); give --context " +
+        std::to_string(positions) + " or less");
+  shape.prefillChunk = std::min(shape.prefillChunk, shape.context);
+  return shape;
 }
 
 int compile(const CompileOptions &options) {
@@ -147,7 +173,11 @@ int compile(const CompileOptions &options) {
     config = moduleConfig(*module);
   } else {
     giga::Config parsed = giga::loadConfig(options.input);
-    module = giga::buildGpt(context, parsed);
+    if (options.task == "generate")
+      module = giga::buildGptGenerator(context, parsed,
+                                       generationShape(options, parsed));
+    else
+      module = giga::buildGpt(context, parsed);
     config = parsed.toJson();
     if (mlir::failed(mlir::verify(*module)))
       throw compileFailure(
@@ -172,6 +202,9 @@ int compile(const CompileOptions &options) {
   };
   if (finish("forward"))
     return kOk;
+  if (options.task == "generate" && emit == "giga")
+    throw giga::ConfigError("--emit=giga is the training step's; with --task "
+                            "generate use --emit=forward or --emit=wafer");
 
   runPipeline(*module, context, options,
               emit == "giga" ? giga::CompileStage::Giga
@@ -200,7 +233,9 @@ int main(int argc, char **argv) {
                "  gigac compile configs/gpt-175b.json --report\n"
                "  gigac compile configs/gpt-tiny.json --emit=giga\n"
                "  gigac compile model.mlir -o step.wafer   (any model in the "
-               "giga dialect)\n"};
+               "giga dialect)\n"
+               "  gigac compile configs/gpt-small.json --task generate -o "
+               "gen.wafer\n"};
   app.require_subcommand(1);
   CompileOptions options;
   CLI::App *compileCommand = app.add_subcommand(
@@ -237,6 +272,31 @@ int main(int argc, char **argv) {
           "target's loss_chunk: 2048 on wse2 and wse3; on host 512, for "
           "heads up to 256 wide (loss_fusion_max_width)")
       ->check(CLI::NonNegativeNumber);
+  compileCommand
+      ->add_option("--task", options.task,
+                   "train: the training step (train_step, eval_step); "
+                   "generate: the forward pass as prefill (a prompt, a "
+                   "chunk at a time) and decode (one token) over a KV cache, "
+                   "for gigarun sample")
+      ->check(CLI::IsMember({"train", "generate"}))
+      ->capture_default_str();
+  compileCommand
+      ->add_option("--batch", options.generation.batch,
+                   "--task generate: samples generated together")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+      ->capture_default_str();
+  compileCommand
+      ->add_option("--prefill-chunk", options.generation.prefillChunk,
+                   "--task generate: prompt tokens per prefill call (at most "
+                   "the context)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20))
+      ->capture_default_str();
+  compileCommand
+      ->add_option("--context", options.generation.context,
+                   "--task generate: positions the KV cache holds, at most "
+                   "max_position_embeddings (default: the config's "
+                   "run.sequence_length, what the model was trained on)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   compileCommand->add_flag(
       "--report", options.report,
       "print per-kernel placement, memory and estimated time, and totals");

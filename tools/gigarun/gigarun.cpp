@@ -3,6 +3,7 @@
 //   gigarun STEP.wafer --data TRAIN.bin [--val VAL.bin] [--steps N] ...
 //   gigarun inspect STEP.wafer
 //   gigarun eval STEP.wafer --checkpoint CKPT --data FILE
+//   gigarun sample GEN.wafer --checkpoint CKPT --prompt TEXT
 //   gigarun plot RUN_DIR... [-o loss.svg]
 //   gigarun ops
 //
@@ -18,7 +19,9 @@
 #include "runtime/artifact/Artifact.h"
 #include "runtime/artifact/OpSchema.h"
 #include "runtime/artifact/TrainingEntryPoints.h"
+#include "runtime/data/Tokenizer.h"
 #include "runtime/exec/Executor.h"
+#include "runtime/generate/Generator.h"
 #include "runtime/kernels/Bf16.h"
 #include "runtime/kernels/Cpu.h"
 #include "runtime/kernels/Matmul.h"
@@ -40,8 +43,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -262,6 +267,214 @@ int runEval(int argc, char **argv) {
   return 0;
 }
 
+/// "3,10,17" as token ids below `vocab`.
+std::vector<int32_t> parseTokenList(const std::string &text, int64_t vocab) {
+  std::vector<int32_t> ids;
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    int64_t id = -1;
+    auto [end, error] =
+        std::from_chars(item.data(), item.data() + item.size(), id);
+    if (item.empty() || error != std::errc() ||
+        end != item.data() + item.size() || id < 0 || id >= vocab)
+      throw train::TrainError("--prompt-tokens: '" + item +
+                              "' is not a token id from 0 to " +
+                              std::to_string(vocab - 1));
+    ids.push_back(int32_t(id));
+  }
+  if (ids.empty())
+    throw train::TrainError("--prompt-tokens is empty; give ids such as 3,10");
+  return ids;
+}
+
+/// --prompt TEXT, or @FILE for a file's text.
+std::string promptText(const std::string &prompt) {
+  if (prompt.empty() || prompt[0] != '@')
+    return prompt;
+  std::string path = prompt.substr(1);
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error))
+    throw train::TrainError("--prompt " + prompt + ": " + path +
+                            " is not a readable file");
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file && !file.eof())
+    throw train::TrainError("--prompt " + prompt + ": cannot read " + path);
+  return text.str();
+}
+
+int runSample(int argc, char **argv) {
+  CLI::App app{
+      "Sample text from a checkpoint, as nanoGPT's sample.py does, with a "
+      "generation artifact (gigac compile CONFIG --task generate -o "
+      "gen.wafer): the prompt runs through prefill, each new token through "
+      "decode over the KV cache, weights streamed from the store as in "
+      "training. A prompt longer than the context keeps its last tokens; "
+      "past the context the window slides: each further token is predicted "
+      "from the context's worth of tokens before it, run again from "
+      "position 0 (so it costs a prefill).",
+      "gigarun sample"};
+  std::string artifactPath, checkpoint, prompt = "\n", promptTokens, storeDir,
+                                        precision, logitsPath;
+  int64_t maxNewTokens = 200, numSamples = 1;
+  generate::SamplingOptions sampling;
+  int threads = 1;
+  app.add_option("GEN", artifactPath,
+                 "the generation artifact (gigac compile --task generate)")
+      ->required();
+  app.add_option("--checkpoint", checkpoint,
+                 "weights: a checkpoint (safetensors) of the same config, or "
+                 "a run directory (its newest checkpoint)")
+      ->required();
+  auto *textFlag = app.add_option(
+      "--prompt", prompt,
+      "text to continue (GPT-2 BPE), or @FILE for a file's text");
+  app.add_option("--prompt-tokens", promptTokens,
+                 "the prompt as token ids (3,10,17), for a vocabulary that is "
+                 "not GPT-2's; prints ids instead of text")
+      ->excludes(textFlag);
+  app.add_option("--max-new-tokens", maxNewTokens, "tokens to generate")
+      ->check(wholeNumber(1, kMaxCount))
+      ->capture_default_str();
+  app.add_option("--temperature", sampling.temperature,
+                 "divides the logits; 0 is greedy (the most likely token)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
+  app.add_option("--top-k", sampling.topK,
+                 "sample among the k most likely tokens; 0: all")
+      ->check(wholeNumber(0, kMaxCount))
+      ->capture_default_str();
+  app.add_option("--top-p", sampling.topP,
+                 "then among the most likely tokens whose probability adds "
+                 "up to p (nucleus sampling); 1: all")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  app.add_option("--num-samples", numSamples,
+                 "samples to draw (the artifact's --batch of them at a time)")
+      ->check(wholeNumber(1, kMaxCount))
+      ->capture_default_str();
+  app.add_option("--seed", sampling.seed, "seeds the sampler")
+      ->check(wholeNumber(0, UINT64_MAX))
+      ->capture_default_str();
+  app.add_option("--store", storeDir,
+                 "keep the weights in files here (default: RAM)");
+  app.add_option("--logits", logitsPath,
+                 "also write every step's logits here: raw little-endian f32, "
+                 "[steps, batch, vocab], steps = max-new-tokens per round");
+  addThreadsAndPrecision(app, threads, precision);
+  int status = 0;
+  if (!parseFlags(app, argc, argv, "gigarun sample", status))
+    return status;
+  kernels::setMatmulThreads(threads);
+  train::TrainOptions options;
+  if (!resolvePrecision(precision, options))
+    return 1;
+
+  artifact::Artifact artifact = artifact::readArtifact(artifactPath);
+  auto shape = artifact::generation::contract(artifact, artifactPath);
+  const bool asIds = !promptTokens.empty();
+  std::optional<data::Tokenizer> tokenizer;
+  std::vector<int32_t> context;
+  if (asIds) {
+    context = parseTokenList(promptTokens, shape.vocab);
+  } else {
+    tokenizer.emplace(data::Tokenizer::loadFromDir());
+    if (shape.vocab < int64_t(tokenizer->vocabSize()))
+      throw train::TrainError(artifactPath + ": the model's vocabulary has " +
+                              std::to_string(shape.vocab) +
+                              " tokens, fewer than GPT-2's " +
+                              std::to_string(tokenizer->vocabSize()) +
+                              "; give the prompt as ids with --prompt-tokens");
+    for (data::TokenId id : tokenizer->encode(promptText(prompt)))
+      context.push_back(int32_t(id));
+    if (context.empty())
+      throw train::TrainError("--prompt is empty; give some text");
+  }
+  if (int64_t(context.size()) > shape.context) {
+    std::cerr << "gigarun: note: the prompt has " << context.size()
+              << " tokens; the model sees its last " << shape.context << "\n";
+    context.erase(context.begin(), context.end() - shape.context);
+  }
+
+  const std::string checkpointPath = checkpointFile(checkpoint);
+  store::SafetensorsFile weights =
+      train::openInitWeights(artifact, checkpointPath, "--checkpoint");
+  store::WeightStore store(artifact, {storeDir, 0});
+  store.load(weights, /*withOptimizer=*/false);
+  exec::Executor executor(artifact, store, options.precision);
+  generate::Generator generator(artifact, executor, artifactPath);
+  generate::Sampler sampler(sampling);
+  std::optional<std::ofstream> logits;
+  if (!logitsPath.empty()) {
+    refuseNonRegularTarget(logitsPath);
+    logits.emplace(logitsPath, std::ios::binary | std::ios::trunc);
+    if (!*logits)
+      throw train::TrainError("--logits " + logitsPath + ": cannot write");
+  }
+
+  auto text = [&](const std::vector<int32_t> &ids) {
+    if (asIds) {
+      std::string list;
+      for (int32_t id : ids)
+        list += (list.empty() ? "" : ",") + std::to_string(id);
+      return list;
+    }
+    std::vector<data::TokenId> tokens(ids.begin(), ids.end());
+    return tokenizer->decode(tokens);
+  };
+  // One sequence streams its tokens as they come; several print whole.
+  const bool stream = shape.batch == 1;
+  auto start = std::chrono::steady_clock::now();
+  int64_t generated = 0;
+  for (int64_t done = 0; done < numSamples; done += shape.batch) {
+    generator.start(context);
+    std::vector<std::vector<int32_t>> samples(shape.batch);
+    if (stream)
+      std::cout << text(context) << (asIds ? "," : "") << std::flush;
+    for (int64_t t = 0; t < maxNewTokens; ++t) {
+      std::vector<int32_t> next(shape.batch);
+      for (int64_t b = 0; b < shape.batch; ++b) {
+        const float *row = generator.logits(b);
+        if (logits)
+          logits->write(reinterpret_cast<const char *>(row),
+                        shape.vocab * sizeof(float));
+        next[b] = sampler.next(row, shape.vocab);
+        samples[b].push_back(next[b]);
+      }
+      if (stream)
+        std::cout << text(next) << (asIds && t + 1 < maxNewTokens ? "," : "")
+                  << std::flush;
+      generated += shape.batch;
+      if (t + 1 < maxNewTokens)
+        generator.append(next);
+    }
+    for (int64_t b = 0; b < shape.batch && done + b < numSamples; ++b) {
+      if (!stream)
+        std::cout << text(context) << (asIds ? "," : "") << text(samples[b]);
+      std::cout << "\n---------------\n";
+    }
+  }
+  if (logits && !logits->flush())
+    throw train::TrainError("--logits " + logitsPath + ": write failed");
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "gigarun: %lld tokens in %.2f s (%.1f tokens/s, %s matmuls; "
+                "%lld prefill and %lld decode calls, window slid %lld "
+                "times)\n",
+                (long long)generated, seconds,
+                double(generated) / std::max(seconds, 1e-9),
+                kernels::precisionName(options.precision),
+                (long long)generator.prefills, (long long)generator.decodes,
+                (long long)generator.slides);
+  std::cerr << line;
+  return 0;
+}
+
 /// gigarun plot RUN_DIR... [-o FILE]
 int runPlot(int argc, char **argv) {
   CLI::App app{"Plot runs: training and validation loss, learning rate and "
@@ -312,8 +525,9 @@ int runTrain(int argc, char **argv) {
   CLI::App app{
       "Train a compiled GPT step (gigac compile CONFIG -o "
       "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
-      "gigarun eval STEP.wafer --checkpoint CKPT --data FILE; gigarun plot "
-      "RUN_DIR...; gigarun ops",
+      "gigarun eval STEP.wafer --checkpoint CKPT --data FILE; gigarun sample "
+      "GEN.wafer --checkpoint CKPT --prompt TEXT; gigarun plot RUN_DIR...; "
+      "gigarun ops",
       "gigarun"};
   train::TrainOptions options;
   std::string memoryBudget;
@@ -413,6 +627,8 @@ int main(int argc, char **argv) {
           return runInspect(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "eval")
           return runEval(argc - 1, argv + 1);
+        if (argc >= 2 && std::string(argv[1]) == "sample")
+          return runSample(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "plot")
           return runPlot(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "ops")

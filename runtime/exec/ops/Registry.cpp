@@ -33,6 +33,10 @@ std::unique_ptr<Op> prepareSoftmax(OpContext &);
 std::unique_ptr<Op> prepareSoftmaxGrad(OpContext &);
 std::unique_ptr<Op> prepareAttention(OpContext &);
 std::unique_ptr<Op> prepareAttentionGrad(OpContext &);
+std::unique_ptr<Op> preparePositions(OpContext &);
+std::unique_ptr<Op> preparePositionMask(OpContext &);
+std::unique_ptr<Op> prepareKvCache(OpContext &);
+std::unique_ptr<Op> prepareSlice(OpContext &);
 std::unique_ptr<Op> prepareCrossEntropy(OpContext &);
 std::unique_ptr<Op> prepareCrossEntropyGrad(OpContext &);
 std::unique_ptr<Op> prepareLinearCrossEntropy(OpContext &);
@@ -51,8 +55,8 @@ struct Entry {
   PrepareFn prepare;
 };
 
-// Layout ops (transpose, copy, split, concat) move bytes of any dtype; they
-// are registered for each.
+// Layout ops (transpose, copy, slice, split, concat) move bytes of any dtype;
+// they are registered for each.
 const Entry kEntries[] = {
     {OpId::Embedding, DType::F32, prepareEmbedding},
     {OpId::EmbeddingGrad, DType::F32, prepareEmbeddingGrad},
@@ -73,6 +77,12 @@ const Entry kEntries[] = {
     {OpId::SoftmaxGrad, DType::F32, prepareSoftmaxGrad},
     {OpId::Attention, DType::F32, prepareAttention},
     {OpId::AttentionGrad, DType::F32, prepareAttentionGrad},
+    {OpId::Positions, DType::I32, preparePositions},
+    {OpId::PositionMask, DType::F32, preparePositionMask},
+    {OpId::KvCache, DType::F32, prepareKvCache},
+    {OpId::Slice, DType::F32, prepareSlice},
+    {OpId::Slice, DType::I32, prepareSlice},
+    {OpId::Slice, DType::I64, prepareSlice},
     {OpId::CrossEntropy, DType::F32, prepareCrossEntropy},
     {OpId::CrossEntropyGrad, DType::F32, prepareCrossEntropyGrad},
     {OpId::LinearCrossEntropy, DType::F32, prepareLinearCrossEntropy},
