@@ -13,6 +13,7 @@
 #include "runtime/exec/Executor.h"
 #include "runtime/exec/ops/Op.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace giga::exec {
@@ -160,7 +162,8 @@ struct StreamSlot {
 struct PreparedOp {
   std::vector<OperandView> inputs, outputs;
   std::unique_ptr<ops::Op> op;
-  std::vector<void *> in, out; // resolved before every run
+  std::vector<void *> in, out;      // resolved before every run
+  std::vector<const void *> inBf16; // the store's bf16 copy of an input
 };
 
 struct KernelPlan {
@@ -184,6 +187,7 @@ struct Executor::Impl {
   ops::PlanCache plans;
   std::vector<KernelPlan> kernels;
   std::vector<char *> bound; // per buffer: store memory bound in its place
+  std::vector<const uint16_t *> boundBf16; // and its bf16 copy, if kept
   std::map<std::string, std::vector<Invocation>> programs; // per entry point
   std::vector<int32_t> ioBuffers; // every buffer an entry point binds
   std::mutex storeMutex; // one store call at a time (main or streamer thread)
@@ -423,6 +427,7 @@ void Executor::Impl::prepareKernel(int32_t index) {
     PreparedOp op{
         context.inputs(), context.outputs(), ops::prepare(context), {}, {}};
     op.in.assign(op.inputs.size(), nullptr);
+    op.inBf16.assign(op.inputs.size(), nullptr);
     op.out.assign(op.outputs.size(), nullptr);
     checkAliasing(kernel, op);
     plan.ops.push_back(std::move(op));
@@ -430,11 +435,63 @@ void Executor::Impl::prepareKernel(int32_t index) {
   kernels.push_back(std::move(plan));
 }
 
+namespace {
+/// Whether `kernel` cannot tell `target` bound to the store's memory from
+/// `target` copied into the arena. A kernel that streams or reads the target
+/// must not reach its bytes through any other buffer. Any other kernel may
+/// reuse those bytes for its own values (the planner keeps them apart from
+/// everything live there), but must not read one it has not written first: a
+/// view of the weight carried in from an earlier kernel would find the
+/// arena's stale bytes.
+bool canBind(const artifact::Kernel &kernel, int32_t target,
+             const std::function<bool(int32_t)> &touches) {
+  bool reads = false, streams = false;
+  for (const artifact::StreamIn &s : kernel.streamIn)
+    streams |= s.target.buffer == target;
+  for (const artifact::Op &op : kernel.ops)
+    for (const artifact::Operand &in : op.inputs)
+      reads |= in.buffer == target;
+  for (const artifact::StreamOut &s : kernel.streamOut)
+    reads |= s.source.buffer == target;
+  if (reads && !streams)
+    return false;
+  for (auto [into, from] : kernel.carry)
+    if (into == target || from == target)
+      return false;
+  const bool strict = reads || streams;
+  std::set<int32_t> written;
+  auto readable = [&](int32_t buffer) {
+    return !touches(buffer) || (!strict && written.count(buffer));
+  };
+  for (const artifact::StreamIn &s : kernel.streamIn) {
+    if (s.target.buffer != target && strict && touches(s.target.buffer))
+      return false;
+    written.insert(s.target.buffer);
+  }
+  for (const artifact::Op &op : kernel.ops) {
+    for (const artifact::Operand &in : op.inputs)
+      if (in.buffer != target && !readable(in.buffer))
+        return false;
+    for (const artifact::Operand &out : op.outputs) {
+      if (out.buffer == target || (strict && touches(out.buffer)))
+        return false;
+      written.insert(out.buffer);
+    }
+  }
+  for (const artifact::StreamOut &s : kernel.streamOut)
+    if (s.source.buffer != target && !readable(s.source.buffer))
+      return false;
+  for (auto [into, from] : kernel.carry)
+    if (!readable(from) || (strict && touches(into)))
+      return false;
+  return true;
+}
+} // namespace
+
 /// A stream-in target can be replaced by the store's memory itself (no copy
 /// into the arena) when nothing can tell the difference: the target is a
-/// whole, non-stacked buffer; nothing ever writes it or touches it through
-/// another buffer sharing its bytes; and every kernel that reads it streams
-/// into it first.
+/// whole, non-stacked buffer that no entry point binds, no op writes, and
+/// every kernel passes canBind.
 void Executor::Impl::chooseBindings() {
   size_t bufferCount = artifact.buffers.size();
   std::vector<char> candidate(bufferCount, 0);
@@ -451,41 +508,13 @@ void Executor::Impl::chooseBindings() {
     auto touches = [&](int32_t buffer) {
       return buffer != target && wholeRange(buffer).overlaps(r);
     };
+    // An entry point's inputs are read by its kernels (canBind sees that)
+    // and its outputs are written by them, so only the target itself matters.
     for (int32_t io : ioBuffers)
-      if (io == target || touches(io))
+      if (io == target)
         ok = false;
-    for (size_t k = 0; k < artifact.kernels.size() && ok; ++k) {
-      const artifact::Kernel &kernel = artifact.kernels[k];
-      bool reads = false, streams = false;
-      for (const artifact::StreamIn &s : kernel.streamIn) {
-        if (s.target.buffer == target)
-          streams = true;
-        else if (touches(s.target.buffer))
-          ok = false;
-      }
-      for (const artifact::Op &op : kernel.ops) {
-        for (const artifact::Operand &in : op.inputs) {
-          if (in.buffer == target)
-            reads = true;
-          else if (touches(in.buffer))
-            ok = false;
-        }
-        for (const artifact::Operand &out : op.outputs)
-          if (out.buffer == target || touches(out.buffer))
-            ok = false;
-      }
-      for (const artifact::StreamOut &s : kernel.streamOut) {
-        if (s.source.buffer == target)
-          reads = true;
-        else if (touches(s.source.buffer))
-          ok = false;
-      }
-      for (auto [into, from] : kernel.carry)
-        if (into == target || from == target || touches(into) || touches(from))
-          ok = false;
-      if (reads && !streams)
-        ok = false;
-    }
+    for (size_t k = 0; k < artifact.kernels.size() && ok; ++k)
+      ok = canBind(artifact.kernels[k], target, touches);
     if (!ok)
       continue;
     for (KernelPlan &plan : kernels)
@@ -499,22 +528,32 @@ void Executor::Impl::chooseBindings() {
 /// reads ahead) and touch one byte per page, so that the compute thread finds
 /// them resident.
 void Executor::Impl::prefetch(const Invocation &invocation) {
+  // RAM is resident already; touching it would only spend bandwidth.
+  if (!store.onDisk())
+    return;
   const KernelPlan &plan = kernels[invocation.kernel];
   for (const StreamSlot &s : plan.streamIn) {
     std::lock_guard<std::mutex> lock(storeMutex);
     store.prefetch(s.param, paramLayer(s.param, invocation.layer));
   }
+  auto touch = [](const void *data, int64_t bytes) {
+    const volatile char *pages = static_cast<const char *>(data);
+    char sink = 0;
+    for (int64_t offset = 0; offset < bytes; offset += 4096)
+      sink ^= pages[offset];
+    (void)sink;
+  };
   for (const StreamSlot &s : plan.streamIn) {
-    const volatile char *weights;
+    const void *weights, *copy;
     {
       std::lock_guard<std::mutex> lock(storeMutex);
-      weights = reinterpret_cast<const char *>(
-          store.weights(s.param, paramLayer(s.param, invocation.layer)));
+      int64_t layer = paramLayer(s.param, invocation.layer);
+      weights = store.weights(s.param, layer);
+      copy = s.bind ? store.weightsBf16(s.param, layer) : nullptr;
     }
-    char sink = 0;
-    for (int64_t offset = 0; offset < s.bytes; offset += 4096)
-      sink ^= weights[offset];
-    (void)sink;
+    touch(weights, s.bytes);
+    if (copy)
+      touch(copy, s.bytes / 2);
   }
 }
 
@@ -524,7 +563,7 @@ namespace {
 void runOp(const PreparedOp &prepared, float *scratch, int64_t layer) {
   const ops::Op &op = *prepared.op;
   try {
-    op.run({prepared.in, prepared.out, scratch, layer});
+    op.run({prepared.in, prepared.out, scratch, layer, prepared.inBf16});
   } catch (const ExecError &) {
     throw;
   } catch (const std::exception &e) {
@@ -546,9 +585,12 @@ void Executor::Impl::invoke(const Invocation &invocation,
       weights = reinterpret_cast<char *>(
           store.weights(s.param, paramLayer(s.param, layer)));
     }
-    if (s.bind)
+    if (s.bind) {
       bound[s.buffer] = weights;
-    else
+      std::lock_guard<std::mutex> lock(storeMutex);
+      boundBf16[s.buffer] =
+          store.weightsBf16(s.param, paramLayer(s.param, layer));
+    } else
       std::memcpy(resolve(s.buffer, s.perLayer, layer), weights, s.bytes);
   }
   if (next)
@@ -557,8 +599,10 @@ void Executor::Impl::invoke(const Invocation &invocation,
     Impl &impl;
     KernelPlan &plan;
     ~Unbind() {
-      for (const StreamSlot &s : plan.streamIn)
+      for (const StreamSlot &s : plan.streamIn) {
         impl.bound[s.buffer] = nullptr;
+        impl.boundBf16[s.buffer] = nullptr;
+      }
     }
   } unbind{*this, plan};
 
@@ -580,8 +624,10 @@ void Executor::Impl::invoke(const Invocation &invocation,
       reinterpret_cast<float *>(arena.data() + artifact.opScratchOffset);
   for (int64_t index = 0; index < int64_t(plan.ops.size()); ++index) {
     PreparedOp &op = plan.ops[index];
-    for (size_t i = 0; i < op.inputs.size(); ++i)
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
       op.in[i] = resolve(op.inputs[i].buffer, op.inputs[i].perLayer, layer);
+      op.inBf16[i] = boundBf16[op.inputs[i].buffer];
+    }
     for (size_t i = 0; i < op.outputs.size(); ++i)
       op.out[i] = resolve(op.outputs[i].buffer, op.outputs[i].perLayer, layer);
     if (!profiling) {
@@ -658,6 +704,7 @@ Executor::Executor(const artifact::Artifact &artifact,
                         "; recompile it with this gigac");
   m.arena = AlignedBuffer(m.artifact.arenaBytes, "activation arena");
   m.bound.assign(m.artifact.buffers.size(), nullptr);
+  m.boundBf16.assign(m.artifact.buffers.size(), nullptr);
 }
 
 Executor::~Executor() = default;
@@ -700,6 +747,54 @@ void Executor::run(const std::string &entryName, const Inputs &inputs) {
                  b.type.elements());
   }
   impl->run(impl->programs.at(entry.name));
+}
+
+std::string Executor::profileTable(const std::vector<OpTime> &profile,
+                                   double wallSeconds, double units,
+                                   const std::string &unit,
+                                   const std::vector<OpTime> &extra,
+                                   const std::string &otherName) {
+  std::vector<OpTime> byOp, byKernelOp;
+  double executorSeconds = 0;
+  for (const OpTime &t : profile) {
+    executorSeconds += t.seconds;
+    byKernelOp.push_back({"", t.kernel + " / " + t.op, t.calls, t.seconds});
+    auto it = std::find_if(byOp.begin(), byOp.end(),
+                           [&](const OpTime &r) { return r.op == t.op; });
+    if (it == byOp.end()) {
+      byOp.push_back({"", t.op, t.calls, t.seconds});
+    } else {
+      it->seconds += t.seconds;
+      it->calls += t.calls;
+    }
+  }
+  double outside = 0;
+  for (const OpTime &t : extra) {
+    byOp.push_back({"", t.op, t.calls, t.seconds});
+    outside += t.seconds;
+  }
+  byOp.push_back({"", otherName, 0,
+                  std::max(0.0, wallSeconds - executorSeconds - outside)});
+  std::string table;
+  auto print = [&](std::vector<OpTime> rows, size_t limit) {
+    std::sort(rows.begin(), rows.end(), [](const OpTime &a, const OpTime &b) {
+      return a.seconds > b.seconds;
+    });
+    char line[512];
+    for (size_t i = 0; i < std::min(limit, rows.size()); ++i) {
+      std::snprintf(line, sizeof line, "  %9.2f %5.1f%% %8.0f  %s\n",
+                    1e3 * rows[i].seconds / units,
+                    100 * rows[i].seconds / std::max(wallSeconds, 1e-12),
+                    double(rows[i].calls) / units, rows[i].op.c_str());
+      table += line;
+    }
+  };
+  table += "  ms/" + unit + "  share  calls/" + unit + "  op (all kernels)\n";
+  print(byOp, byOp.size());
+  table += "  ms/" + unit + "  share  calls/" + unit +
+           "  kernel / op (the 15 slowest)\n";
+  print(byKernelOp, 15);
+  return table;
 }
 
 void Executor::setProfiling(bool on) {

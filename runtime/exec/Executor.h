@@ -57,6 +57,16 @@ public:
   void setProfiling(bool on);
   std::vector<OpTime> profile() const;
 
+  /// A profile as a table, per `unit` ("step", "token") over `units` of
+  /// them in `wallSeconds`: every op summed over kernels, `extra` rows
+  /// (time spent outside the executor) and what is left unaccounted as
+  /// `otherName`; then the 15 slowest kernel/op pairs.
+  static std::string profileTable(const std::vector<OpTime> &profile,
+                                  double wallSeconds, double units,
+                                  const std::string &unit,
+                                  const std::vector<OpTime> &extra,
+                                  const std::string &otherName);
+
 private:
   struct Impl;
   std::unique_ptr<Impl> impl;

@@ -17,6 +17,7 @@
 #include "runtime/store/WeightStore.h"
 #include "runtime/support/Hash.h"
 
+#include "runtime/kernels/Bf16.h"
 #include "runtime/kernels/Elementwise.h"
 #include "runtime/kernels/Optimizer.h"
 
@@ -59,8 +60,13 @@ int64_t chunkBytesFor(int64_t budget) {
 }
 
 /// The arrays: weights, gradients, then the optimizer state (AdamW m and v,
-/// or SGD momentum).
-enum ArrayKind { Weights = 0, Grads = 1, State0 = 2, State1 = 3 };
+/// or SGD momentum); with StoreOptions::bf16Copies the weights rounded to
+/// bf16 too, each tensor at its fp32 offset (the second half of its bytes
+/// is never touched, so it costs neither RAM nor disk).
+enum ArrayKind { Weights = 0, Grads = 1, State0 = 2, State1 = 3, Bf16 = 4 };
+constexpr int kArrayKinds = 5;
+
+int64_t elementBytes(int kind) { return kind == Bf16 ? 2 : 4; }
 
 std::string errnoText() { return std::strerror(errno); }
 
@@ -160,8 +166,9 @@ struct WeightStore::Impl {
   std::vector<Tensor> tensors;
   std::vector<size_t> firstTensor; // per param
   int64_t arrayBytes = 0;
-  int arrayCount = 0;
-  Array arrays[4];
+  int arrayCount = 0; // fp32 arrays: Weights up to State1
+  bool bf16Copies = false;
+  Array arrays[kArrayKinds];
 
   // Disk store.
   std::string directory;
@@ -187,6 +194,12 @@ struct WeightStore::Impl {
     return reinterpret_cast<float *>(
         reinterpret_cast<char *>(arrays[kind].base) + t.offset);
   }
+  uint16_t *bf16At(const Tensor &t) const {
+    return reinterpret_cast<uint16_t *>(
+        reinterpret_cast<char *>(arrays[Bf16].base) + t.offset);
+  }
+  /// Rounds t's weights into its bf16 copy, if the store keeps one.
+  void refreshBf16(const Tensor &t);
 
   void mapArrays();
   void drop(int kind, int64_t offset, int64_t bytes);
@@ -203,7 +216,8 @@ struct WeightStore::Impl {
       f(begin, count);
       if (dropping)
         for (int kind : kinds)
-          drop(kind, t.offset + begin * 4, count * 4);
+          drop(kind, t.offset + begin * elementBytes(kind),
+               count * elementBytes(kind));
     }
   }
 };
@@ -211,7 +225,8 @@ struct WeightStore::Impl {
 WeightStore::Impl::Impl(const artifact::Artifact &artifact,
                         const StoreOptions &options)
     : params(artifact.params), optimizer(artifact.optimizer),
-      directory(options.directory), budget(options.memoryBudget) {
+      bf16Copies(options.bf16Copies), directory(options.directory),
+      budget(options.memoryBudget) {
   if (!hostIsLittleEndian())
     throw StoreError("the store and its safetensors checkpoints are "
                      "little-endian and this host is not");
@@ -275,8 +290,8 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
 }
 
 void WeightStore::Impl::mapArrays() {
-  static const char *const fileNames[4] = {"weights.f32", "grads.f32",
-                                           "state0.f32", "state1.f32"};
+  static const char *const fileNames[kArrayKinds] = {
+      "weights.f32", "grads.f32", "state0.f32", "state1.f32", "weights.bf16"};
   if (!directory.empty()) {
     std::error_code error;
     std::filesystem::create_directories(directory, error);
@@ -296,7 +311,9 @@ void WeightStore::Impl::mapArrays() {
                        "own --store directory");
     }
   }
-  for (int kind = 0; kind < arrayCount; ++kind) {
+  for (int kind = 0; kind < kArrayKinds; ++kind) {
+    if (kind >= arrayCount && !(kind == Bf16 && bf16Copies))
+      continue;
     Array &array = arrays[kind];
     array.bytes = arrayBytes;
     if (arrayBytes == 0)
@@ -373,7 +390,7 @@ void WeightStore::Impl::dropAllViews() {
   std::lock_guard<std::mutex> lock(viewMutex);
   for (const auto &view : views)
     drop(view.first, tensors[view.second].offset,
-         tensors[view.second].elements * 4);
+         tensors[view.second].elements * elementBytes(view.first));
   views.clear();
   viewIndex.clear();
   viewBytes = 0;
@@ -391,12 +408,13 @@ void WeightStore::Impl::touchView(int kind, size_t index) {
   }
   views.push_front(key);
   viewIndex[key] = views.begin();
-  viewBytes += roundUpToPage(tensors[index].elements * 4);
+  viewBytes += roundUpToPage(tensors[index].elements * elementBytes(kind));
   while (viewBytes > viewBudget && views.size() > 1) {
     std::pair<int, size_t> oldest = views.back();
     const Tensor &t = tensors[oldest.second];
-    drop(oldest.first, t.offset, t.elements * 4);
-    viewBytes -= roundUpToPage(t.elements * 4);
+    int64_t bytes = t.elements * elementBytes(oldest.first);
+    drop(oldest.first, t.offset, bytes);
+    viewBytes -= roundUpToPage(bytes);
     viewIndex.erase(oldest);
     views.pop_back();
   }
@@ -419,6 +437,16 @@ void WeightStore::Impl::zeroArray(int kind) {
     forChunks(t, {kind}, [&](int64_t begin, int64_t count) {
       std::memset(at(kind, t) + begin, 0, size_t(count) * 4);
     });
+}
+
+void WeightStore::Impl::refreshBf16(const Tensor &t) {
+  if (!bf16Copies)
+    return;
+  const float *w = at(Weights, t);
+  uint16_t *copy = bf16At(t);
+  forChunks(t, {Weights, Bf16}, [&](int64_t begin, int64_t count) {
+    kernels::toBf16(copy + begin, w + begin, count);
+  });
 }
 
 // --- public API ------------------------------------------------------------
@@ -471,6 +499,8 @@ void WeightStore::initialize(uint64_t seed) {
     thread.join();
   for (int kind = Grads; kind < s.arrayCount; ++kind)
     s.zeroArray(kind);
+  for (const Impl::Tensor &t : s.tensors)
+    s.refreshBf16(t);
 }
 
 float *WeightStore::weights(int32_t param, int64_t layer) {
@@ -478,6 +508,16 @@ float *WeightStore::weights(int32_t param, int64_t layer) {
   impl->touchView(Weights, impl->firstTensor[param] + size_t(layer));
   return impl->at(Weights, t);
 }
+
+const uint16_t *WeightStore::weightsBf16(int32_t param, int64_t layer) {
+  const Impl::Tensor &t = impl->tensor(param, layer);
+  if (!impl->bf16Copies)
+    return nullptr;
+  impl->touchView(Bf16, impl->firstTensor[param] + size_t(layer));
+  return impl->bf16At(t);
+}
+
+bool WeightStore::onDisk() const { return !impl->directory.empty(); }
 
 void WeightStore::prefetch(int32_t param, int64_t layer) {
   const Impl::Tensor &t = impl->tensor(param, layer);
@@ -487,6 +527,9 @@ void WeightStore::prefetch(int32_t param, int64_t layer) {
   // until weights() touches the pages.
   ::madvise(impl->at(Weights, t), size_t(roundUpToPage(t.elements * 4)),
             MADV_WILLNEED);
+  if (impl->bf16Copies)
+    ::madvise(impl->bf16At(t), size_t(roundUpToPage(t.elements * 2)),
+              MADV_WILLNEED);
 }
 
 void WeightStore::accumulateGrad(int32_t param, int64_t layer,
@@ -573,6 +616,7 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
             std::memset(g + begin, 0, size_t(count) * 4);
           });
     }
+    s.refreshBf16(t);
   }
   return stats;
 }
@@ -764,6 +808,8 @@ nlohmann::json WeightStore::load(const SafetensorsFile &file,
   if (!withOptimizer)
     for (int kind = State0; kind < s.arrayCount; ++kind)
       s.zeroArray(kind);
+  for (const Impl::Tensor &t : s.tensors)
+    s.refreshBf16(t);
   return metadata;
 }
 

@@ -28,6 +28,11 @@ struct StoreOptions {
   std::string directory;
   /// Bytes of resident store memory allowed with a directory (0: no limit).
   int64_t memoryBudget = 0;
+  /// Also keep every weight rounded to bf16 (weightsBf16), refreshed whenever
+  /// the weights change, for bf16 matmuls that would otherwise convert the
+  /// weights on every use: at batch 1 the conversion reads and writes more
+  /// memory than the product does.
+  bool bf16Copies = false;
 };
 
 struct UpdateStats {
@@ -53,6 +58,13 @@ public:
   /// (0 for top-level parameters); contiguous, row-major, valid for the
   /// store's life (a disk store pages layers in and out behind it).
   float *weights(int32_t param, int64_t layer);
+  /// weights(param, layer) rounded to bf16 (kernels::toBf16), or null
+  /// without StoreOptions::bf16Copies. Valid as weights() is, and current:
+  /// initialize, load and applyUpdate refresh it.
+  const uint16_t *weightsBf16(int32_t param, int64_t layer);
+  /// Whether the arrays live in files (StoreOptions::directory): only then
+  /// can a weight's pages be absent when a kernel reads them.
+  bool onDisk() const;
   /// Hint that `weights(param, layer)` will be asked for soon (the
   /// streamer's prefetch); may be a no-op.
   void prefetch(int32_t param, int64_t layer);

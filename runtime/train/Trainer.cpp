@@ -354,48 +354,16 @@ void TrainingLoop::logProfile() const {
            "left out; train at least 2)\n";
     return;
   }
-  struct Row {
-    std::string name;
-    double seconds = 0;
-    int64_t calls = 0;
-  };
-  std::vector<Row> byOp, byKernelOp;
-  double executorSeconds = 0;
-  for (const exec::Executor::OpTime &t : executor.profile()) {
-    executorSeconds += t.seconds;
-    byKernelOp.push_back({t.kernel + " / " + t.op, t.seconds, t.calls});
-    auto it = std::find_if(byOp.begin(), byOp.end(),
-                           [&](const Row &r) { return r.name == t.op; });
-    if (it == byOp.end())
-      byOp.push_back({t.op, t.seconds, t.calls});
-    else {
-      it->seconds += t.seconds;
-      it->calls += t.calls;
-    }
-  }
-  byOp.push_back({"optimizer update (store)", updateSeconds, profiledSteps});
-  byOp.push_back(
-      {"other (batches, loss, bookkeeping)",
-       std::max(0.0, profiledSeconds - executorSeconds - updateSeconds), 0});
   const double steps = double(profiledSteps);
-  auto print = [&](std::vector<Row> rows, size_t limit) {
-    std::sort(rows.begin(), rows.end(),
-              [](const Row &a, const Row &b) { return a.seconds > b.seconds; });
-    for (size_t i = 0; i < std::min(limit, rows.size()); ++i)
-      log << fixed("  %9.1f", 1e3 * rows[i].seconds / steps)
-          << fixed(" %5.1f%%", 100 * rows[i].seconds / profiledSeconds)
-          << fixed(" %8.0f  ", double(rows[i].calls) / steps) << rows[i].name
-          << "\n";
-  };
   log << "gigarun: --profile: " << fixed("%.1f", 1e3 * profiledSeconds / steps)
       << " ms a step over " << profiledSteps
       << " step(s) (the run's first left out), "
       << kernels::precisionName(options.precision) << " matmuls, "
       << kernels::matmulThreads() << " thread(s)\n"
-      << "  ms/step  share  calls/step  op (all kernels)\n";
-  print(byOp, byOp.size());
-  log << "  ms/step  share  calls/step  kernel / op (the 15 slowest)\n";
-  print(byKernelOp, 15);
+      << exec::Executor::profileTable(
+             executor.profile(), profiledSeconds, steps, "step",
+             {{"", "optimizer update (store)", profiledSteps, updateSeconds}},
+             "other (batches, loss, bookkeeping)");
 }
 
 } // namespace

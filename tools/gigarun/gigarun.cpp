@@ -222,7 +222,9 @@ int runEval(int argc, char **argv) {
       train::openInitWeights(artifact, checkpointPath, "--checkpoint");
   train::BatchSampler file(dataPath, artifact.sequenceLength, contract.vocab,
                            /*seed=*/0);
-  store::WeightStore store(artifact, {storeDir, 0});
+  store::WeightStore store(
+      artifact,
+      {storeDir, 0, options.precision == kernels::MatmulPrecision::Bf16});
   store.load(weights, /*withOptimizer=*/false);
   exec::Executor executor(artifact, store, options.precision);
 
@@ -360,6 +362,11 @@ int runSample(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--store", storeDir,
                  "keep the weights in files here (default: RAM)");
+  bool profile = false;
+  app.add_flag("--profile", profile,
+               "after sampling, print where a token's time went: each op's ms "
+               "per token over every token but the first (which creates the "
+               "kernels' plans)");
   app.add_option("--logits", logitsPath,
                  "also write every step's logits here: raw little-endian f32, "
                  "[steps, batch, vocab], steps = max-new-tokens per round");
@@ -401,7 +408,9 @@ int runSample(int argc, char **argv) {
   const std::string checkpointPath = checkpointFile(checkpoint);
   store::SafetensorsFile weights =
       train::openInitWeights(artifact, checkpointPath, "--checkpoint");
-  store::WeightStore store(artifact, {storeDir, 0});
+  store::WeightStore store(
+      artifact,
+      {storeDir, 0, options.precision == kernels::MatmulPrecision::Bf16});
   store.load(weights, /*withOptimizer=*/false);
   exec::Executor executor(artifact, store, options.precision);
   generate::Generator generator(artifact, executor, artifactPath);
@@ -427,7 +436,8 @@ int runSample(int argc, char **argv) {
   // One sequence streams its tokens as they come; several print whole.
   const bool stream = shape.batch == 1;
   auto start = std::chrono::steady_clock::now();
-  int64_t generated = 0;
+  auto profileStart = start;
+  int64_t generated = 0, profiledTokens = 0;
   for (int64_t done = 0; done < numSamples; done += shape.batch) {
     generator.start(context);
     std::vector<std::vector<int32_t>> samples(shape.batch);
@@ -447,8 +457,14 @@ int runSample(int argc, char **argv) {
         std::cout << text(next) << (asIds && t + 1 < maxNewTokens ? "," : "")
                   << std::flush;
       generated += shape.batch;
-      if (t + 1 < maxNewTokens)
+      if (profile && generated == shape.batch) {
+        executor.setProfiling(true);
+        profileStart = std::chrono::steady_clock::now();
+      }
+      if (t + 1 < maxNewTokens) {
         generator.append(next);
+        profiledTokens += profile ? shape.batch : 0;
+      }
     }
     for (int64_t b = 0; b < shape.batch && done + b < numSamples; ++b) {
       if (!stream)
@@ -472,6 +488,20 @@ int runSample(int argc, char **argv) {
                 (long long)generator.prefills, (long long)generator.decodes,
                 (long long)generator.slides);
   std::cerr << line;
+  if (profile && profiledTokens > 0) {
+    double profiled = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - profileStart)
+                          .count();
+    std::snprintf(line, sizeof line,
+                  "gigarun: --profile: %.2f ms a token over %lld tokens (the "
+                  "first left out), %d thread(s)\n",
+                  1e3 * profiled / double(profiledTokens),
+                  (long long)profiledTokens, kernels::matmulThreads());
+    std::cerr << line
+              << exec::Executor::profileTable(executor.profile(), profiled,
+                                              double(profiledTokens), "token",
+                                              {}, "other (sampling, printing)");
+  }
   return 0;
 }
 

@@ -15,6 +15,9 @@
 namespace giga::exec::ops {
 namespace {
 
+/// Queries below which attention multiplies in fp32 whatever the precision.
+constexpr int64_t kMinBf16AttentionQueries = 16;
+
 class Attention : public Op {
 public:
   explicit Attention(std::unique_ptr<kernels::AttentionPlan> plan)
@@ -92,7 +95,12 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   shape.headDim = q.shape[3];
   shape.keys = k.shape[2];
   shape.scale = static_cast<float>(scale);
-  shape.precision = c.matmulPrecision();
+  // bf16 pays for converting k and v by multiplying each of their rows by
+  // many queries. A decode step has one: there the conversion is most of the
+  // work, so it multiplies in fp32 (more exact, and faster).
+  shape.precision = shape.seqLen >= kMinBf16AttentionQueries
+                        ? c.matmulPrecision()
+                        : kernels::MatmulPrecision::F32;
   shape.queryBlock = artifact::kAttentionQueryBlock;
   if (q.elements == 0 || k.elements == 0)
     return nullptr;

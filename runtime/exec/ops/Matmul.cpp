@@ -11,7 +11,7 @@ public:
       : plan(plan), resultElements(resultElements) {}
   void run(const OpArgs &a) const override {
     if (plan)
-      plan->run(a.f32In(0), a.f32In(1), a.f32Out(0));
+      plan->run(a.f32In(0), a.f32In(1), a.f32Out(0), a.inBf16[0], a.inBf16[1]);
     else // an empty contraction: the result is zeros
       kernels::fill(a.f32Out(0), resultElements, 0.0f);
   }

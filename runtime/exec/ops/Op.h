@@ -60,6 +60,10 @@ struct OpArgs {
   const std::vector<void *> &out;
   float *scratch; // artifact::opScratchFloats of the op's shapes
   int64_t layer;
+  /// Per input: the weight store's bf16 copy of it (StoreOptions::
+  /// bf16Copies) when the input is a weight read in place from the store,
+  /// else null.
+  const std::vector<const void *> &inBf16;
 
   float *f32In(size_t i) const { return static_cast<float *>(in[i]); }
   float *f32Out(size_t i) const { return static_cast<float *>(out[i]); }

@@ -11,6 +11,7 @@
 #include "ArtifactBuilder.h"
 
 #include "runtime/exec/Executor.h"
+#include "runtime/kernels/Bf16.h"
 #include "runtime/store/WeightStore.h"
 
 #include <gtest/gtest.h>
@@ -312,6 +313,29 @@ TEST(Executor, WeightsReadInPlaceOrCopied) {
     for (int64_t i = 0; i < kC * kC; ++i)
       zero = zero && slot[i] == 0.0f;
     EXPECT_EQ(zero, !reuse);
+  }
+}
+
+TEST(Executor, Bf16CopiesOfTheWeightsGiveTheSameNumbers) {
+  // A bound weight's matmul reads the store's bf16 copy instead of rounding
+  // the weight itself: the same rounding, so the same bits.
+  if (!kernels::hasBf16Arithmetic())
+    GTEST_SKIP() << "this CPU has no bf16 arithmetic (AVX512_BF16, AMX)";
+  for (bool reuse : {false, true}) {
+    Mlp m = buildMlp(reuse);
+    store::WeightStore rounding(m.artifact, {}),
+        copies(m.artifact, {"", 0, /*bf16Copies=*/true});
+    std::vector<float> losses;
+    for (store::WeightStore *store : {&rounding, &copies}) {
+      store->initialize(5);
+      Executor exec(m.artifact, *store, kernels::MatmulPrecision::Bf16);
+      losses.push_back(trainMicroBatch(exec, kTokens.data(), kTargets.data()));
+    }
+    EXPECT_EQ(losses[0], losses[1]) << "reuse " << reuse;
+    for (int64_t l = 0; l < kLayers; ++l)
+      for (int64_t i = 0; i < kC * kC; ++i)
+        ASSERT_EQ(rounding.grad(m.w, l)[i], copies.grad(m.w, l)[i])
+            << "reuse " << reuse << " layer " << l << " element " << i;
   }
 }
 

@@ -1,6 +1,7 @@
 //===- DiskStoreTest.cpp - the store in files, within a memory budget -----===//
 
 #include "StoreTestSupport.h"
+#include "runtime/kernels/Bf16.h"
 
 #include <chrono>
 #include <thread>
@@ -133,6 +134,42 @@ TEST(DiskStore, SameNumbersAsTheRamStore) {
               copyOf(disk.weights(3, l), 1024 * 256));
   EXPECT_EQ(copyOf(ram.grad(1, 7), 1024 * 256),
             copyOf(disk.grad(1, 7), 1024 * 256));
+}
+
+/// Every weight's bf16 copy is the weight rounded, in RAM and on a disk store
+/// whose budget evicts the copies too, after init, updates and a load.
+TEST(DiskStore, Bf16CopiesFollowTheWeights) {
+  TempDir dir;
+  artifact::Artifact a = mediumModel();
+  WeightStore ram(a, {"", 0, /*bf16Copies=*/true});
+  WeightStore disk(a, {dir.path("store"), int64_t(6) << 20, true});
+  WeightStore without(a, {});
+  without.initialize(3);
+  EXPECT_EQ(without.weightsBf16(1, 0), nullptr);
+  auto expectCopies = [&](WeightStore &store, const char *when) {
+    for (size_t p = 0; p < a.params.size(); ++p)
+      for (int64_t l = 0; l < a.params[p].layers; ++l) {
+        int64_t n = a.params[p].elements();
+        std::vector<float> w = copyOf(store.weights(int32_t(p), l), n);
+        const uint16_t *copy = store.weightsBf16(int32_t(p), l);
+        ASSERT_NE(copy, nullptr);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(copy[i], kernels::toBf16(w[i]))
+              << when << ": " << a.params[p].fullName(l) << " element " << i;
+      }
+  };
+  for (WeightStore *store : {&ram, &disk}) {
+    store->initialize(3);
+    expectCopies(*store, "after initialize");
+    accumulateRound(*store, a, 1);
+    store->applyUpdate(1, 1.0);
+    expectCopies(*store, "after an update");
+  }
+  without.save(dir.path("fresh.safetensors"), nlohmann::json::object());
+  for (WeightStore *store : {&ram, &disk}) {
+    store->load(dir.path("fresh.safetensors"), false);
+    expectCopies(*store, "after a load");
+  }
 }
 
 TEST(DiskStore, ConcurrentPrefetchReaderSeesCorrectValues) {
