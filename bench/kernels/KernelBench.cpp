@@ -56,6 +56,34 @@ void benchMatmul(const char *name, MatmulShape s, int reps) {
   }
 }
 
+/// A decode step's product: one row times a weight [n, k]^T, which only
+/// streams the weight, so the figure is its GB/s: fp32, and bf16 from the
+/// weight store's bf16 copy (StoreOptions::bf16Copies) where the CPU has it.
+void benchDecodeMatmul(const char *name, int64_t n, int64_t k, int reps) {
+  MatmulShape s{1, 1, n, k, false, true};
+  auto a = randomBuffer(k);
+  auto b = randomBuffer(n * k);
+  std::vector<uint16_t> bBf16(b.size());
+  toBf16(bBf16.data(), b.data(), int64_t(b.size()));
+  std::vector<float> c(n);
+  for (MatmulPrecision precision :
+       {MatmulPrecision::F32, MatmulPrecision::Bf16}) {
+    if (precision == MatmulPrecision::Bf16 && !hasBf16Arithmetic())
+      break;
+    s.precision = precision;
+    MatmulPlan plan(s);
+    bool bf16 = precision == MatmulPrecision::Bf16;
+    double ms = medianMs(reps, [&] {
+      plan.run(a.data(), b.data(), c.data(), nullptr,
+               bf16 ? bBf16.data() : nullptr);
+    });
+    double bytes = double(n) * k * (bf16 ? 2 : 4);
+    std::printf("%-52s %9.3f ms  %6.1f GB/s of weights\n",
+                (std::string(name) + " " + precisionName(precision)).c_str(),
+                ms, bytes / ms / 1e6);
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -101,6 +129,10 @@ int main(int argc, char **argv) {
               {1, 768, 128, V, false, false}, reps);
   benchMatmul("matmul head dW  [768x50257]^T[768x128] +=",
               {1, V, 128, 768, true, false, false, true}, reps);
+  benchDecodeMatmul("decode qkv      [1x768]x[2304x768]^T", 3 * C, C, reps);
+  benchDecodeMatmul("decode fc       [1x768]x[3072x768]^T", 4 * C, C, reps);
+  benchDecodeMatmul("decode proj     [1x3072]x[768x3072]^T", C, 4 * C, reps);
+  benchDecodeMatmul("decode lm head  [1x768]x[50257x768]^T", V, C, reps);
   benchMatmul("matmul scores   96x[256x64]x[256x64]^T",
               {B * H, T, T, D, false, true, false, false, 0.125f}, reps);
 

@@ -31,16 +31,22 @@ Sampler::distribution(const float *logits, int64_t vocab) const {
     throw SamplingError("the model's logits hold no finite value (it has "
                         "diverged): sample from an earlier checkpoint");
   // Most probable first; on a tie the lower id, as argmax picks it.
-  std::stable_sort(ids.begin(), ids.end(),
-                   [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+  auto before = [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
   if (options.temperature == 0)
-    return {{ids.front(), 1.0}};
+    return {{*std::min_element(ids.begin(), ids.end(), before), 1.0}};
+  // Top-k keeps every token tied with the k-th; only those are sorted (a
+  // whole vocabulary's sort per token costs more than the decode's head).
   if (options.topK > 0 && int64_t(ids.size()) > options.topK) {
-    float kth = logits[ids[size_t(options.topK - 1)]];
-    auto end = std::find_if(ids.begin() + options.topK, ids.end(),
-                            [&](int32_t id) { return logits[id] < kth; });
+    auto kth = ids.begin() + (options.topK - 1);
+    std::nth_element(ids.begin(), kth, ids.end(), before);
+    float kthLogit = logits[*kth];
+    auto end = std::partition(
+        kth + 1, ids.end(), [&](int32_t id) { return logits[id] >= kthLogit; });
     ids.erase(end, ids.end());
   }
+  std::sort(ids.begin(), ids.end(), before);
   // softmax(logits / temperature) over what is left, in double.
   double top = double(logits[ids.front()]) / options.temperature, sum = 0;
   std::vector<std::pair<int32_t, double>> result;

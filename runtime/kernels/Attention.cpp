@@ -202,13 +202,16 @@ void AttentionPlan::forward(float *out, float *scratch, const float *q,
   std::vector<int64_t> columns = keptColumns(mask, t, tk, block);
   std::vector<const Products::Block *> products =
       products_->forBlocks(s, withBackward_, columns);
+  // Only the keys some block keeps are read (a decode step's cache is
+  // mostly empty), so only they are converted.
+  const int64_t used = *std::max_element(columns.begin(), columns.end());
   detail::parallelRanges(s.batch * s.heads, 1, [&](int64_t begin, int64_t end) {
     MatmulOperand qOperand(s.precision), kOperand(s.precision),
         vOperand(s.precision), probsOperand(s.precision);
     for (int64_t h = begin; h < end; ++h) {
       const void *qh = qOperand.of(q + h * t * d, t * d);
-      const void *kh = kOperand.of(k + h * tk * d, tk * d);
-      const void *vh = vOperand.of(v + h * tk * d, tk * d);
+      const void *kh = kOperand.of(k + h * tk * d, used * d);
+      const void *vh = vOperand.of(v + h * tk * d, used * d);
       float *scores = scratch + h * block * tk;
       for (size_t b = 0; b < columns.size(); ++b) {
         int64_t first = int64_t(b) * block, rows = std::min(block, t - first);

@@ -2,16 +2,21 @@
 
 #include "runtime/kernels/Matmul.h"
 #include "runtime/kernels/Bf16.h"
+#include "runtime/kernels/Detail.h"
 
 #include <atomic>
 #include <cstring>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include <dnnl.hpp>
 #include <omp.h>
+#if defined(__AVX512BF16__)
+#include <immintrin.h>
+#endif
 
 namespace giga::kernels {
 namespace {
@@ -65,6 +70,123 @@ std::string MatmulShape::str() const {
   return os.str();
 }
 
+namespace {
+float widen(float x) { return x; }
+float widen(uint16_t x) { return fromBf16(x); }
+
+/// c = alpha * a b (+ c) for one row a: a decode step's products, which only
+/// stream b, once. oneDNN's GEMV reaches about half of the machine's read
+/// bandwidth on them in bf16, and costs microseconds a call in attention's
+/// small ones; these loops reach nearly all of it (docs/kernels.md).
+///
+/// b stored [n, k] (transB), a weight: c[o] = dot(a, b[o, :]). Four rows at a
+/// time keep four independent sums in flight; the threads split the rows.
+template <typename Operand>
+void rowTimesRows(const MatmulShape &s, const Operand *a, const Operand *b,
+                  float *c) {
+  const int64_t k = s.k;
+  std::vector<float> row(k); // widened once, read n / 4 times
+  for (int64_t i = 0; i < k; ++i)
+    row[i] = widen(a[i]);
+  auto finish = [&](int64_t o, float sum) {
+    c[o] = s.accumulate ? c[o] + s.alpha * sum : s.alpha * sum;
+  };
+  auto rows = [&](int64_t begin, int64_t end) {
+    const float *x = row.data();
+    int64_t o = begin;
+#if defined(__AVX512BF16__)
+    // vdpbf16ps multiplies bf16 pairs into fp32 sums: the widening the loop
+    // below spends two instructions an element on, the load does for free.
+    if constexpr (std::is_same_v<Operand, uint16_t>) {
+      for (; o + 4 <= end; o += 4) {
+        __m512 sums[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
+                          _mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int64_t i = 0; i < k; i += 32) {
+          __mmask32 lanes =
+              k - i >= 32 ? ~__mmask32(0) : (__mmask32(1) << (k - i)) - 1;
+          __m512bh xs = (__m512bh)_mm512_maskz_loadu_epi16(lanes, a + i);
+          // The group after next, a line per row: the hardware prefetcher
+          // alone leaves a quarter of the bandwidth unused here.
+          for (int r = 0; r < 4; ++r)
+            _mm_prefetch(reinterpret_cast<const char *>(b + (o + 8) * k +
+                                                        4 * i + 32 * r),
+                         _MM_HINT_T0);
+          for (int r = 0; r < 4; ++r)
+            sums[r] = _mm512_dpbf16_ps(
+                sums[r], xs,
+                (__m512bh)_mm512_maskz_loadu_epi16(lanes, b + (o + r) * k + i));
+        }
+        for (int r = 0; r < 4; ++r)
+          finish(o + r, _mm512_reduce_add_ps(sums[r]));
+      }
+    }
+#endif
+    for (; o + 4 <= end; o += 4) {
+      const Operand *b0 = b + o * k, *b1 = b0 + k, *b2 = b1 + k, *b3 = b2 + k;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (int64_t i = 0; i < k; ++i) {
+        s0 += x[i] * widen(b0[i]);
+        s1 += x[i] * widen(b1[i]);
+        s2 += x[i] * widen(b2[i]);
+        s3 += x[i] * widen(b3[i]);
+      }
+      finish(o, s0);
+      finish(o + 1, s1);
+      finish(o + 2, s2);
+      finish(o + 3, s3);
+    }
+    for (; o < end; ++o) {
+      const Operand *bo = b + o * k;
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (int64_t i = 0; i < k; ++i)
+        sum += x[i] * widen(bo[i]);
+      finish(o, sum);
+    }
+  };
+  if (s.serial)
+    rows(0, s.n);
+  else
+    detail::parallelRanges(s.n, 64, rows);
+}
+
+/// b stored [k, n] (attention's probabilities times v): c = sum_i a[i] b[i, :],
+/// the threads splitting the columns.
+template <typename Operand>
+void rowTimesColumns(const MatmulShape &s, const Operand *a, const Operand *b,
+                     float *c) {
+  auto columns = [&](int64_t begin, int64_t end) {
+    std::vector<float> sum(end - begin, 0.0f);
+    for (int64_t i = 0; i < s.k; ++i) {
+      const float x = widen(a[i]);
+      const Operand *bi = b + i * s.n + begin;
+#pragma omp simd
+      for (int64_t j = 0; j < end - begin; ++j)
+        sum[j] += x * widen(bi[j]);
+    }
+    for (int64_t j = begin; j < end; ++j)
+      c[j] = s.accumulate ? c[j] + s.alpha * sum[j - begin]
+                          : s.alpha * sum[j - begin];
+  };
+  if (s.serial)
+    columns(0, s.n);
+  else
+    detail::parallelRanges(s.n, 256, columns);
+}
+
+template <typename Operand>
+void rowTimesMatrix(const MatmulShape &s, const void *a, const void *b,
+                    float *c) {
+  auto *row = static_cast<const Operand *>(a);
+  auto *matrix = static_cast<const Operand *>(b);
+  if (s.transB)
+    rowTimesRows(s, row, matrix, c);
+  else
+    rowTimesColumns(s, row, matrix, c);
+}
+} // namespace
+
 struct MatmulPlan::Primitive {
   memory::desc aDesc, bDesc, cDesc, scratchpadDesc;
   int64_t aElements = 0, bElements = 0;
@@ -99,6 +221,7 @@ MatmulPlan::MatmulPlan(const MatmulShape &shape) : shape_(shape) {
     throw std::invalid_argument(
         "bf16 matmuls need a CPU with AVX512_BF16 or AMX-BF16; this one has "
         "neither (use fp32)");
+  rowTimesMatrix_ = shape.batch == 1 && shape.m == 1 && !shape.transA;
   applyThreadCount(shape.serial);
   auto p = std::make_unique<Primitive>();
   memory::data_type operands =
@@ -144,12 +267,17 @@ MatmulPlan::MatmulPlan(MatmulPlan &&) noexcept = default;
 MatmulPlan &MatmulPlan::operator=(MatmulPlan &&) noexcept = default;
 
 void MatmulPlan::run(const float *a, const float *b, float *c) const {
+  run(a, b, c, nullptr, nullptr);
+}
+
+void MatmulPlan::run(const float *a, const float *b, float *c,
+                     const void *aBf16, const void *bBf16) const {
   if (primitive_ && shape_.precision == MatmulPrecision::Bf16) {
     // The bf16 copies, reused by every product on this thread.
     thread_local MatmulOperand aCopy(MatmulPrecision::Bf16),
         bCopy(MatmulPrecision::Bf16);
-    runConverted(aCopy.of(a, primitive_->aElements),
-                 bCopy.of(b, primitive_->bElements), c);
+    runConverted(aBf16 ? aBf16 : aCopy.of(a, primitive_->aElements),
+                 bBf16 ? bBf16 : bCopy.of(b, primitive_->bElements), c);
   } else {
     runConverted(a, b, c);
   }
@@ -161,6 +289,13 @@ void MatmulPlan::runConverted(const void *a, const void *b, float *c) const {
     // k == 0: the product is zero.
     if (s.k == 0 && !s.accumulate)
       std::memset(c, 0, sizeof(float) * s.batch * s.m * s.n);
+    return;
+  }
+  if (rowTimesMatrix_) {
+    if (s.precision == MatmulPrecision::Bf16)
+      rowTimesMatrix<uint16_t>(s, a, b, c);
+    else
+      rowTimesMatrix<float>(s, a, b, c);
     return;
   }
   applyThreadCount(s.serial);

@@ -78,6 +78,11 @@ public:
   MatmulPlan &operator=(MatmulPlan &&) noexcept;
 
   void run(const float *a, const float *b, float *c) const;
+  /// run() given A's or B's bf16 copy (or both; null: convert it here), for
+  /// a Bf16 plan whose caller keeps a weight's copy rounded once; an F32 plan
+  /// ignores them.
+  void run(const float *a, const float *b, float *c, const void *aBf16,
+           const void *bBf16) const;
   /// run() with A and B already in the plan's precision: fp32, or bf16
   /// (uint16_t, toBf16) for Bf16, so that a kernel multiplying one operand
   /// several times converts it once.
@@ -88,6 +93,9 @@ private:
   struct Primitive;
   MatmulShape shape_;
   std::unique_ptr<Primitive> primitive_;
+  /// One row times a matrix, which loops here multiply at the memory's
+  /// bandwidth (Matmul.cpp's rowTimesMatrix).
+  bool rowTimesMatrix_ = false;
 };
 
 /// An operand as a plan of `precision` multiplies it: the fp32 buffer itself,
