@@ -2,8 +2,9 @@
 # The main job on an embedded default: build giga, tokenize Moby Dick with
 # GPT-2's BPE, compile the small GPT's training step for this CPU, and train
 # it for a few minutes, evaluating on held-out text as it goes; then score
-# the trained model on every window of the held-out text and plot the run
-# (runs/demo/loss.svg).
+# the trained model on every window of the held-out text, plot the run
+# (runs/demo/loss.svg), and sample text from it with a KV-cache generation
+# artifact.
 #
 #   scripts/demo.sh [STEPS]      (default 120; the config's full run is 600)
 set -euo pipefail
@@ -29,3 +30,8 @@ echo "== gigarun eval runs/small.wafer --checkpoint runs/demo --data runs/demo-d
 build/bin/gigarun eval runs/small.wafer --checkpoint runs/demo --data runs/demo-data/val.bin
 echo "== gigarun plot runs/demo"
 build/bin/gigarun plot runs/demo
+echo "== gigac compile configs/gpt-small.json --task generate -o runs/small-gen.wafer"
+build/bin/gigac compile configs/gpt-small.json --task generate -o runs/small-gen.wafer
+echo "== gigarun sample runs/small-gen.wafer --checkpoint runs/demo --prompt 'Call me Ishmael.' --max-new-tokens 100 --seed 1"
+build/bin/gigarun sample runs/small-gen.wafer --checkpoint runs/demo \
+  --prompt "Call me Ishmael." --max-new-tokens 100 --seed 1

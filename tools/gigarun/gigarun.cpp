@@ -474,6 +474,7 @@ int runSample(int argc, char **argv) {
   }
   if (logits && !logits->flush())
     throw train::TrainError("--logits " + logitsPath + ": write failed");
+  std::cout << std::flush; // the text before the summary on stderr
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
           .count();
