@@ -4,20 +4,28 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 #include <string>
 
 namespace giga::generate {
+namespace {
+std::string number(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+} // namespace
 
 Sampler::Sampler(const SamplingOptions &options)
     : options(options), generator(options.seed) {
   if (!std::isfinite(options.temperature) || options.temperature < 0)
-    throw SamplingError("--temperature " + std::to_string(options.temperature) +
+    throw SamplingError("--temperature " + number(options.temperature) +
                         " must be finite and >= 0 (0 is greedy)");
   if (options.topK < 0)
     throw SamplingError("--top-k " + std::to_string(options.topK) +
                         " must be >= 0 (0 keeps every token)");
   if (!(options.topP > 0 && options.topP <= 1))
-    throw SamplingError("--top-p " + std::to_string(options.topP) +
+    throw SamplingError("--top-p " + number(options.topP) +
                         " must be in (0, 1] (1 keeps every token)");
 }
 
