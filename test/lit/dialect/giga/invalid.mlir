@@ -892,3 +892,123 @@ func.func @lce_grad_weight_grad(%g: tensor<f32>, %x: tensor<2x3x4xf32>, %w: tens
   %0, %1, %2 = giga.linear_cross_entropy_grad %g, %x, %w, %t {chunk = 3} : (tensor<f32>, tensor<2x3x4xf32>, tensor<7x4xf32>, tensor<2x3xi32>) -> (tensor<f32>, tensor<2x3x4xf32>, tensor<4x7xf32>)
   return
 }
+
+// -----
+
+func.func @positions_start_not_one_i32(%s: tensor<2xi32>) {
+  // expected-error @+1 {{start must be one position, tensor<1xi32>, but is 'tensor<2xi32>'}}
+  %0 = giga.positions %s : tensor<2xi32> -> tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @positions_rank(%s: tensor<1xi32>) {
+  // expected-error @+1 {{result must have rank 1 but has shape [2, 4]}}
+  %0 = giga.positions %s : tensor<1xi32> -> tensor<2x4xi32>
+  return
+}
+
+// -----
+
+func.func @position_mask_start(%s: tensor<1x1xi32>) {
+  // expected-error @+1 {{start must be one position}}
+  %0 = giga.position_mask %s : tensor<1x1xi32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @position_mask_rank(%s: tensor<1xi32>) {
+  // expected-error @+1 {{result must be a mask [S, Tk] but has shape [8]}}
+  %0 = giga.position_mask %s : tensor<1xi32> -> tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @position_mask_more_queries_than_keys(%s: tensor<1xi32>) {
+  // expected-error @+1 {{has more queries than keys: [9, 8] cannot hold a chunk and its past}}
+  %0 = giga.position_mask %s : tensor<1xi32> -> tensor<9x8xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_no_name(%k: tensor<1x2x1x4xf32>, %s: tensor<1xi32>) {
+  // expected-error @+1 {{needs a cache name}}
+  %0 = giga.kv_cache "" %k at %s : tensor<1x2x1x4xf32>, tensor<1xi32> -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_start(%k: tensor<1x2x1x4xf32>, %s: tensor<1xf32>) {
+  // expected-error @+1 {{operand #1 must be}}
+  %0 = giga.kv_cache "attn.k" %k at %s : tensor<1x2x1x4xf32>, tensor<1xf32> -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_start_shape(%k: tensor<1x2x1x4xf32>, %s: tensor<3xi32>) {
+  // expected-error @+1 {{start must be one position, tensor<1xi32>, but is 'tensor<3xi32>'}}
+  %0 = giga.kv_cache "attn.k" %k at %s : tensor<1x2x1x4xf32>, tensor<3xi32> -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_update_rank(%k: tensor<2x1x4xf32>, %s: tensor<1xi32>) {
+  // expected-error @+1 {{update must be [B, H, S, D] but has shape [2, 1, 4]}}
+  %0 = giga.kv_cache "attn.k" %k at %s : tensor<2x1x4xf32>, tensor<1xi32> -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_other_heads(%k: tensor<1x2x1x4xf32>, %s: tensor<1xi32>) {
+  // expected-error @+1 {{cache must be [B, H, Tk, D] with the update's B, H and D and Tk >= its 1 rows, but the update is [1, 2, 1, 4] and the cache [1, 3, 8, 4]}}
+  %0 = giga.kv_cache "attn.k" %k at %s : tensor<1x2x1x4xf32>, tensor<1xi32> -> tensor<1x3x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @kv_cache_shorter_than_update(%k: tensor<1x2x9x4xf32>, %s: tensor<1xi32>) {
+  // expected-error @+1 {{Tk >= its 9 rows}}
+  %0 = giga.kv_cache "attn.k" %k at %s : tensor<1x2x9x4xf32>, tensor<1xi32> -> tensor<1x2x8x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_axis(%x: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{axis 3 is out of range for rank 3}}
+  %0 = giga.slice %x along 3 from 0 : tensor<2x5x4xf32> -> tensor<2x1x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_other_dims(%x: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{result}}
+  %0 = giga.slice %x along 1 from 0 : tensor<2x5x4xf32> -> tensor<2x1x3xf32>
+  return
+}
+
+// -----
+
+func.func @slice_past_the_end(%x: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{takes rows 4 to 5 of axis 1, which has 5}}
+  %0 = giga.slice %x along 1 from 4 : tensor<2x5x4xf32> -> tensor<2x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_negative_start(%x: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{takes rows -1 to -1 of axis 1, which has 5}}
+  %0 = giga.slice %x along 1 from -1 : tensor<2x5x4xf32> -> tensor<2x1x4xf32>
+  return
+}

@@ -219,3 +219,18 @@ func.func @optimizer(%step: tensor<i64>) {
   }
   return
 }
+
+// -----
+
+// CHECK-LABEL: func.func @generation
+func.func @generation(%start: tensor<1xi32>, %k: tensor<1x2x3x4xf32>, %x: tensor<1x3x4xf32>) {
+  // CHECK: giga.positions %{{.*}} : tensor<1xi32> -> tensor<3xi32>
+  %0 = giga.positions %start : tensor<1xi32> -> tensor<3xi32>
+  // CHECK: giga.position_mask %{{.*}} : tensor<1xi32> -> tensor<3x8xf32>
+  %1 = giga.position_mask %start : tensor<1xi32> -> tensor<3x8xf32>
+  // CHECK: giga.kv_cache "attn.k" %{{.*}} at %{{.*}} : tensor<1x2x3x4xf32>, tensor<1xi32> -> tensor<1x2x8x4xf32>
+  %2 = giga.kv_cache "attn.k" %k at %start : tensor<1x2x3x4xf32>, tensor<1xi32> -> tensor<1x2x8x4xf32>
+  // CHECK: giga.slice %{{.*}} along 1 from 2 : tensor<1x3x4xf32> -> tensor<1x1x4xf32>
+  %3 = giga.slice %x along 1 from 2 : tensor<1x3x4xf32> -> tensor<1x1x4xf32>
+  return
+}
