@@ -15,6 +15,13 @@ tiny=$repo/configs/gpt-tiny.json # vocabulary 64, context 8
 "$gigarun" "$work/tiny.wafer" --data "$work/train.bin" --steps 5 --out "$work/run" --quiet ||
   { fail "training the checkpoint"; finish; }
 
+# inspect says what a generation artifact is: its shape and its state.
+"$gigarun" inspect "$work/gen.wafer" >"$work/inspect.txt" || fail "inspect"
+grep -q '^generate   batch 1, prefill chunk 8, context 8 tokens; KV cache' "$work/inspect.txt" ||
+  fail "inspect has no generate line: $(sed -n 6p "$work/inspect.txt")"
+[[ $(grep -c ' state$' "$work/inspect.txt") -eq 2 ]] || fail "inspect does not mark the two caches as state"
+grep -q '^optimizer' "$work/inspect.txt" && fail "inspect prints an optimizer for a generation artifact"
+
 # ids: the prompt then 12 new ones, past the context (8): the window slides.
 sample=("$gigarun" sample "$work/gen.wafer" --checkpoint "$work/run" --prompt-tokens 3,10,17)
 "${sample[@]}" --max-new-tokens 12 --seed 5 >"$work/a.out" 2>"$work/a.err" ||

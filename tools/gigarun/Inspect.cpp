@@ -1,6 +1,7 @@
 //===- Inspect.cpp - gigarun inspect: an artifact, readable ---------------===//
 #include "Inspect.h"
 
+#include "runtime/artifact/GenerationEntryPoints.h"
 #include "runtime/artifact/Report.h"
 #include "runtime/train/Checkpoint.h"
 
@@ -122,6 +123,18 @@ void printTree(const json &value, std::ostream &out,
   }
 }
 
+void printOptimizer(const artifact::Optimizer &o, std::ostream &out) {
+  out << "optimizer  " << o.kind << ": lr " << number(o.learningRate)
+      << ", warmup " << o.warmupSteps << ", decay " << o.decaySteps
+      << " steps to " << number(o.minLrRatio) << " x lr";
+  if (o.kind == "adamw")
+    out << ", betas (" << number(o.beta1) << ", " << number(o.beta2)
+        << "), eps " << number(o.epsilon);
+  else
+    out << ", momentum " << number(o.momentum);
+  out << ", clip at global norm " << number(o.maxGradientNorm) << "\n";
+}
+
 } // namespace
 
 void inspectArtifact(const Artifact &a, const std::string &path,
@@ -140,20 +153,25 @@ void inspectArtifact(const Artifact &a, const std::string &path,
           << keyValues(value) << "\n";
   if (a.target.is_object() && !a.target.empty())
     out << "target     " << keyValues(a.target) << "\n";
-  out << "batch      " << a.batchSize << " samples = micro-batch "
-      << a.microBatch << " x " << a.accumulation() << " accumulation step"
-      << (a.accumulation() == 1 ? "" : "s") << "; sequence length "
-      << a.sequenceLength << "\n";
-  const artifact::Optimizer &o = a.optimizer;
-  out << "optimizer  " << o.kind << ": lr " << number(o.learningRate)
-      << ", warmup " << o.warmupSteps << ", decay " << o.decaySteps
-      << " steps to " << number(o.minLrRatio) << " x lr";
-  if (o.kind == "adamw")
-    out << ", betas (" << number(o.beta1) << ", " << number(o.beta2)
-        << "), eps " << number(o.epsilon);
-  else
-    out << ", momentum " << number(o.momentum);
-  out << ", clip at global norm " << number(o.maxGradientNorm) << "\n";
+  // A generation artifact has no batch schedule and no optimizer: its
+  // entry points and its state are what there is to say.
+  const bool generates = a.entryPoint(artifact::generation::kPrefill) &&
+                         a.entryPoint(artifact::generation::kDecode);
+  if (generates) {
+    auto shape = artifact::generation::contract(a, path);
+    int64_t stateBytes = 0;
+    for (const artifact::Buffer &b : a.buffers)
+      stateBytes += b.state ? b.totalBytes() : 0;
+    out << "generate   batch " << shape.batch << ", prefill chunk "
+        << shape.chunk << ", context " << shape.context << " tokens; KV cache "
+        << bytesText(double(stateBytes)) << " (state kept between calls)\n";
+  } else {
+    out << "batch      " << a.batchSize << " samples = micro-batch "
+        << a.microBatch << " x " << a.accumulation() << " accumulation step"
+        << (a.accumulation() == 1 ? "" : "s") << "; sequence length "
+        << a.sequenceLength << "\n";
+    printOptimizer(a.optimizer, out);
+  }
 
   out << "\nparameters (" << a.params.size() << " tensors, "
       << grouped(a.parameterCount()) << " parameters, "
@@ -179,7 +197,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
   for (size_t i = 0; i < a.buffers.size(); ++i) {
     const artifact::Buffer &b = a.buffers[i];
     // The entry points' names for it (tokens, loss, ...), each once.
-    std::string role;
+    std::string role = b.state ? "state" : "";
     for (const artifact::EntryPoint &entry : a.entryPoints)
       for (const auto *list : {&entry.inputs, &entry.outputs})
         for (const artifact::Binding &binding : *list)
@@ -215,8 +233,10 @@ void inspectArtifact(const Artifact &a, const std::string &path,
         << "\n      invokes: " << (commands.empty() ? "-" : commands) << "\n";
   }
 
-  out << "\nkernels (" << a.kernels.size()
-      << ", run in order per micro-batch)\n";
+  out << "\nkernels (" << a.kernels.size() << ", run in order "
+      << (generates ? "by the entry points that invoke them"
+                    : "per micro-batch")
+      << ")\n";
   double totalFlops = 0;
   for (size_t i = 0; i < a.kernels.size(); ++i) {
     const artifact::Kernel &k = a.kernels[i];
@@ -252,10 +272,14 @@ void inspectArtifact(const Artifact &a, const std::string &path,
         << bytesText(double(p.streamBytes)) << " streamed (per invocation)\n";
     totalFlops += p.flops * double(k.layers);
   }
-  out << "  per micro-batch: " << number(totalFlops) << " FLOPs (placement); "
-      << "per step: " << number(totalFlops * double(a.accumulation()))
-      << " FLOPs; model FLOPs per step " << number(a.modelFlopsPerStep, "%.0f")
-      << "\n";
+  if (generates)
+    out << "  every kernel once: " << number(totalFlops)
+        << " FLOPs (placement)\n";
+  else
+    out << "  per micro-batch: " << number(totalFlops) << " FLOPs (placement); "
+        << "per step: " << number(totalFlops * double(a.accumulation()))
+        << " FLOPs; model FLOPs per step "
+        << number(a.modelFlopsPerStep, "%.0f") << "\n";
 
   out << "\nreport\n";
   if (a.report.is_object() &&
