@@ -34,7 +34,6 @@ measured=${MEASURED:-5}
 shapes=${SHAPES:-124m small}
 rounds=${ROUNDS:-1}
 cache=${GIGA_BENCH_CACHE:-$root/build/bench-cache}
-python=/usr/bin/python3
 
 fail() { echo "compare.sh: $*" >&2; exit 1; }
 for tool in gigac gigarun gigatok; do
@@ -43,37 +42,14 @@ done
 [[ $threads =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $measured =~ ^[1-9][0-9]*$ &&
    $rounds =~ ^[1-9][0-9]*$ ]] ||
   fail "THREADS, MEASURED and ROUNDS must be >= 1, WARMUP >= 0"
-"$python" -c 'import torch, numpy' 2>/dev/null ||
-  fail "$python has no torch or numpy; apt-get install python3-torch python3-numpy"
-
-# OpenBLAS, OpenMP build: installed, or unpacked into the cache.
-openblas=/usr/lib/x86_64-linux-gnu/openblas-openmp
-if [[ ! -e $openblas/libblas.so.3 ]]; then
-  openblas=$cache/openblas-openmp/usr/lib/x86_64-linux-gnu/openblas-openmp
-  if [[ ! -e $openblas/libblas.so.3 ]]; then
-    mkdir -p "$cache/debs"
-    (cd "$cache/debs" && apt-get download libopenblas0-openmp >/dev/null 2>&1) ||
-      fail "cannot download libopenblas0-openmp (apt-get download); install it (apt-get install libopenblas0-openmp) or set GIGA_BENCH_CACHE to a folder holding it"
-    dpkg -x "$cache"/debs/libopenblas0-openmp_*.deb "$cache/openblas-openmp"
-  fi
-fi
-# Not `ldconfig -p | grep -q`: grep's early exit fails the pipe (pipefail).
-[[ $(ldconfig -p) == *'libgfortran.so.5 '* ]] ||
-  fail "OpenBLAS needs libgfortran5; apt-get install libgfortran5"
+source "$root/bench/peer.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/giga-compare.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 "$bin_dir/gigatok" fetch-corpus moby-dick --out "$work/moby" >/dev/null
 data=$work/moby/train.bin
 
-bf16=no
-grep -q -w -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && bf16=yes
-model=$(lscpu | sed -n 's/^Model name: *//p' | head -n 1)
-flags=$(grep -o -w -E 'avx2|fma|avx512f|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')
-memory=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-echo "machine: $model, $(nproc) CPUs available, $memory memory; ISA: $flags; bf16: $bf16"
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ); giga $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'); threads $threads; steps: $warmup warmup + $measured measured; rounds $rounds"
-echo "PyTorch BLAS: $openblas/libblas.so.3"
+print_machine "threads $threads; steps: $warmup warmup + $measured measured; rounds $rounds"
 
 # name depth width heads vocab batch seq
 shape_args() {
@@ -122,7 +98,7 @@ PY
 
 run_torch() { # shape precision depth width heads vocab batch seq
   local name=$1 precision=$2 depth=$3 width=$4 heads=$5 vocab=$6 batch=$7 seq=$8
-  local env=(LD_LIBRARY_PATH="$openblas" MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000)
+  local env=("${peer_env[@]}")
   local command=("$python" "$root/bench/train/torch_baseline.py" --threads "$threads"
                  --data "$data" --warmup "$warmup" --measured "$measured" --precision "$precision"
                  --depth "$depth" --width "$width" --heads "$heads" --vocab "$vocab"
