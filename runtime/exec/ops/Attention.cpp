@@ -15,7 +15,7 @@
 namespace giga::exec::ops {
 namespace {
 
-/// Queries below which attention multiplies in fp32 whatever the precision.
+/// Queries below which attention over a longer KV cache multiplies in fp32.
 constexpr int64_t kMinBf16AttentionQueries = 16;
 
 class Attention : public Op {
@@ -96,11 +96,14 @@ std::unique_ptr<kernels::AttentionPlan> planAttention(OpContext &c, bool grad,
   shape.keys = k.shape[2];
   shape.scale = static_cast<float>(scale);
   // bf16 pays for converting k and v by multiplying each of their rows by
-  // many queries. A decode step has one: there the conversion is most of the
-  // work, so it multiplies in fp32 (more exact, and faster).
-  shape.precision = shape.seqLen >= kMinBf16AttentionQueries
-                        ? c.matmulPrecision()
-                        : kernels::MatmulPrecision::F32;
+  // many queries. A decode step over a KV cache has one: there converting
+  // the cache is most of the work, so it multiplies in fp32 (more exact, and
+  // faster). Self-attention (keys = queries, as in training) keeps the
+  // executor's precision whatever its length.
+  const bool fewQueriesOverACache =
+      shape.seqLen < kMinBf16AttentionQueries && shape.keys > shape.seqLen;
+  shape.precision = fewQueriesOverACache ? kernels::MatmulPrecision::F32
+                                         : c.matmulPrecision();
   shape.queryBlock = artifact::kAttentionQueryBlock;
   if (q.elements == 0 || k.elements == 0)
     return nullptr;
