@@ -181,6 +181,34 @@ std::string checkpointFile(const std::string &path) {
   return checkpoints.back().second;
 }
 
+/// A checkpoint's weights, loaded for eval or sample: checked against the
+/// artifact before the store is made, without optimizer state, and with the
+/// store's bf16 copies when the matmuls are bf16 (the weights never change
+/// here).
+class FrozenWeights {
+public:
+  FrozenWeights(const artifact::Artifact &artifact,
+                const std::string &checkpoint, const std::string &storeDir,
+                kernels::MatmulPrecision precision)
+      : path(checkpointFile(checkpoint)),
+        file(train::openInitWeights(artifact, path, "--checkpoint")),
+        store(artifact,
+              {storeDir, 0, precision == kernels::MatmulPrecision::Bf16}),
+        executor(artifact, loaded(), precision) {}
+  const std::string path;
+
+private:
+  store::WeightStore &loaded() {
+    store.load(file, /*withOptimizer=*/false);
+    return store;
+  }
+  store::SafetensorsFile file;
+  store::WeightStore store;
+
+public:
+  exec::Executor executor;
+};
+
 int runEval(int argc, char **argv) {
   CLI::App app{"The loss and perplexity of a checkpoint over every window of "
                "a token file (not a sample of windows): window i predicts "
@@ -217,16 +245,10 @@ int runEval(int argc, char **argv) {
 
   artifact::Artifact artifact = artifact::readArtifact(artifactPath);
   auto contract = artifact::training::contract(artifact, artifactPath);
-  const std::string checkpointPath = checkpointFile(checkpoint);
-  store::SafetensorsFile weights =
-      train::openInitWeights(artifact, checkpointPath, "--checkpoint");
   train::BatchSampler file(dataPath, artifact.sequenceLength, contract.vocab,
                            /*seed=*/0);
-  store::WeightStore store(
-      artifact,
-      {storeDir, 0, options.precision == kernels::MatmulPrecision::Bf16});
-  store.load(weights, /*withOptimizer=*/false);
-  exec::Executor executor(artifact, store, options.precision);
+  FrozenWeights model(artifact, checkpoint, storeDir, options.precision);
+  exec::Executor &executor = model.executor;
 
   const bool bar = !json && ::isatty(STDOUT_FILENO) == 1;
   std::optional<train::Progress> progress;
@@ -253,7 +275,7 @@ int runEval(int argc, char **argv) {
     std::cout << line;
     return 0;
   }
-  std::cout << "gigarun: " << checkpointPath << " on " << dataPath << ": "
+  std::cout << "gigarun: " << model.path << " on " << dataPath << ": "
             << loss.windows << " windows of " << artifact.sequenceLength
             << " tokens, " << loss.predictions << " predictions";
   if (loss.unscoredTokens > 0)
@@ -405,14 +427,8 @@ int runSample(int argc, char **argv) {
     context.erase(context.begin(), context.end() - shape.context);
   }
 
-  const std::string checkpointPath = checkpointFile(checkpoint);
-  store::SafetensorsFile weights =
-      train::openInitWeights(artifact, checkpointPath, "--checkpoint");
-  store::WeightStore store(
-      artifact,
-      {storeDir, 0, options.precision == kernels::MatmulPrecision::Bf16});
-  store.load(weights, /*withOptimizer=*/false);
-  exec::Executor executor(artifact, store, options.precision);
+  FrozenWeights model(artifact, checkpoint, storeDir, options.precision);
+  exec::Executor &executor = model.executor;
   generate::Generator generator(artifact, executor, artifactPath);
   generate::Sampler sampler(sampling);
   std::optional<std::ofstream> logits;
