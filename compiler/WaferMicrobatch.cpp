@@ -229,10 +229,19 @@ struct WaferMicrobatchPass
     };
     std::optional<Choice> best;
     int64_t smallestNeed = 0;
+    // The batch's divisors, largest first, found up to its square root: a
+    // walk over every smaller micro-batch would be linear in the batch.
+    SmallVector<int64_t> small, large;
+    for (int64_t d = 1; d <= batch / d; ++d)
+      if (batch % d == 0) {
+        small.push_back(d);
+        if (d != batch / d)
+          large.push_back(batch / d);
+      }
+    SmallVector<int64_t> divisors(large.begin(), large.end());
+    divisors.append(small.rbegin(), small.rend());
     for (bool recompute : {false, true}) {
-      for (int64_t micro = batch; micro >= 1; --micro) {
-        if (batch % micro != 0)
-          continue;
+      for (int64_t micro : divisors) {
         FailureOr<Estimate> cost =
             estimate(module, micro, batch, recompute, target);
         if (failed(cost))

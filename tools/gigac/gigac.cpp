@@ -23,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 
 namespace {
@@ -329,5 +330,18 @@ int main(int argc, char **argv) {
     return kUserError;
   }
 
+  if (!options.dumpIrDir.empty()) {
+    // MLIR's IR printer would report each file it cannot create and carry
+    // on with exit 0: make sure the directory is there first.
+    std::error_code error;
+    std::filesystem::create_directories(options.dumpIrDir, error);
+    if (error || !std::filesystem::is_directory(options.dumpIrDir)) {
+      std::cerr << "gigac: error: --dump-ir " << options.dumpIrDir
+                << ": cannot make it a directory ("
+                << (error ? error.message() : "a file is in the way")
+                << "); give a directory, which is created if missing\n";
+      return kUserError;
+    }
+  }
   return giga::runMain("gigac", [&] { return compile(options); });
 }
