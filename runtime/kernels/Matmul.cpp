@@ -74,6 +74,16 @@ namespace {
 float widen(float x) { return x; }
 float widen(uint16_t x) { return fromBf16(x); }
 
+/// body(begin, end) over s.n outputs: split over the matmul threads, or all
+/// on the calling thread for a serial plan.
+template <typename Body>
+void forOutputs(const MatmulShape &s, int64_t minPerThread, Body body) {
+  if (s.serial)
+    body(int64_t(0), s.n);
+  else
+    detail::parallelRanges(s.n, minPerThread, body);
+}
+
 /// c = alpha * a b (+ c) for one row a: a decode step's products, which only
 /// stream b, once. oneDNN's GEMV reaches about half of the machine's read
 /// bandwidth on them in bf16, and costs microseconds a call in attention's
@@ -145,10 +155,7 @@ void rowTimesRows(const MatmulShape &s, const Operand *a, const Operand *b,
       finish(o, sum);
     }
   };
-  if (s.serial)
-    rows(0, s.n);
-  else
-    detail::parallelRanges(s.n, 64, rows);
+  forOutputs(s, 64, rows);
 }
 
 /// b stored [k, n] (attention's probabilities times v): c = sum_i a[i] b[i, :],
@@ -169,10 +176,7 @@ void rowTimesColumns(const MatmulShape &s, const Operand *a, const Operand *b,
       c[j] = s.accumulate ? c[j] + s.alpha * sum[j - begin]
                           : s.alpha * sum[j - begin];
   };
-  if (s.serial)
-    columns(0, s.n);
-  else
-    detail::parallelRanges(s.n, 256, columns);
+  forOutputs(s, 256, columns);
 }
 
 template <typename Operand>
