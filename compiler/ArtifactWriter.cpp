@@ -172,6 +172,11 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
     p.init = param.getInit().str();
     p.std = param.getStd().convertToDouble();
     p.weightDecay = param.getWeightDecay().convertToDouble();
+    if (artifact::checkedElements(p.shape, p.layers) < 0)
+      return param.emitOpError("has ")
+             << p.layers << " layers of " << type
+             << ": more than 2^56 elements, beyond any model the runtime "
+                "loads; check the model's sizes";
     paramIndex[{p.group, p.name}] = a.params.size();
     a.params.push_back(std::move(p));
   }
@@ -185,6 +190,12 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
     buffer.offset = planned.offset;
     buffer.layers = planned.layers;
     buffer.state = planned.state;
+    if (artifact::checkedElements(buffer.type.shape,
+                                  std::max<int64_t>(buffer.layers, 1)) < 0)
+      return module.emitError("buffer '")
+             << buffer.name << "' of type " << planned.type
+             << " has more than 2^56 elements, beyond any model the runtime "
+                "loads; check the model's sizes";
     a.buffers.push_back(std::move(buffer));
   }
   a.arenaBytes = plan->arenaBytes;

@@ -154,6 +154,17 @@ private:
 constexpr double kInf = 1e300;
 // Token files hold uint16 ids, so every id must fit.
 constexpr int64_t kMaxVocab = 65535;
+// Far beyond any model trained (GPT-3's width is 12,288, its context 2,048),
+// and small enough that no size the compiler and the runtime compute from
+// them (bytes of a tensor, of the store, of a step's activations) can
+// overflow 64 bits: 2^40 tokens a step times 2^20 features (the MLP's 4x of
+// the widest width) times 4 bytes is 2^62.
+constexpr int64_t kMaxWidth = int64_t(1) << 18;
+constexpr int64_t kMaxFfnWidth = int64_t(1) << 20;
+constexpr int64_t kMaxPositions = int64_t(1) << 24;
+constexpr int64_t kMaxDepth = int64_t(1) << 16;
+constexpr int64_t kMaxTokensPerStep = int64_t(1) << 40;
+constexpr double kMaxParameters = double(int64_t(1) << 46);
 
 void readModel(const json &object, const std::string &source,
                ModelConfig &model) {
@@ -178,6 +189,31 @@ void readModel(const json &object, const std::string &source,
   model.rmsNorm = norm == "rmsnorm";
   if (model.ffnWidth == 0)
     model.ffnWidth = 4 * model.width;
+  auto atMost = [&](const char *key, int64_t value, int64_t limit) {
+    if (value > limit)
+      section.fail(key, "is " + std::to_string(value) + "; giga's sizes are " +
+                            "bounded at " + std::to_string(limit) +
+                            " (far beyond any trained model, and short of "
+                            "64-bit overflow)");
+  };
+  atMost("width", model.width, kMaxWidth);
+  atMost("ffn_width", model.ffnWidth, kMaxFfnWidth);
+  atMost("max_position_embeddings", model.maxPositionEmbeddings, kMaxPositions);
+  atMost("depth", model.depth, kMaxDepth);
+  // Embeddings and per block: attention 4 W^2 + 4 W, MLP 2 W F + F + W, two
+  // norms 4 W (an upper bound whatever the norm).
+  const double w = double(model.width), f = double(model.ffnWidth);
+  const double parameters =
+      (double(std::min(model.vocabSize, kMaxVocab)) +
+       double(model.maxPositionEmbeddings)) *
+          w +
+      double(model.depth) * (4 * w * w + 2 * w * f + f + 9 * w) + 2 * w;
+  if (parameters > kMaxParameters)
+    section.fail("depth", "with this width the model has " +
+                              std::to_string(int64_t(parameters)) +
+                              " parameters; giga's models are bounded at "
+                              "2^46 (70 trillion), whose store alone is a "
+                              "petabyte");
   if (model.vocabSize > kMaxVocab)
     section.fail("vocab_size", "is " + std::to_string(model.vocabSize) +
                                    " but token files store uint16 ids, so it "
@@ -220,6 +256,13 @@ void readRun(const json &object, const std::string &source,
                      " exceeds model.max_position_embeddings " +
                      std::to_string(model.maxPositionEmbeddings) +
                      "; shorten the sequence or add positions");
+  if (double(run.batchSize) * double(run.sequenceLength) >
+      double(kMaxTokensPerStep))
+    section.fail("batch_size",
+                 std::to_string(run.batchSize) + " x sequence_length " +
+                     std::to_string(run.sequenceLength) +
+                     " tokens a step exceeds giga's bound of 2^40; "
+                     "train with a smaller batch");
   if (run.warmupSteps > run.numSteps)
     section.fail("warmup_steps", std::to_string(run.warmupSteps) +
                                      " exceeds num_steps " +

@@ -1,7 +1,9 @@
 //===- Artifact.cpp - reading and writing step.wafer ----------------------===//
 #include "runtime/artifact/Artifact.h"
+
 #include "runtime/support/AtomicFile.h"
 #include "runtime/support/Hash.h"
+#include <algorithm>
 
 #include <cmath>
 #include <cstring>
@@ -25,6 +27,18 @@ const char *toString(DType type) {
 }
 
 int64_t sizeOf(DType type) { return type == DType::I64 ? 8 : 4; }
+
+int64_t checkedElements(const std::vector<int64_t> &shape, int64_t layers) {
+  if (layers < 0)
+    return -1;
+  int64_t count = layers;
+  for (int64_t dim : shape) {
+    if (dim < 0 || (dim > 0 && count > kMaxTensorElements / dim))
+      return -1;
+    count *= dim;
+  }
+  return count;
+}
 
 int64_t TensorType::elements() const {
   int64_t count = 1;
@@ -251,6 +265,9 @@ Parameter readParameter(const Reader &r, const json &p,
   param.group = r.string(p, "group", where);
   param.layers = r.integer(p, "layers", where, 1);
   param.shape = r.shape(p, "shape", where);
+  if (checkedElements(param.shape, param.layers) < 0)
+    r.fail(where + ".shape", "more than 2^56 elements over its layers; no "
+                             "model has a tensor this large");
   param.init = r.string(p, "init", where);
   if (param.init != "normal" && param.init != "zeros" && param.init != "ones")
     r.fail(where + ".init", "unknown init '" + param.init + "'");
@@ -285,6 +302,10 @@ Buffer readBuffer(const Reader &r, const json &b, const std::string &where,
   buffer.type.shape = r.shape(b, "shape", where);
   buffer.offset = r.integer(b, "offset", where);
   buffer.layers = r.integer(b, "layers", where);
+  if (checkedElements(buffer.type.shape, std::max<int64_t>(buffer.layers, 1)) <
+      0)
+    r.fail(where + ".shape", "more than 2^56 elements over its layers; no "
+                             "model has a tensor this large");
   const json &state = r.field(b, "state", where);
   if (!state.is_boolean())
     r.fail(where + ".state", "expected true or false");

@@ -27,6 +27,15 @@ public:
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};
 inline constexpr uint32_t kFormatVersion = 4;
 
+/// Elements of any tensor, a stacked one's layers included: every size the
+/// compiler and the runtime compute from it (bytes, offsets, the store's
+/// arrays) then stays far from 64-bit overflow. The reader refuses more.
+inline constexpr int64_t kMaxTensorElements = int64_t(1) << 56;
+
+/// The elements of `shape` times `layers`, or -1 when that is over
+/// kMaxTensorElements (or a dimension is negative).
+int64_t checkedElements(const std::vector<int64_t> &shape, int64_t layers = 1);
+
 enum class DType { F32, I32, I64 };
 const char *toString(DType type);
 int64_t sizeOf(DType type);

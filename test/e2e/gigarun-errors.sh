@@ -21,6 +21,7 @@ cp "$toy" "$work/corrupt.wafer"
 printf '\xff' | dd of="$work/corrupt.wafer" bs=1 seek=200 conv=notrunc status=none
 run_error corrupt-artifact "checksum" "$work/corrupt.wafer" "${data[@]}"
 run_error not-an-artifact "bad magic" "$work/train.bin" "${data[@]}"
+run_error huge-tensor "params[0].shape: more than 2^56 elements" "$work/huge.wafer" "${data[@]}"
 # An artifact of an older format (version 1 had no model FLOPs): recompile.
 cp "$toy" "$work/old.wafer"
 printf '\x01' | dd of="$work/old.wafer" bs=1 seek=8 conv=notrunc status=none

@@ -5,7 +5,7 @@
 // Writes, without gigac, what the shell tests feed gigarun: toy.wafer (the
 // hand-built artifact of test/unit/trainer/ToyArtifact.h), wide.wafer (the
 // same program for another model), remicro.wafer (the same model with
-// another micro-batch), nan.wafer (a learning rate that blows up at step
+// another micro-batch), huge.wafer (a tensor of 2^62 elements), nan.wafer (a learning rate that blows up at step
 // 2), train.bin and val.bin (nanoGPT uint16 tokens), train-llmc.bin (the
 // same tokens as an llm.c shard), bad-token.bin (a token >= vocab),
 // short.bin (shorter than one window) and odd.bin (an odd number of bytes).
@@ -40,6 +40,11 @@ int main(int argc, char **argv) {
   nan.learningRate = 1e30;
   nan.checkpointSteps = 1;
   artifact::writeArtifact(dir + "/nan.wafer", test::makeToyArtifact(nan));
+  // A parameter whose element count would overflow 64-bit sizes (2^62):
+  // the reader must refuse it before anything computes its bytes.
+  artifact::Artifact huge = test::makeToyArtifact(shape);
+  huge.params[0].shape = {int64_t(1) << 31, int64_t(1) << 31};
+  artifact::writeArtifact(dir + "/huge.wafer", huge);
 
   test::writeToyTokens(dir + "/train.bin", 5000, shape.vocab);
   test::writeToyTokens(dir + "/val.bin", 1000, shape.vocab, 7);
