@@ -6,10 +6,14 @@
 #include "runtime/data/DataError.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csetjmp>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,6 +205,47 @@ TokenFileReader::~TokenFileReader() {
     ::munmap(mapping, mappingSize);
 }
 
+namespace {
+// A mapped file truncated in place (numpy's tofile() does that) faults with
+// SIGBUS on the next read past its new end. Reads of the mapping run under a
+// guard that turns the fault into a DataError; a SIGBUS anywhere else still
+// kills the process as before. Between sigsetjmp and the read nothing with a
+// destructor is made, so the jump skips none.
+// volatile: the stores around an inlined read must not be dropped as dead.
+thread_local sigjmp_buf *volatile activeGuard = nullptr;
+
+void onSigbus(int signal) {
+  if (activeGuard)
+    siglongjmp(*activeGuard, 1);
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+template <typename Read> void guardedRead(const std::string &path, Read read) {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction action = {};
+    action.sa_handler = onSigbus;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_NODEFER;
+    ::sigaction(SIGBUS, &action, nullptr);
+  });
+  sigjmp_buf here;
+  if (sigsetjmp(here, 1) != 0) {
+    activeGuard = nullptr;
+    throw DataError(path + " shrank while it was being read (truncated in "
+                           "place?); write token files under a new name and "
+                           "rename them, as gigatok prepare does, then run "
+                           "again (--resume continues from a checkpoint)");
+  }
+  activeGuard = &here;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  read();
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  activeGuard = nullptr;
+}
+} // namespace
+
 std::vector<TokenId> TokenFileReader::read(uint64_t offset,
                                            uint64_t count) const {
   if (offset > tokenCount || (offset == tokenCount && count > 0))
@@ -208,16 +253,27 @@ std::vector<TokenId> TokenFileReader::read(uint64_t offset,
                     " tokens; offset " + std::to_string(offset) +
                     " is past the end");
   uint64_t end = offset + std::min(count, tokenCount - offset);
-  return std::vector<TokenId>(tokens + offset, tokens + end);
+  std::vector<TokenId> ids(end - offset);
+  TokenId *out = ids.data();
+  guardedRead(filePath, [&] {
+    for (uint64_t i = offset; i < end; ++i)
+      out[i - offset] = tokens[i];
+  });
+  return ids;
 }
 
 uint64_t TokenFileReader::findOutOfVocab(uint32_t vocabSize, uint64_t begin,
                                          uint64_t end) const {
   end = std::min(end, tokenCount);
-  for (uint64_t i = begin; i < end; ++i)
-    if (tokens[i] >= vocabSize)
-      return i;
-  return end;
+  uint64_t found = end;
+  guardedRead(filePath, [&] {
+    for (uint64_t i = begin; i < end; ++i)
+      if (tokens[i] >= vocabSize) {
+        found = i;
+        return;
+      }
+  });
+  return found;
 }
 
 } // namespace giga::data

@@ -79,9 +79,11 @@ public:
 
   TokenFileFormat format() const { return fileFormat; }
   uint64_t size() const { return tokenCount; }
+  /// One id, read from the mapping unguarded: a file truncated meanwhile
+  /// kills the process (SIGBUS). read() is the guarded way.
   TokenId at(uint64_t index) const { return tokens[index]; }
   /// Ids [offset, offset + count) clipped to the file; throws DataError if
-  /// offset is past the end.
+  /// offset is past the end, or if the file shrank since it was opened.
   std::vector<TokenId> read(uint64_t offset, uint64_t count) const;
   /// Index of the first id >= vocabSize in [begin, end), or end.
   uint64_t findOutOfVocab(uint32_t vocabSize, uint64_t begin,

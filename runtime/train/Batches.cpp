@@ -111,9 +111,10 @@ void BatchSampler::fill(const std::vector<uint64_t> &offsets, int32_t *tokens,
                        std::to_string(impl->lastOffset) + ")");
     int32_t *rowTokens = tokens + b * size_t(T);
     int32_t *rowTargets = targets + b * size_t(T);
+    std::vector<data::TokenId> window = reader.read(offset, uint64_t(T) + 1);
     for (int64_t t = 0; t < T; ++t) {
-      rowTokens[t] = int32_t(reader.at(offset + uint64_t(t)));
-      rowTargets[t] = int32_t(reader.at(offset + uint64_t(t) + 1));
+      rowTokens[t] = int32_t(window[t]);
+      rowTargets[t] = int32_t(window[t + 1]);
     }
   }
 }

@@ -21,6 +21,30 @@ cp "$toy" "$work/corrupt.wafer"
 printf '\xff' | dd of="$work/corrupt.wafer" bs=1 seek=200 conv=notrunc status=none
 run_error corrupt-artifact "checksum" "$work/corrupt.wafer" "${data[@]}"
 run_error not-an-artifact "bad magic" "$work/train.bin" "${data[@]}"
+# A --data file truncated in place while training (numpy's tofile() does
+# that) faulted with SIGBUS in the batch reader; now one clear line.
+python3 -c 'import array, sys; open(sys.argv[1], "wb").write(array.array("H", list(range(32)) * 12500).tobytes())' "$work/shrinking.bin"
+"$gigarun" "$toy" --data "$work/shrinking.bin" --steps 100000000 --checkpoint-steps 0 \
+  --out "$work/shrinking" --quiet 2>"$work/shrinking.err" &
+trainer=$!
+# Truncate once it trains (a step in metrics.jsonl); give it 20 s to notice.
+for _ in $(seq 200); do
+  [[ -s $work/shrinking/metrics.jsonl ]] && break
+  sleep 0.1
+done
+truncate -s 1000 "$work/shrinking.bin"
+for _ in $(seq 200); do
+  kill -0 "$trainer" 2>/dev/null || break
+  sleep 0.1
+done
+kill "$trainer" 2>/dev/null
+wait "$trainer"
+status=$?
+if [[ $status -ne 1 ]] || ! grep -q "shrinking.bin shrank while it was being read" "$work/shrinking.err"; then
+  fail "data truncated while training: exit $status, $(cat "$work/shrinking.err")"
+else
+  echo "ok: data-truncated-while-training: $(cat "$work/shrinking.err")"
+fi
 run_error huge-tensor "params[0].shape: more than 2^56 elements" "$work/huge.wafer" "${data[@]}"
 # An artifact of an older format (version 1 had no model FLOPs): recompile.
 cp "$toy" "$work/old.wafer"
