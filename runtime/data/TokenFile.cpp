@@ -231,7 +231,9 @@ template <typename Read> void guardedRead(const std::string &path, Read read) {
     ::sigaction(SIGBUS, &action, nullptr);
   });
   sigjmp_buf here;
-  if (sigsetjmp(here, 1) != 0) {
+  // No mask to save: SA_NODEFER leaves SIGBUS unblocked in the handler, and
+  // saving it would cost a system call a read.
+  if (sigsetjmp(here, 0) != 0) {
     activeGuard = nullptr;
     throw DataError(path + " shrank while it was being read (truncated in "
                            "place?); write token files under a new name and "
