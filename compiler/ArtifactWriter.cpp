@@ -337,12 +337,20 @@ FailureOr<artifact::Artifact> buildArtifact(ModuleOp module,
            << tokens;
   a.microBatch = tokens.getShape()[0];
   a.sequenceLength = tokens.getShape()[1];
-  a.batchSize = a.microBatch * update.getAccumulation();
+  // The frontend built one system's share of the batch (run.num_systems).
+  if (auto run = module->getAttrOfType<DictionaryAttr>("giga.run"))
+    if (auto systems = run.getAs<IntegerAttr>("num_systems"))
+      a.systems = systems.getInt();
+  if (a.systems < 1)
+    return module.emitError("giga.run num_systems must be at least 1, not ")
+           << a.systems;
+  a.batchSize = a.microBatch * update.getAccumulation() * a.systems;
   // Model FLOPs for MFU: 6 per parameter and token (matmuls forward and
   // backward) plus attention; recomputation is not model work.
-  a.modelFlopsPerStep = 6.0 * double(a.parameterCount()) * double(a.batchSize) *
-                            double(a.sequenceLength) +
-                        attentionFlopsPerMicroBatch * double(a.accumulation());
+  a.modelFlopsPerStep =
+      6.0 * double(a.parameterCount()) * double(a.batchSize) *
+          double(a.sequenceLength) +
+      attentionFlopsPerMicroBatch * double(a.accumulation() * a.systems);
   if (vocab < 0)
     return program.emitOpError("computes no giga.cross_entropy or "
                                "giga.linear_cross_entropy loss");

@@ -232,6 +232,7 @@ void readRun(const json &object, const std::string &source,
       object,
       {
           section.integer("batch_size", run.batchSize, 1, true),
+          section.integer("num_systems", run.numSystems, 1, false),
           section.integer("sequence_length", run.sequenceLength, 1, true),
           section.integer("num_steps", run.numSteps, 1, true),
           section.real("learning_rate", run.learningRate, 0, true, kInf, true),
@@ -263,6 +264,13 @@ void readRun(const json &object, const std::string &source,
                      std::to_string(run.sequenceLength) +
                      " tokens a step exceeds giga's bound of 2^40; "
                      "train with a smaller batch");
+  if (run.batchSize % run.numSystems != 0)
+    section.fail("num_systems",
+                 std::to_string(run.numSystems) +
+                     " does not divide batch_size " +
+                     std::to_string(run.batchSize) +
+                     ": each system trains an equal share of the batch; "
+                     "choose a batch that the systems divide");
   if (run.warmupSteps > run.numSteps)
     section.fail("warmup_steps", std::to_string(run.warmupSteps) +
                                      " exceeds num_steps " +
@@ -375,6 +383,7 @@ nlohmann::json Config::toJson() const {
   };
   json run = {
       {"batch_size", this->run.batchSize},
+      {"num_systems", this->run.numSystems},
       {"sequence_length", this->run.sequenceLength},
       {"num_steps", this->run.numSteps},
       {"learning_rate", this->run.learningRate},

@@ -39,7 +39,9 @@ struct ModelConfig {
 };
 
 struct RunConfig {
-  int64_t batchSize = 0;
+  int64_t batchSize = 0; // over every system
+  /// Data-parallel systems (mpirun -np N); each runs batchSize / numSystems.
+  int64_t numSystems = 1;
   int64_t sequenceLength = 0;
   int64_t numSteps = 0;
   double learningRate = 0.0;

@@ -152,14 +152,16 @@ OwningOpRef<ModuleOp> buildGpt(MLIRContext &context, const Config &config) {
   Location loc = module->getLoc();
   const RunConfig &run = config.run;
   GraphBuilder nn(builder, loc);
-  auto idsType = nn.ids({run.batchSize, run.sequenceLength});
+  // One system's share: the systems run the same step on their own samples.
+  const int64_t batch = run.batchSize / run.numSystems;
+  auto idsType = nn.ids({batch, run.sequenceLength});
   auto function = builder.create<func::FuncOp>(
       loc, "gpt", builder.getFunctionType({idsType, idsType}, {nn.f32({})}));
   function->setAttr(kLossAttr, builder.getUnitAttr());
   Block *entry = function.addEntryBlock();
   builder.setInsertionPointToStart(entry);
 
-  Gpt gpt(nn, config.model, run.batchSize, run.sequenceLength);
+  Gpt gpt(nn, config.model, batch, run.sequenceLength);
   Value loss = gpt.forward(entry->getArgument(0), entry->getArgument(1));
   builder.create<func::ReturnOp>(loc, loss);
   return module;

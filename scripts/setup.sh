@@ -12,6 +12,7 @@ packages=(
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libcli11-dev nlohmann-json3-dev libgtest-dev
+  libopenmpi-dev openmpi-bin
   python3 python3-torch python3-numpy
 )
 missing=()
@@ -45,6 +46,7 @@ hint_missing_package() {
     *nlohmann_json*) hint=nlohmann-json3-dev ;;
     *CLI11*) hint=libcli11-dev ;;
     *GTest*) hint=libgtest-dev ;;
+    *MPI*) hint=libopenmpi-dev ;;
     *OpenMP*) hint="g++ (libgomp)" ;;
     *"CMAKE_MAKE_PROGRAM"* | *Ninja*) hint=ninja-build ;;
   esac

@@ -470,6 +470,7 @@ json toJson(const Artifact &artifact) {
           {"target", artifact.target},
           {"batch_size", artifact.batchSize},
           {"micro_batch", artifact.microBatch},
+          {"systems", artifact.systems},
           {"sequence_length", artifact.sequenceLength},
           {"model_flops_per_step", artifact.modelFlopsPerStep},
           {"params", params},
@@ -504,8 +505,10 @@ Artifact fromJson(const json &root, const std::string &source) {
   a.report = root.value("report", json::object());
   a.batchSize = r.integer(root, "batch_size", "payload", 1);
   a.microBatch = r.integer(root, "micro_batch", "payload", 1);
-  if (a.batchSize % a.microBatch != 0)
-    r.fail("payload.micro_batch", "does not divide batch_size");
+  a.systems = r.integer(root, "systems", "payload", 1);
+  if (a.batchSize / a.systems / a.microBatch < 1 ||
+      a.batchSize % (a.systems * a.microBatch) != 0)
+    r.fail("payload.micro_batch", "times systems does not divide batch_size");
   a.sequenceLength = r.integer(root, "sequence_length", "payload", 1);
   a.modelFlopsPerStep = r.real(root, "model_flops_per_step", "payload");
   if (!(a.modelFlopsPerStep >= 0.0))

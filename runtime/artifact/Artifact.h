@@ -25,7 +25,7 @@ public:
 };
 
 inline constexpr char kMagic[8] = {'G', 'I', 'G', 'A', 'W', 'F', 'R', '\n'};
-inline constexpr uint32_t kFormatVersion = 4;
+inline constexpr uint32_t kFormatVersion = 5;
 
 /// Elements of any tensor, a stacked one's layers included: every size the
 /// compiler and the runtime compute from it (bytes, offsets, the store's
@@ -182,8 +182,11 @@ struct EntryPoint {
 struct Artifact {
   nlohmann::json config = nlohmann::json::object(); // model, run, name
   nlohmann::json target = nlohmann::json::object(); // the wafer description
-  int64_t batchSize = 0;  // samples per optimizer step
+  int64_t batchSize = 0;  // samples per optimizer step, over every system
   int64_t microBatch = 0; // samples per pass of the kernels
+  /// Data-parallel copies of the step (run.num_systems): each runs
+  /// batchSize / systems samples a step, as accumulation() micro-batches.
+  int64_t systems = 1;
   int64_t sequenceLength = 0;
   std::vector<Parameter> params;
   Optimizer optimizer;
@@ -199,7 +202,8 @@ struct Artifact {
   double modelFlopsPerStep = 0.0;
   nlohmann::json report = nlohmann::json::object();
 
-  int64_t accumulation() const { return batchSize / microBatch; }
+  /// Micro-batches one system runs a step.
+  int64_t accumulation() const { return batchSize / (systems * microBatch); }
   int64_t parameterCount() const;
   /// The entry point named `name`, or nullptr.
   const EntryPoint *entryPoint(const std::string &name) const;

@@ -1,6 +1,8 @@
 //===- Report.cpp - the compiler's cost estimate, readable ----------------===//
 #include "runtime/artifact/Report.h"
+#include "runtime/artifact/TrainingEntryPoints.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -63,9 +65,10 @@ std::string formatReport(const Artifact &a) {
   out << "parameters       " << formatCount(double(a.parameterCount())) << " ("
       << a.parameterCount() << ", " << formatBytes(a.parameterCount() * 4.0)
       << " fp32 in the store)\n";
-  out << "batch            " << a.batchSize << " = " << a.accumulation()
-      << " x micro-batch " << a.microBatch << " of " << a.sequenceLength
-      << " tokens\n";
+  out << "batch            " << a.batchSize << " = "
+      << (a.systems > 1 ? std::to_string(a.systems) + " systems x " : "")
+      << a.accumulation() << " x micro-batch " << a.microBatch << " of "
+      << a.sequenceLength << " tokens\n";
   if (totals.contains("activation_bytes"))
     out << "activations      "
         << formatBytes(totals.value("activation_bytes", 0.0))
@@ -81,6 +84,47 @@ std::string formatReport(const Artifact &a) {
                   formatCount(totals.value("step_flops", 0.0)).c_str(),
                   100.0 * totals.value("utilization", 0.0));
     out << line;
+    if (a.systems > 1)
+      out << formatSystemsEstimate(a, totals.value("step_seconds", 0.0));
+  }
+  return out.str();
+}
+
+std::string formatSystemsEstimate(const Artifact &a, double stepSeconds) {
+  // Every stream-in of a weight is an all-gather of its shards and every
+  // stream-out of a gradient a reduce-scatter; each moves (N - 1) / N of
+  // the tensor into or out of a system.
+  const EntryPoint *step = a.entryPoint(training::kTrainStep);
+  if (!step)
+    return "";
+  double gathered = 0, reduced = 0;
+  for (const Command &command : step->commands) {
+    const Kernel &kernel = a.kernels[command.kernel];
+    for (const StreamIn &in : kernel.streamIn)
+      gathered += 4.0 * double(a.params[in.param].elements() * kernel.layers);
+    for (const StreamOut &out : kernel.streamOut)
+      reduced += 4.0 * double(a.params[out.param].elements() * kernel.layers);
+  }
+  const double share = double(a.systems - 1) / double(a.systems);
+  const double bytes = (gathered + reduced) * double(a.accumulation()) * share;
+  const char *key = a.target.contains("interconnect_bytes_per_sec")
+                        ? "interconnect_bytes_per_sec"
+                        : "memoryx_bytes_per_sec";
+  const double bandwidth = a.target.value(key, 0.0);
+  std::ostringstream out;
+  out << "systems          " << a.systems << ": each moves "
+      << formatBytes(bytes) << " a step in collectives";
+  if (bandwidth > 0) {
+    const double seconds = bytes / bandwidth;
+    char line[160];
+    std::snprintf(line, sizeof(line),
+                  " (%.4g s at the target's %s = %s/s); step %.4g s with "
+                  "them, %.4g s if hidden behind compute\n",
+                  seconds, key, formatBytes(bandwidth).c_str(),
+                  stepSeconds + seconds, std::max(stepSeconds, seconds));
+    out << line;
+  } else {
+    out << "\n";
   }
   return out.str();
 }

@@ -14,6 +14,13 @@ namespace giga::artifact {
 /// report; what `gigac --report` and `gigarun inspect` print.
 std::string formatReport(const Artifact &artifact);
 
+/// For an artifact of several systems: the bytes each moves a step in
+/// collectives (an all-gather per weight streamed in, a reduce-scatter per
+/// gradient streamed out), their time at the target's
+/// interconnect_bytes_per_sec (else memoryx_bytes_per_sec), and the step
+/// estimate with them.
+std::string formatSystemsEstimate(const Artifact &artifact, double stepSeconds);
+
 /// "1.50 GB", "12.0 KB": bytes for people.
 std::string formatBytes(double bytes);
 /// "1.25 T": counts for people.

@@ -577,11 +577,13 @@ void Executor::Impl::invoke(const Invocation &invocation,
   const artifact::Kernel &kernel = artifact.kernels[invocation.kernel];
   KernelPlan &plan = kernels[invocation.kernel];
   int64_t layer = invocation.layer;
-  // Stream in: this layer's weights, prefetched meanwhile by the streamer.
+  // Stream in: this layer's weights, prefetched meanwhile by the streamer
+  // (and, with several systems, gathered from their shards first).
   for (const StreamSlot &s : plan.streamIn) {
     char *weights;
     {
       std::lock_guard<std::mutex> lock(storeMutex);
+      store.gatherWeights(s.param, paramLayer(s.param, layer));
       weights = reinterpret_cast<char *>(
           store.weights(s.param, paramLayer(s.param, layer)));
     }
@@ -598,13 +600,16 @@ void Executor::Impl::invoke(const Invocation &invocation,
   struct Unbind {
     Impl &impl;
     KernelPlan &plan;
+    int64_t layer;
     ~Unbind() {
+      std::lock_guard<std::mutex> lock(impl.storeMutex);
       for (const StreamSlot &s : plan.streamIn) {
         impl.bound[s.buffer] = nullptr;
         impl.boundBf16[s.buffer] = nullptr;
+        impl.store.releaseWeights(s.param, impl.paramLayer(s.param, layer));
       }
     }
-  } unbind{*this, plan};
+  } unbind{*this, plan, layer};
 
   // A gradient streams out right after the op it follows, so the plan may
   // reuse its bytes for later ops.

@@ -32,6 +32,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -169,6 +170,8 @@ struct WeightStore::Impl {
   int arrayCount = 0; // fp32 arrays: Weights up to State1
   bool bf16Copies = false;
   Array arrays[kArrayKinds];
+  comm::Communicator *comm = nullptr; // never null
+  std::vector<float> shardOfSum;      // accumulateGrad's, with several systems
 
   // Disk store.
   std::string directory;
@@ -198,6 +201,13 @@ struct WeightStore::Impl {
     return reinterpret_cast<uint16_t *>(
         reinterpret_cast<char *>(arrays[Bf16].base) + t.offset);
   }
+  bool sharded() const { return comm->size() > 1; }
+  /// The elements of `t` whose gradients and optimizer state this system
+  /// keeps: all of them on one system.
+  comm::Shard shard(const Tensor &t) const { return comm->shard(t.elements); }
+  /// Gives back the pages of t's `kind` array that hold only other systems'
+  /// shards (rank 0 gathers them to save a checkpoint).
+  void releaseOthersShards(int kind, const Tensor &t);
   /// Rounds t's weights into its bf16 copy, if the store keeps one.
   void refreshBf16(const Tensor &t);
 
@@ -207,12 +217,14 @@ struct WeightStore::Impl {
   void touchView(int kind, size_t index);
   void zeroArray(int kind);
 
-  /// Calls f(begin, count) over `t` in chunks, then drops the chunk of every
-  /// array in `kinds` when residency is managed.
+  /// Calls f(begin, count) over `range` of `t` in chunks, then drops the
+  /// chunk of every array in `kinds` when residency is managed.
   template <typename F>
-  void forChunks(const Tensor &t, std::initializer_list<int> kinds, F f) {
-    for (int64_t begin = 0; begin < t.elements; begin += chunkElements) {
-      int64_t count = std::min(chunkElements, t.elements - begin);
+  void forRange(const Tensor &t, comm::Shard range,
+                std::initializer_list<int> kinds, F f) {
+    const int64_t end = range.begin + range.count;
+    for (int64_t begin = range.begin, count; begin < end; begin += count) {
+      count = std::min(chunkElements, end - begin);
       f(begin, count);
       if (dropping)
         for (int kind : kinds)
@@ -220,13 +232,19 @@ struct WeightStore::Impl {
                count * elementBytes(kind));
     }
   }
+  template <typename F>
+  void forChunks(const Tensor &t, std::initializer_list<int> kinds, F f) {
+    forRange(t, {0, t.elements}, kinds, f);
+  }
 };
 
 WeightStore::Impl::Impl(const artifact::Artifact &artifact,
                         const StoreOptions &options)
     : params(artifact.params), optimizer(artifact.optimizer),
-      bf16Copies(options.bf16Copies), directory(options.directory),
-      budget(options.memoryBudget) {
+      bf16Copies(options.bf16Copies),
+      comm(options.communicator ? options.communicator
+                                : &comm::singleProcess()),
+      directory(options.directory), budget(options.memoryBudget) {
   if (!hostIsLittleEndian())
     throw StoreError("the store and its safetensors checkpoints are "
                      "little-endian and this host is not");
@@ -269,6 +287,17 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
       largest = std::max(largest, tensorBytes(t.elements));
       tensors.push_back(std::move(t));
     }
+  }
+
+  if (sharded() && bf16Copies)
+    throw StoreError("the store keeps bf16 copies of whole weights, and with "
+                     "several systems each holds only a shard of them; "
+                     "run with one system");
+  if (sharded()) {
+    int64_t largestShard = 0;
+    for (const Tensor &t : tensors)
+      largestShard = std::max(largestShard, shard(t).count);
+    shardOfSum.resize(size_t(largestShard));
   }
 
   if (!directory.empty() && budget > 0) {
@@ -379,9 +408,13 @@ void WeightStore::Impl::drop(int kind, int64_t offset, int64_t bytes) {
   if (bytes <= 0)
     return;
   // Tensors start on pages and own their last page's padding, so rounding
-  // the end up never touches a neighbour.
-  char *begin = reinterpret_cast<char *>(arrays[kind].base) + offset;
-  ::madvise(begin, size_t(roundUpToPage(bytes)), MADV_DONTNEED);
+  // the end up never touches a neighbour. A shard's range may start inside
+  // a page: the files keep every byte, so rounding down only drops pages
+  // from the resident set.
+  int64_t start = offset / kPage * kPage;
+  char *begin = reinterpret_cast<char *>(arrays[kind].base) + start;
+  ::madvise(begin, size_t(roundUpToPage(bytes + offset - start)),
+            MADV_DONTNEED);
 }
 
 void WeightStore::Impl::dropAllViews() {
@@ -439,6 +472,28 @@ void WeightStore::Impl::zeroArray(int kind) {
     });
 }
 
+void WeightStore::Impl::releaseOthersShards(int kind, const Tensor &t) {
+  comm::Shard mine = shard(t);
+  // Only whole pages outside the shard. In RAM, MADV_DONTNEED frees them
+  // (they read as zeros after); in a file, a hole frees the disk too, and
+  // the page cache and the mapping with it.
+  int64_t before = mine.begin * 4 / kPage * kPage;
+  int64_t after = roundUpToPage((mine.begin + mine.count) * 4);
+  int64_t end = tensorBytes(t.elements);
+  auto release = [&](int64_t from, int64_t bytes) {
+    if (bytes <= 0)
+      return;
+    const Array &array = arrays[kind];
+    if (array.fd < 0 ||
+        ::fallocate(array.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    off_t(t.offset + from), off_t(bytes)) != 0)
+      ::madvise(reinterpret_cast<char *>(array.base) + t.offset + from,
+                size_t(bytes), MADV_DONTNEED);
+  };
+  release(0, before);
+  release(after, end - after);
+}
+
 void WeightStore::Impl::refreshBf16(const Tensor &t) {
   if (!bf16Copies)
     return;
@@ -469,9 +524,13 @@ void WeightStore::initialize(uint64_t seed) {
   };
   std::vector<Work> work;
   for (const Impl::Tensor &t : s.tensors) {
+    // With several systems, each fills its shard (a value depends only on
+    // its index, so the shards make the one-system tensor).
+    const comm::Shard mine = s.shard(t);
+    const int64_t end = mine.begin + mine.count;
     int64_t step = s.dropping ? s.chunkElements : int64_t(1) << 20;
-    for (int64_t begin = 0; begin < t.elements; begin += step)
-      work.push_back({&t, begin, std::min(step, t.elements - begin)});
+    for (int64_t begin = mine.begin; begin < end; begin += step)
+      work.push_back({&t, begin, std::min(step, end - begin)});
   }
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -519,6 +578,19 @@ const uint16_t *WeightStore::weightsBf16(int32_t param, int64_t layer) {
 
 bool WeightStore::onDisk() const { return !impl->directory.empty(); }
 
+void WeightStore::gatherWeights(int32_t param, int64_t layer) {
+  Impl &s = *impl;
+  const Impl::Tensor &t = s.tensor(param, layer);
+  if (s.sharded())
+    s.comm->allGather(s.at(Weights, t), t.elements);
+}
+
+void WeightStore::releaseWeights(int32_t param, int64_t layer) {
+  Impl &s = *impl;
+  if (s.sharded())
+    s.releaseOthersShards(Weights, s.tensor(param, layer));
+}
+
 void WeightStore::prefetch(int32_t param, int64_t layer) {
   const Impl::Tensor &t = impl->tensor(param, layer);
   if (impl->directory.empty() || t.elements == 0)
@@ -537,8 +609,17 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
   Impl &s = *impl;
   const Impl::Tensor &t = s.tensor(param, layer);
   float *g = s.at(Grads, t);
-  s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
-    kernels::accumulate(g + begin, grad + begin, count);
+  if (!s.sharded()) {
+    s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
+      kernels::accumulate(g + begin, grad + begin, count);
+    });
+    return;
+  }
+  const comm::Shard mine = s.shard(t);
+  const float *sum = s.shardOfSum.data() - mine.begin;
+  s.comm->reduceScatterSum(grad, s.shardOfSum.data(), t.elements);
+  s.forRange(t, mine, {Grads}, [&](int64_t begin, int64_t count) {
+    kernels::accumulate(g + begin, sum + begin, count);
   });
 }
 
@@ -568,14 +649,14 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
   double sumOfSquares = 0.0;
   for (const Impl::Tensor &t : s.tensors) {
     float *g = s.at(Grads, t);
-    s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
+    s.forRange(t, s.shard(t), {Grads}, [&](int64_t begin, int64_t count) {
       float *chunk = g + begin;
       if (scale != 1.0f)
         kernels::scale(chunk, scale, count);
       sumOfSquares += kernels::sumOfSquares(chunk, count);
     });
   }
-  stats.gradNorm = std::sqrt(sumOfSquares);
+  stats.gradNorm = std::sqrt(s.comm->sum(sumOfSquares));
   float clip = 1.0f;
   if (s.optimizer.maxGradientNorm > 0.0)
     clip = kernels::clipCoefficient(stats.gradNorm,
@@ -598,23 +679,24 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
       config.weightDecay = param.weightDecay;
       config.gradScale = clip;
       bool decay = param.weightDecay != 0.0;
-      s.forChunks(t, {Weights, Grads, State0, State1},
-                  [&](int64_t begin, int64_t count) {
-                    kernels::adamwUpdate(w + begin, g + begin, m + begin,
-                                         v + begin, count, config, step, decay);
-                    std::memset(g + begin, 0, size_t(count) * 4);
-                  });
+      s.forRange(t, s.shard(t), {Weights, Grads, State0, State1},
+                 [&](int64_t begin, int64_t count) {
+                   kernels::adamwUpdate(w + begin, g + begin, m + begin,
+                                        v + begin, count, config, step, decay);
+                   std::memset(g + begin, 0, size_t(count) * 4);
+                 });
     } else {
       kernels::SgdConfig config;
       config.lr = stats.learningRate;
       config.momentum = s.optimizer.momentum;
       config.weightDecay = param.weightDecay;
       config.gradScale = clip;
-      s.forChunks(
-          t, {Weights, Grads, State0}, [&](int64_t begin, int64_t count) {
-            kernels::sgdUpdate(w + begin, g + begin, m + begin, count, config);
-            std::memset(g + begin, 0, size_t(count) * 4);
-          });
+      s.forRange(t, s.shard(t), {Weights, Grads, State0},
+                 [&](int64_t begin, int64_t count) {
+                   kernels::sgdUpdate(w + begin, g + begin, m + begin, count,
+                                      config);
+                   std::memset(g + begin, 0, size_t(count) * 4);
+                 });
     }
     s.refreshBf16(t);
   }
@@ -636,6 +718,18 @@ StoreSize storeSize(const artifact::Artifact &artifact) {
     arrayBytes += bytes * param.layers;
   }
   size.bytes = arrayBytes * storeArrays(artifact.optimizer);
+  if (artifact.systems > 1) {
+    // A system's shard of every array, and whole the weights of the kernel
+    // invocation that streams in the most.
+    int64_t gathered = 0;
+    for (const artifact::Kernel &kernel : artifact.kernels) {
+      int64_t bytes = 0;
+      for (const artifact::StreamIn &in : kernel.streamIn)
+        bytes += tensorBytes(artifact.params[in.param].elements());
+      gathered = std::max(gathered, bytes);
+    }
+    size.bytes = size.bytes / artifact.systems + gathered;
+  }
   return size;
 }
 
@@ -771,17 +865,31 @@ void WeightStore::save(const std::string &path,
   std::vector<SafetensorsTensor> tensors;
   for (const CheckpointTensor &entry : entries)
     tensors.push_back({entry.name, "F32", s.params[entry.param].shape});
-  SafetensorsWriter writer(path, tensors, {{"giga", giga}});
+  // Rank 0 writes the file; with several systems the others send it their
+  // shards, a tensor at a time.
+  const bool writes = s.comm->rank() == 0;
+  std::optional<SafetensorsWriter> writer;
+  if (writes)
+    writer.emplace(path, tensors,
+                   std::map<std::string, std::string>{{"giga", giga}});
   // Stream every tensor from the store; a disk store drops each chunk once
   // written, so a checkpoint never needs the model in memory.
   for (const CheckpointTensor &entry : entries) {
     const Impl::Tensor &t = s.tensor(entry.param, entry.layer);
-    const float *data = s.at(entry.kind, t);
+    float *data = s.at(entry.kind, t);
+    const bool gathered = s.sharded();
+    if (gathered)
+      s.comm->gatherToRoot(data, t.elements);
+    if (!writes)
+      continue;
     s.forChunks(t, {entry.kind}, [&](int64_t begin, int64_t count) {
-      writer.write(data + begin, size_t(count) * 4);
+      writer->write(data + begin, size_t(count) * 4);
     });
+    if (gathered)
+      s.releaseOthersShards(entry.kind, t);
   }
-  writer.commit();
+  if (writes)
+    writer->commit();
 }
 
 nlohmann::json WeightStore::load(const std::string &path, bool withOptimizer) {
@@ -800,7 +908,8 @@ nlohmann::json WeightStore::load(const SafetensorsFile &file,
   for (const CheckpointTensor &w : wanted) {
     const Impl::Tensor &t = s.tensor(w.param, w.layer);
     float *data = s.at(w.kind, t);
-    s.forChunks(t, {w.kind}, [&](int64_t begin, int64_t count) {
+    // Each system reads its own shard.
+    s.forRange(t, s.shard(t), {w.kind}, [&](int64_t begin, int64_t count) {
       file.read(w.name, uint64_t(begin) * 4, data + begin, size_t(count) * 4);
     });
   }

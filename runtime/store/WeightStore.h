@@ -11,6 +11,7 @@
 #define GIGA_RUNTIME_STORE_WEIGHTSTORE_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/Communicator.h"
 #include "runtime/store/Safetensors.h"
 #include "runtime/store/StoreError.h"
 
@@ -33,6 +34,14 @@ struct StoreOptions {
   /// weights on every use: at batch 1 the conversion reads and writes more
   /// memory than the product does.
   bool bf16Copies = false;
+  /// The systems of a data-parallel run (null: this one alone). With more
+  /// than one, each holds its shard (comm::Communicator::shard) of every
+  /// tensor's weights, gradients and optimizer state: gatherWeights brings
+  /// a whole tensor in for the kernels that use it, releaseWeights lets the
+  /// others' shards go again, accumulateGrad sums a gradient over the
+  /// systems and keeps this one's shard, applyUpdate updates the shard, and
+  /// save gathers every tensor into rank 0, which alone writes the file.
+  comm::Communicator *communicator = nullptr;
 };
 
 struct UpdateStats {
@@ -56,12 +65,20 @@ public:
 
   /// The fp32 weights of `param` (an index into artifact.params) at `layer`
   /// (0 for top-level parameters); contiguous, row-major, valid for the
-  /// store's life (a disk store pages layers in and out behind it).
+  /// store's life (a disk store pages layers in and out behind it). With
+  /// several systems only this one's shard is current, but after
+  /// gatherWeights.
   float *weights(int32_t param, int64_t layer);
   /// weights(param, layer) rounded to bf16 (kernels::toBf16), or null
   /// without StoreOptions::bf16Copies. Valid as weights() is, and current:
   /// initialize, load and applyUpdate refresh it.
   const uint16_t *weightsBf16(int32_t param, int64_t layer);
+  /// With several systems: gathers every system's shard of weights(param,
+  /// layer), so that all of it is current until releaseWeights. A
+  /// collective: every system calls it, in the same order. A no-op on one.
+  void gatherWeights(int32_t param, int64_t layer);
+  /// Frees the memory of the other systems' shards of a gathered tensor.
+  void releaseWeights(int32_t param, int64_t layer);
   /// Whether the arrays live in files (StoreOptions::directory): only then
   /// can a weight's pages be absent when a kernel reads them.
   bool onDisk() const;
@@ -69,8 +86,11 @@ public:
   /// streamer's prefetch); may be a no-op.
   void prefetch(int32_t param, int64_t layer);
 
-  /// gradient(param, layer) += grad (elementwise).
+  /// gradient(param, layer) += grad (elementwise); with several systems,
+  /// grad summed over them, and only this system's shard kept.
   void accumulateGrad(int32_t param, int64_t layer, const float *grad);
+  /// The gradient; with several systems only this one's shard of it is
+  /// current.
   const float *grad(int32_t param, int64_t layer);
   void zeroGrads();
 
@@ -79,6 +99,8 @@ public:
   /// is taken, clipped to the artifact's max_gradient_norm, and the
   /// artifact's optimizer (AdamW or SGD) applied with the scheduled
   /// learning rate for `step` (counted from 1). Gradients are zeroed after.
+  /// With several systems every one must call it: the norm is summed over
+  /// their shards, and the updated shards are gathered.
   UpdateStats applyUpdate(int64_t step, double gradScale);
 
   /// A safetensors file holding every weight under its full name
@@ -111,7 +133,9 @@ private:
 int storeArrays(const artifact::Optimizer &optimizer);
 
 /// What a store of an artifact holds: every array with each tensor at a
-/// page-aligned offset, and the largest tensor, page-aligned.
+/// page-aligned offset, and the largest tensor, page-aligned. With several
+/// systems, what one holds: its shard of every array and the weights one
+/// kernel gathers.
 struct StoreSize {
   int64_t bytes = 0;
   int64_t largestTensorBytes = 0;

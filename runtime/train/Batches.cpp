@@ -90,12 +90,17 @@ BatchSampler::~BatchSampler() = default;
 
 std::vector<uint64_t> BatchSampler::next(int64_t batch, int32_t *tokens,
                                          int32_t *targets) {
+  std::vector<uint64_t> offsets = draw(batch);
+  fill(offsets, tokens, targets);
+  return offsets;
+}
+
+std::vector<uint64_t> BatchSampler::draw(int64_t batch) {
   if (batch < 0)
     throw BatchError("batch size must be >= 0, got " + std::to_string(batch));
   std::vector<uint64_t> offsets(static_cast<size_t>(batch));
   for (uint64_t &offset : offsets)
     offset = impl->drawOffset();
-  fill(offsets, tokens, targets);
   return offsets;
 }
 

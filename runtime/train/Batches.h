@@ -31,6 +31,11 @@ public:
   /// Fills `tokens` and `targets` ([batch, T] int32) and returns the window
   /// offsets it drew.
   std::vector<uint64_t> next(int64_t batch, int32_t *tokens, int32_t *targets);
+  /// The offsets of the next `batch` windows, read by none: next() is
+  /// draw() then fill(). Each system of a data-parallel run draws the whole
+  /// batch and fills its share, so the batch is the same whatever their
+  /// number.
+  std::vector<uint64_t> draw(int64_t batch);
   /// The same for explicit offsets (resume checks, parity tests).
   void fill(const std::vector<uint64_t> &offsets, int32_t *tokens,
             int32_t *targets) const;

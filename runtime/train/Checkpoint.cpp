@@ -28,8 +28,33 @@ template <typename Body> auto namingFlag(const std::string &flag, Body body) {
   }
 }
 
+/// The number of systems a config's artifact runs on, and the config
+/// without it.
+std::pair<int64_t, json> splitSystems(json config) {
+  int64_t systems = 1;
+  if (config.is_object() && config.contains("run") &&
+      config["run"].is_object()) {
+    systems = config["run"].value("num_systems", int64_t(1));
+    config["run"].erase("num_systems");
+  }
+  return {systems, config};
+}
+
+/// A checkpoint of another artifact that is the same training on another
+/// number of systems (run.num_systems alone differs): it resumes, the same
+/// run up to the order in which gradients are summed.
+bool sameRunOnOtherSystems(const json &meta,
+                           const artifact::Artifact &artifact) {
+  if (!meta.contains("config"))
+    return false;
+  auto [savedSystems, saved] = splitSystems(meta["config"]);
+  auto [systems, config] = splitSystems(artifact.config);
+  return savedSystems != systems && saved == config;
+}
+
 /// The run state in a checkpoint's metadata, after checking it has one and
-/// that it was trained with this artifact.
+/// that it was trained with this artifact (or the same run on another
+/// number of systems).
 RunState resumeState(const artifact::Artifact &artifact,
                      const TrainOptions &options, const std::string &path,
                      const json &meta, const std::string &checksum) {
@@ -41,7 +66,8 @@ RunState resumeState(const artifact::Artifact &artifact,
                      "state), so it cannot be resumed; start a "
                      "new run with --init " +
                      path);
-  if (meta.value("artifact_checksum", "") != checksum) {
+  if (meta.value("artifact_checksum", "") != checksum &&
+      !sameRunOnOtherSystems(meta, artifact)) {
     bool sameModel = meta.contains("config") && meta["config"].is_object() &&
                      meta["config"].value("model", json()) ==
                          artifact.config.value("model", json());

@@ -25,20 +25,23 @@ bool Evaluation::due(int64_t step, int64_t lastStep) const {
          ((interval > 0 && step % interval == 0) || step == lastStep);
 }
 
-double Evaluation::run(exec::Executor &executor) {
+double Evaluation::run(exec::Executor &executor, comm::Communicator &systems) {
   windows.restore(start);
   const int64_t micro = artifact.microBatch;
   const size_t size = size_t(micro * artifact.sequenceLength);
   std::vector<int32_t> tokens(size), targets(size);
+  const int64_t perSystem = artifact.accumulation();
+  const int64_t perBatch = perSystem * artifact.systems;
   double sum = 0;
-  int64_t count = 0;
   for (int64_t i = 0; i < batches; ++i)
-    for (int64_t m = 0; m < artifact.accumulation(); ++m) {
-      windows.next(micro, tokens.data(), targets.data());
+    for (int64_t m = 0; m < perBatch; ++m) {
+      std::vector<uint64_t> offsets = windows.draw(micro);
+      if (m / perSystem != systems.rank())
+        continue;
+      windows.fill(offsets, tokens.data(), targets.data());
       sum += evalMicroBatch(executor, tokens.data(), targets.data());
-      ++count;
     }
-  return sum / double(count);
+  return systems.sum(sum) / double(batches * perBatch);
 }
 
 FileLoss evaluateFile(const artifact::Artifact &artifact,

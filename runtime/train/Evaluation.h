@@ -10,6 +10,7 @@
 #define GIGA_RUNTIME_TRAIN_EVALUATION_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/Communicator.h"
 #include "runtime/train/Batches.h"
 
 #include <cstdint>
@@ -36,8 +37,9 @@ public:
   /// Whether `step` evaluates: every `interval` steps and after the last.
   bool due(int64_t step, int64_t lastStep) const;
   /// The mean loss of eval_step over `batches` batches, each of the
-  /// artifact's micro-batches.
-  double run(exec::Executor &executor);
+  /// artifact's micro-batches on every system; each system runs its share
+  /// of every batch, as in training, and `systems` adds up their losses.
+  double run(exec::Executor &executor, comm::Communicator &systems);
 
 private:
   const artifact::Artifact &artifact;

@@ -9,6 +9,7 @@
 #define GIGA_RUNTIME_TRAIN_TRAINOPTIONS_H
 
 #include "runtime/artifact/Artifact.h"
+#include "runtime/comm/Communicator.h"
 #include "runtime/kernels/Matmul.h"
 #include "runtime/support/Error.h"
 
@@ -60,6 +61,10 @@ struct TrainOptions {
   std::string precisionNote;
   /// Draw a progress bar with ETA (gigarun: when stdout is a terminal).
   bool progressBar = false;
+  /// The systems of a data-parallel run, as many as the artifact's
+  /// run.num_systems (null: one). Rank 0 alone logs and writes the out dir;
+  /// each system's --store is a rank-N directory inside storeDir.
+  comm::Communicator *systems = nullptr;
 };
 
 /// The options with the config's defaults filled in.

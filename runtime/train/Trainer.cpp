@@ -53,8 +53,36 @@ struct Start {
   int64_t firstStep() const { return resume ? resume->state.step + 1 : 1; }
 };
 
+/// The artifact's systems against the processes mpirun started.
+void checkSystems(const artifact::Artifact &artifact,
+                  const TrainOptions &options, comm::Communicator &systems) {
+  if (artifact.systems == systems.size())
+    return;
+  const std::string command = "mpirun -np " + std::to_string(artifact.systems) +
+                              " gigarun " + options.artifactPath + " ...";
+  if (systems.size() == 1)
+    throw TrainError(options.artifactPath + " was compiled for " +
+                     std::to_string(artifact.systems) +
+                     " systems (run.num_systems) and this gigarun runs "
+                     "alone; start it as " +
+                     command + ", or compile with --systems 1");
+  throw TrainError(options.artifactPath + " was compiled for " +
+                   std::to_string(artifact.systems) + " system" +
+                   (artifact.systems == 1 ? "" : "s") +
+                   " (run.num_systems) but mpirun started " +
+                   std::to_string(systems.size()) + " processes; start it as " +
+                   command + ", or compile with --systems " +
+                   std::to_string(systems.size()));
+}
+
 Start checkInputs(const artifact::Artifact &artifact,
-                  const TrainOptions &options) {
+                  const TrainOptions &options, comm::Communicator &systems) {
+  checkSystems(artifact, options, systems);
+  if (systems.size() > 1 && options.traceStep > 0)
+    throw TrainError("--trace-step records one system's gradients, and with " +
+                     std::to_string(systems.size()) +
+                     " systems each keeps only a shard of them; trace with "
+                     "an artifact compiled for one system");
   Start start{artifact::training::contract(artifact, options.artifactPath),
               resolveSettings(artifact, options), artifactChecksum(artifact),
               std::nullopt, std::nullopt};
@@ -108,8 +136,8 @@ public:
   TrainingLoop(const artifact::Artifact &artifact, const TrainOptions &options,
                const Start &start, BatchSampler &sampler,
                Evaluation *evaluation, store::WeightStore &store,
-               exec::Executor &executor, MetricsFile &metrics,
-               std::ostream &log);
+               exec::Executor &executor, comm::Communicator &systems,
+               MetricsFile *metrics, std::ostream &log);
   TrainResult run();
 
 private:
@@ -136,7 +164,8 @@ private:
   Evaluation *evaluation; // null without --val
   store::WeightStore &store;
   exec::Executor &executor;
-  MetricsFile &metrics;
+  comm::Communicator &systems;
+  MetricsFile *metrics; // rank 0's; null on the others
   std::ostream &log;
 
   const PeakFlops peak;
@@ -155,10 +184,11 @@ TrainingLoop::TrainingLoop(const artifact::Artifact &artifact,
                            const TrainOptions &options, const Start &start,
                            BatchSampler &sampler, Evaluation *evaluation,
                            store::WeightStore &store, exec::Executor &executor,
-                           MetricsFile &metrics, std::ostream &log)
+                           comm::Communicator &systems, MetricsFile *metrics,
+                           std::ostream &log)
     : artifact(artifact), options(options), settings(start.settings),
       start(start), sampler(sampler), evaluation(evaluation), store(store),
-      executor(executor), metrics(metrics), log(log),
+      executor(executor), systems(systems), metrics(metrics), log(log),
       peak(cpuPeakFlops(kernels::matmulThreads(), options.precision)),
       progress(log, options.progressBar && !options.quiet, start.firstStep(),
                start.settings.lastStep),
@@ -181,15 +211,19 @@ TrainResult TrainingLoop::run() {
       result.stopped = true;
       break;
     }
-    if (interrupt.signal() && step < settings.lastStep) {
+    // Every system stops after the same step: a signal reaches them at
+    // different times, and a checkpoint needs them all.
+    const int signal = int(systems.max(interrupt.signal()));
+    if (signal && step < settings.lastStep) {
       if (result.lastCheckpoint != checkpointPath(settings.outDir, step))
         saveCheckpoint(step);
-      result.interruptedBy = interrupt.signal();
+      result.interruptedBy = signal;
       break;
     }
   }
   progress.finish();
-  result.peakRssBytes = readProcessMemory().peakBytes;
+  result.peakRssBytes =
+      int64_t(systems.max(double(readProcessMemory().peakBytes)));
   logEnd();
   return result;
 }
@@ -202,9 +236,16 @@ void TrainingLoop::logStart() const {
   log << "gigarun: " << options.artifactPath
       << (name.empty() ? "" : " (" + name + ")") << ": "
       << humanCount(double(artifact.parameterCount())) << " parameters, batch "
-      << artifact.batchSize << " = " << artifact.microBatch << " x "
-      << accumulation << " micro-batch" << (accumulation > 1 ? "es" : "")
-      << ", sequence length " << artifact.sequenceLength << "\n";
+      << artifact.batchSize << " = "
+      << (artifact.systems > 1 ? std::to_string(artifact.systems) + " x " : "")
+      << artifact.microBatch << " x " << accumulation << " micro-batch"
+      << (accumulation > 1 ? "es" : "") << ", sequence length "
+      << artifact.sequenceLength << "\n";
+  if (systems.size() > 1)
+    log << "gigarun: " << systems.size()
+        << " systems (mpirun), each training its share of the batch and "
+           "keeping 1/"
+        << systems.size() << " of the weights, gradients and optimizer state\n";
   log << "gigarun: data " << options.dataPath << " (" << sampler.tokenCount()
       << " tokens)";
   if (evaluation)
@@ -249,8 +290,8 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
                  start.checksum);
 
   const Clock::time_point updateStart = Clock::now();
-  store::UpdateStats stats =
-      store.applyUpdate(step, 1.0 / double(artifact.accumulation()));
+  store::UpdateStats stats = store.applyUpdate(
+      step, 1.0 / double(artifact.accumulation() * artifact.systems));
   if (profiling) {
     ++profiledSteps;
     updateSeconds += secondsSince(updateStart);
@@ -270,17 +311,22 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
 }
 
 double TrainingLoop::runMicroBatches(StepRecord &record, StepTrace *trace) {
+  // The step's whole batch, whatever the number of systems; this system
+  // trains its consecutive share of it.
+  record.batchOffsets = sampler.draw(artifact.batchSize);
+  const int64_t micro = artifact.microBatch;
+  const int64_t first = systems.rank() * artifact.accumulation();
   double lossSum = 0;
   for (int64_t m = 0; m < artifact.accumulation(); ++m) {
-    std::vector<uint64_t> offsets =
-        sampler.next(artifact.microBatch, tokens.data(), targets.data());
-    record.batchOffsets.insert(record.batchOffsets.end(), offsets.begin(),
-                               offsets.end());
+    auto begin = record.batchOffsets.begin() + (first + m) * micro;
+    sampler.fill(std::vector<uint64_t>(begin, begin + micro), tokens.data(),
+                 targets.data());
     if (trace)
       trace->addMicroBatch(m, tokens, targets, executor);
     lossSum += trainMicroBatch(executor, tokens.data(), targets.data());
   }
-  return lossSum / double(artifact.accumulation());
+  return systems.sum(lossSum) /
+         double(artifact.accumulation() * artifact.systems);
 }
 
 void TrainingLoop::finishStep(StepRecord record) {
@@ -291,11 +337,12 @@ void TrainingLoop::finishStep(StepRecord record) {
   if (!options.quiet)
     log << stepLine(record, globalRate);
   if (evaluation && evaluation->due(step, settings.lastStep)) {
-    record.valLoss = evaluation->run(executor);
+    record.valLoss = evaluation->run(executor, systems);
     if (!options.quiet)
       log << evalLine(step, *record.valLoss);
   }
-  metrics.append(record);
+  if (metrics)
+    metrics->append(record);
   if ((settings.checkpointSteps > 0 && step % settings.checkpointSteps == 0) ||
       step == settings.lastStep)
     saveCheckpoint(step);
@@ -341,7 +388,8 @@ void TrainingLoop::logEnd() const {
     return;
   }
   log << "gigarun: trained to step " << settings.lastStep << "; checkpoint "
-      << result.lastCheckpoint << ", metrics " << metrics.path() << "\n";
+      << result.lastCheckpoint << ", metrics " << metricsPath(settings.outDir)
+      << "\n";
   log << peakRssLine(result.peakRssBytes, options.memoryBudget);
   logProfile();
 }
@@ -369,8 +417,18 @@ void TrainingLoop::logProfile() const {
 } // namespace
 
 TrainResult runTraining(const artifact::Artifact &artifact,
-                        const TrainOptions &options, std::ostream &log) {
-  const Start start = checkInputs(artifact, options);
+                        const TrainOptions &givenOptions, std::ostream &log) {
+  comm::Communicator &systems =
+      givenOptions.systems ? *givenOptions.systems : comm::singleProcess();
+  TrainOptions options = givenOptions;
+  const bool root = systems.rank() == 0;
+  if (!root) {
+    options.quiet = true;
+    options.progressBar = false;
+  }
+  if (systems.size() > 1 && !options.storeDir.empty())
+    options.storeDir += "/rank-" + std::to_string(systems.rank());
+  const Start start = checkInputs(artifact, options, systems);
   const Settings &settings = start.settings;
 
   // Data: every file is checked before anything is written.
@@ -383,27 +441,34 @@ TrainResult runTraining(const artifact::Artifact &artifact,
                        settings.evalSteps, settings.evalInterval);
 
   const int64_t storeBudget = planStoreBudget(artifact, options, log);
-  store::WeightStore store(artifact, {options.storeDir, storeBudget});
+  store::WeightStore store(artifact,
+                           {options.storeDir, storeBudget, false, &systems});
   exec::Executor executor(artifact, store, options.precision);
   loadStartingWeights(start, store, sampler);
   if (start.resume && start.resume->state.step >= settings.lastStep)
     return nothingToTrain(start, options, log);
 
-  // Everything checked: create the out dir and the metrics file.
-  createRunDir(settings.outDir);
-  RunDirLock lock(settings.outDir);
-  if (int stale = removeStaleTemporaries(settings.outDir);
-      stale && !options.quiet)
-    log << "gigarun: removed " << stale
-        << " temporary file(s) that a killed run left in " << settings.outDir
-        << "\n";
-  const std::string metricsFile = metricsPath(settings.outDir);
-  if (start.resume)
-    truncateMetrics(metricsFile, start.resume->state.step);
-  MetricsFile metrics(metricsFile, /*truncate=*/!start.resume);
+  // Everything checked on every system: rank 0 creates the out dir and the
+  // metrics file.
+  systems.sum(0); // no system is still checking that the out dir is new
+  std::optional<RunDirLock> lock;
+  std::optional<MetricsFile> metrics;
+  if (root) {
+    createRunDir(settings.outDir);
+    lock.emplace(settings.outDir);
+    if (int stale = removeStaleTemporaries(settings.outDir);
+        stale && !options.quiet)
+      log << "gigarun: removed " << stale
+          << " temporary file(s) that a killed run left in " << settings.outDir
+          << "\n";
+    const std::string metricsFile = metricsPath(settings.outDir);
+    if (start.resume)
+      truncateMetrics(metricsFile, start.resume->state.step);
+    metrics.emplace(metricsFile, /*truncate=*/!start.resume);
+  }
   TrainingLoop loop(artifact, options, start, sampler,
                     evaluation ? &*evaluation : nullptr, store, executor,
-                    metrics, log);
+                    systems, metrics ? &*metrics : nullptr, log);
   return loop.run();
 }
 

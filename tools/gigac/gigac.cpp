@@ -39,6 +39,7 @@ struct CompileOptions {
   int64_t lossChunk = -1; // the target's
   bool report = false;
   std::string task = "train";
+  int64_t systems = 0;              // 0: the config's run.num_systems
   giga::GenerationShape generation; // --task generate; context 0: T's
 };
 
@@ -172,8 +173,24 @@ int compile(const CompileOptions &options) {
     if (!module)
       throw compileFailure(kUserError, "cannot parse " + options.input);
     config = moduleConfig(*module);
+    if (options.systems > 0)
+      throw giga::ConfigError(
+          "--systems applies to a config; a .mlir module's batch is already "
+          "one system's, and its giga.run attribute's num_systems says how "
+          "many systems run it (" +
+          options.input + ")");
   } else {
     giga::Config parsed = giga::loadConfig(options.input);
+    if (options.systems > 0) {
+      if (parsed.run.batchSize % options.systems != 0)
+        throw giga::ConfigError(
+            options.input + ": --systems " + std::to_string(options.systems) +
+            " does not divide run.batch_size " +
+            std::to_string(parsed.run.batchSize) +
+            ": each system trains an equal share of the batch; choose a "
+            "batch that the systems divide");
+      parsed.run.numSystems = options.systems;
+    }
     if (options.task == "generate")
       module = giga::buildGptGenerator(context, parsed,
                                        generationShape(options, parsed));
@@ -298,6 +315,12 @@ int main(int argc, char **argv) {
                    "max_position_embeddings (default: the config's "
                    "run.sequence_length, what the model was trained on)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
+  compileCommand
+      ->add_option("--systems", options.systems,
+                   "data-parallel systems to split the batch over (default: "
+                   "the config's run.num_systems, 1 if absent); run the "
+                   "artifact with mpirun -np N gigarun")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 16));
   compileCommand->add_flag(
       "--report", options.report,
       "print per-kernel placement, memory and estimated time, and totals");

@@ -166,10 +166,14 @@ void inspectArtifact(const Artifact &a, const std::string &path,
         << shape.chunk << ", context " << shape.context << " tokens; KV cache "
         << bytesText(double(stateBytes)) << " (state kept between calls)\n";
   } else {
-    out << "batch      " << a.batchSize << " samples = micro-batch "
-        << a.microBatch << " x " << a.accumulation() << " accumulation step"
-        << (a.accumulation() == 1 ? "" : "s") << "; sequence length "
-        << a.sequenceLength << "\n";
+    out << "batch      " << a.batchSize << " samples = "
+        << (a.systems > 1 ? std::to_string(a.systems) + " systems x " : "")
+        << "micro-batch " << a.microBatch << " x " << a.accumulation()
+        << " accumulation step" << (a.accumulation() == 1 ? "" : "s")
+        << "; sequence length " << a.sequenceLength << "\n";
+    if (a.systems > 1)
+      out << "systems    " << a.systems << " (data parallel: mpirun -np "
+          << a.systems << " gigarun ...)\n";
     printOptimizer(a.optimizer, out);
   }
 
@@ -277,7 +281,8 @@ void inspectArtifact(const Artifact &a, const std::string &path,
         << " FLOPs (placement)\n";
   else
     out << "  per micro-batch: " << number(totalFlops) << " FLOPs (placement); "
-        << "per step: " << number(totalFlops * double(a.accumulation()))
+        << "per step: "
+        << number(totalFlops * double(a.accumulation() * a.systems))
         << " FLOPs; model FLOPs per step "
         << number(a.modelFlopsPerStep, "%.0f") << "\n";
 

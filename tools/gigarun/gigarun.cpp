@@ -19,6 +19,7 @@
 #include "runtime/artifact/Artifact.h"
 #include "runtime/artifact/OpSchema.h"
 #include "runtime/artifact/TrainingEntryPoints.h"
+#include "runtime/comm/MpiCommunicator.h"
 #include "runtime/data/Tokenizer.h"
 #include "runtime/exec/Executor.h"
 #include "runtime/generate/Generator.h"
@@ -46,6 +47,7 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -568,7 +570,7 @@ int runPlot(int argc, char **argv) {
   return 0;
 }
 
-int runTrain(int argc, char **argv) {
+int runTrain(int argc, char **argv, comm::Communicator *systems) {
   CLI::App app{
       "Train a compiled GPT step (gigac compile CONFIG -o "
       "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
@@ -658,6 +660,7 @@ int runTrain(int argc, char **argv) {
     options.memoryBudget = train::parseByteSize(memoryBudget);
   options.progressBar = ::isatty(STDOUT_FILENO) == 1;
 
+  options.systems = systems;
   artifact::Artifact artifact = artifact::readArtifact(options.artifactPath);
   train::TrainResult result = train::runTraining(artifact, options, std::cout);
   // As a shell reports a process the signal killed: 130 for SIGINT.
@@ -667,8 +670,23 @@ int runTrain(int argc, char **argv) {
 } // namespace
 
 int main(int argc, char **argv) {
-  return runMain(
-      "gigarun",
+  // Under mpirun each process is one system of a data-parallel run (a
+  // training artifact compiled with --systems N); started plainly, gigarun
+  // never touches MPI.
+  const bool trains =
+      argc < 2 ||
+      !std::set<std::string>{"inspect", "eval", "sample", "plot", "ops"}.count(
+          argv[1]);
+  std::unique_ptr<comm::MpiWorld> world;
+  if (trains && comm::launchedByMpi())
+    world = std::make_unique<comm::MpiWorld>(&argc, &argv);
+  const std::string tool = world && world->size() > 1
+                               ? "gigarun (rank " +
+                                     std::to_string(world->rank()) + " of " +
+                                     std::to_string(world->size()) + ")"
+                               : "gigarun";
+  int status = runMain(
+      tool.c_str(),
       [&] {
         if (argc >= 2 && std::string(argv[1]) == "inspect")
           return runInspect(argc - 1, argv + 1);
@@ -680,8 +698,12 @@ int main(int argc, char **argv) {
           return runPlot(argc - 1, argv + 1);
         if (argc >= 2 && std::string(argv[1]) == "ops")
           return runOps(argc - 1, argv + 1);
-        return runTrain(argc, argv);
+        return runTrain(argc, argv, world.get());
       },
       "train with --store DIR (and --memory-budget) or compile a smaller "
       "batch");
+  // The other systems may be waiting for this one in a collective.
+  if (status != 0 && world && world->size() > 1 && status < 128)
+    world->abort(status);
+  return status;
 }
