@@ -212,6 +212,13 @@ struct WeightStore::Impl {
   void refreshBf16(const Tensor &t);
 
   void mapArrays();
+  /// Unmaps the arrays and removes the store's files and lock.
+  void unmapArrays();
+  /// The page-aligned (offset, bytes) of array `kind` that this system
+  /// writes: every weight, its shard of the rest.
+  std::vector<std::pair<int64_t, int64_t>> writtenRanges(int kind) const;
+  /// Reserves the disk blocks of writtenRanges in every store file.
+  void allocateOnDisk();
   void drop(int kind, int64_t offset, int64_t bytes);
   void dropAllViews();
   void touchView(int kind, size_t index);
@@ -315,7 +322,60 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
           " for streaming work; raise --memory-budget to at least " +
           bytesText(largest + storeChunkReserve(budget)));
   }
-  mapArrays();
+  try {
+    mapArrays();
+  } catch (...) {
+    unmapArrays(); // a store that failed to open leaves no file behind
+    throw;
+  }
+}
+
+std::vector<std::pair<int64_t, int64_t>>
+WeightStore::Impl::writtenRanges(int kind) const {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const Tensor &t : tensors) {
+    comm::Shard range = kind == Weights ? comm::Shard{0, t.elements} : shard(t);
+    if (range.count == 0)
+      continue;
+    int64_t bytes = elementBytes(kind);
+    int64_t begin = (t.offset + range.begin * bytes) / kPage * kPage;
+    int64_t end = t.offset + roundUpToPage((range.begin + range.count) * bytes);
+    ranges.push_back({begin, end - begin});
+  }
+  return ranges;
+}
+
+void WeightStore::Impl::allocateOnDisk() {
+  // A sparse file's first write into a full filesystem is a SIGBUS in
+  // whichever kernel touches the page, so every byte the store will write
+  // gets its disk now: all the weights (gathered whole for the kernels) and
+  // this system's shard of the other arrays. A full disk is one error here.
+  int64_t needed = 0;
+  for (int kind = 0; kind < kArrayKinds; ++kind)
+    if (arrays[kind].fd >= 0)
+      for (auto [offset, bytes] : writtenRanges(kind))
+        needed += bytes;
+  std::error_code ignored;
+  const auto space = std::filesystem::space(directory, ignored);
+  auto full = [&](const std::string &why) {
+    return StoreError("the store needs " + bytesText(needed) + " of disk in " +
+                      directory + " and " + why + " (" +
+                      bytesText(int64_t(space.available)) +
+                      " were free); free space there or give --store a "
+                      "directory on a larger disk");
+  };
+  for (int kind = 0; kind < kArrayKinds; ++kind) {
+    if (arrays[kind].fd < 0)
+      continue;
+    for (auto [offset, bytes] : writtenRanges(kind)) {
+      int error =
+          ::posix_fallocate(arrays[kind].fd, off_t(offset), off_t(bytes));
+      if (error == EOPNOTSUPP || error == EINVAL)
+        return; // a filesystem that cannot reserve blocks: sparse it stays
+      if (error != 0)
+        throw full("cannot reserve them: " + std::string(std::strerror(error)));
+    }
+  }
 }
 
 void WeightStore::Impl::mapArrays() {
@@ -373,9 +433,13 @@ void WeightStore::Impl::mapArrays() {
                        errnoText());
     array.base = static_cast<float *>(memory);
   }
+  if (!directory.empty())
+    allocateOnDisk();
 }
 
-WeightStore::Impl::~Impl() {
+WeightStore::Impl::~Impl() { unmapArrays(); }
+
+void WeightStore::Impl::unmapArrays() {
   for (Array &array : arrays) {
     if (array.base)
       ::munmap(array.base, size_t(array.bytes));
@@ -390,6 +454,9 @@ WeightStore::Impl::~Impl() {
     ::unlink(lockPath.c_str());
     ::close(lockFd);
   }
+  for (Array &array : arrays)
+    array = Array();
+  lockFd = -1;
 }
 
 const WeightStore::Impl::Tensor &
@@ -462,9 +529,11 @@ void WeightStore::Impl::zeroArray(int kind) {
     // pages are freed meanwhile.
     if (::madvise(array.base, size_t(array.bytes), MADV_DONTNEED) == 0)
       return;
-  } else if (::fallocate(array.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+  } else if (::fallocate(array.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
                          0, off_t(array.bytes)) == 0) {
-    return; // a hole reads as zeros, in the mapping too
+    // Reads as zeros, in the mapping too, and keeps the blocks reserved (a
+    // punched hole would make the next write fault on a full disk).
+    return;
   }
   for (const Tensor &t : tensors)
     forChunks(t, {kind}, [&](int64_t begin, int64_t count) {
@@ -474,20 +543,15 @@ void WeightStore::Impl::zeroArray(int kind) {
 
 void WeightStore::Impl::releaseOthersShards(int kind, const Tensor &t) {
   comm::Shard mine = shard(t);
-  // Only whole pages outside the shard. In RAM, MADV_DONTNEED frees them
-  // (they read as zeros after); in a file, a hole frees the disk too, and
-  // the page cache and the mapping with it.
+  // Only whole pages outside the shard: MADV_DONTNEED frees them in RAM
+  // (they read as zeros after) and drops them from the resident set of a
+  // file, whose blocks stay reserved for the next gather.
   int64_t before = mine.begin * 4 / kPage * kPage;
   int64_t after = roundUpToPage((mine.begin + mine.count) * 4);
   int64_t end = tensorBytes(t.elements);
   auto release = [&](int64_t from, int64_t bytes) {
-    if (bytes <= 0)
-      return;
-    const Array &array = arrays[kind];
-    if (array.fd < 0 ||
-        ::fallocate(array.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    off_t(t.offset + from), off_t(bytes)) != 0)
-      ::madvise(reinterpret_cast<char *>(array.base) + t.offset + from,
+    if (bytes > 0)
+      ::madvise(reinterpret_cast<char *>(arrays[kind].base) + t.offset + from,
                 size_t(bytes), MADV_DONTNEED);
   };
   release(0, before);
