@@ -573,7 +573,9 @@ int runPlot(int argc, char **argv) {
 int runTrain(int argc, char **argv, comm::Communicator *systems) {
   CLI::App app{
       "Train a compiled GPT step (gigac compile CONFIG -o "
-      "step.wafer) on this CPU.\nAlso: gigarun inspect STEP.wafer; "
+      "step.wafer) on this CPU; a step compiled with --systems N trains "
+      "data-parallel under mpirun -np N gigarun, each process one "
+      "system.\nAlso: gigarun inspect STEP.wafer; "
       "gigarun eval STEP.wafer --checkpoint CKPT --data FILE; gigarun sample "
       "GEN.wafer --checkpoint CKPT --prompt TEXT; gigarun plot RUN_DIR...; "
       "gigarun ops",
@@ -597,7 +599,8 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
                  "metrics, checkpoints, traces (default: runs/<STEP stem>)");
   app.add_option("--store", options.storeDir,
                  "keep weights, gradients and optimizer state in files here "
-                 "(default: RAM)");
+                 "(default: RAM); under mpirun each system keeps its shard "
+                 "in DIR/rank-R");
   auto *memoryBudgetFlag =
       app.add_option("--memory-budget", memoryBudget,
                      "resident store memory with --store, e.g. 512M, 2G");
