@@ -82,6 +82,12 @@ RunState resumeState(const artifact::Artifact &artifact,
   }
   RunState state;
   state.step = meta["step"].get<int64_t>();
+  if (state.step < 1)
+    throw TrainError(path + ": its metadata says step " +
+                     std::to_string(state.step) +
+                     ", but checkpoints are written after step 1 or later "
+                     "(a damaged file?); remove it to resume from the "
+                     "checkpoint before it, or start a new run");
   state.samplerState = meta["sampler_state"].get<std::string>();
   state.dataPath = meta.value("data", "");
   state.seed = meta.value("seed", uint64_t(0));

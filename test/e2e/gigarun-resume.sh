@@ -71,4 +71,25 @@ expect_user_error resume-truncated "remove it (rm $newest) to resume from $previ
 rm "$newest"
 "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/cut" --resume --quiet ||
   fail "resume from the checkpoint before the truncated one"
+
+# A newest checkpoint whose metadata names a step before 1: refused, naming
+# the file, and metrics.jsonl keeps every line.
+cp -r "$work/whole" "$work/badstep"
+newest=$work/badstep/checkpoint-12.safetensors
+/usr/bin/python3 - "$newest" <<'PY' || fail "rewriting the checkpoint's step"
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", data[:8])[0]
+header = json.loads(data[8:8 + n])
+giga = json.loads(header["__metadata__"]["giga"])
+giga["step"] = -7
+header["__metadata__"]["giga"] = json.dumps(giga)
+text = json.dumps(header).encode()
+text += b" " * (-len(text) % 8)
+open(sys.argv[1], "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
+PY
+lines=$(wc -l <"$work/badstep/metrics.jsonl")
+expect_user_error resume-bad-step "$newest: its metadata says step -7"   "$gigarun" "$work/toy.wafer" "${args[@]}" --out "$work/badstep" --resume
+[[ $(wc -l <"$work/badstep/metrics.jsonl") -eq $lines ]] ||
+  fail "a refused --resume truncated metrics.jsonl"
 finish
