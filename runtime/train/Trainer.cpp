@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 #include <ostream>
 
@@ -49,9 +50,18 @@ struct Start {
   std::string checksum;
   std::optional<ResumePoint> resume;
   std::optional<store::SafetensorsFile> init;
+  bool restarted = false; // --resume of a run killed before any checkpoint
 
   int64_t firstStep() const { return resume ? resume->state.step + 1 : 1; }
 };
+
+/// A run dir (it has a metrics.jsonl) without a checkpoint: a run stopped
+/// before its first checkpoint, which --resume starts again from step 1.
+bool killedBeforeFirstCheckpoint(const std::string &dir) {
+  std::error_code error;
+  return listCheckpoints(dir).empty() &&
+         std::filesystem::exists(metricsPath(dir), error);
+}
 
 /// The artifact's systems against the processes mpirun started.
 void checkSystems(const artifact::Artifact &artifact,
@@ -87,7 +97,9 @@ Start checkInputs(const artifact::Artifact &artifact,
               resolveSettings(artifact, options), artifactChecksum(artifact),
               std::nullopt, std::nullopt};
   checkRamStoreFits(artifact, options);
-  if (options.resume) {
+  if (options.resume && killedBeforeFirstCheckpoint(start.settings.outDir)) {
+    start.restarted = true; // nothing was saved: step 1 is the continuation
+  } else if (options.resume) {
     start.resume.emplace(findResumePoint(
         artifact, options, start.settings.outDir, start.checksum));
     start.settings.seed = start.resume->state.seed;
@@ -257,6 +269,10 @@ void TrainingLoop::logStart() const {
   if (start.resume)
     log << "gigarun: resumed from " << start.resume->file.path() << " at step "
         << start.resume->state.step << "\n";
+  if (start.restarted)
+    log << "gigarun: --resume: " << settings.outDir
+        << " holds the metrics of a run stopped before its first "
+           "checkpoint; starting it again from step 1\n";
   log << "gigarun: matmuls in " << kernels::precisionName(options.precision)
       << (options.precision == kernels::MatmulPrecision::Bf16
               ? " (fp32 accumulation; weights, gradients and optimizer state "
