@@ -3,6 +3,7 @@
 #include "frontend/Config.h"
 #include "runtime/support/Json.h"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -17,6 +18,8 @@ const std::map<std::string, std::string> &builtinTargets() {
   };
   return targets;
 }
+
+} // namespace
 
 Target parseTarget(const std::string &text, const std::string &source) {
   nlohmann::json json;
@@ -64,8 +67,10 @@ Target parseTarget(const std::string &text, const std::string &source) {
   };
   auto integer = [&](const char *key) {
     double value = number(key);
-    if (value != double(int64_t(value)))
-      throw ConfigError(source + ": " + key + ": must be an integer");
+    // Compared before converting: a double past 2^63 has no int64_t.
+    if (value >= 0x1p63 || value != std::floor(value))
+      throw ConfigError(source + ": " + key +
+                        ": must be an integer below 2^63");
     return int64_t(value);
   };
   Target target;
@@ -96,8 +101,6 @@ Target parseTarget(const std::string &text, const std::string &source) {
   count("loss_fusion_max_width", "fuses any width", target.lossFusionMaxWidth);
   return target;
 }
-
-} // namespace
 
 nlohmann::json Target::toJson() const {
   return {{"name", name},

@@ -36,6 +36,10 @@ struct Target {
 /// The targets shipped in configs/wafers (compiled into the tools).
 std::vector<std::string> builtinTargetNames();
 
+/// A target from its JSON text; throws ConfigError naming `source`, the key
+/// and the fix.
+Target parseTarget(const std::string &text, const std::string &source);
+
 /// A built-in target by name ("wse2", "wse3", "host") or a JSON file; throws
 /// ConfigError naming the file, the key and the fix.
 Target loadTarget(const std::string &nameOrPath);

@@ -115,12 +115,13 @@ public:
   void read(const json &object, const std::vector<Field> &fields) {
     if (!object.is_object())
       fail("", "must be an object, got " + std::string(object.type_name()));
-    for (const auto &[key, value] : object.items()) {
+    for (const auto &item : object.items()) {
+      const std::string &key = item.key();
       auto known = std::find_if(fields.begin(), fields.end(),
                                 [&](const Field &f) { return f.key == key; });
       if (known == fields.end())
         fail(key, "unknown key" + suggestion(key, fields));
-      known->read(value);
+      known->read(item.value());
     }
     for (const Field &field : fields)
       if (field.required && !object.contains(field.key))
