@@ -3,6 +3,8 @@
 #include "runtime/support/Json.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -359,9 +361,15 @@ Config loadConfig(const std::string &path) {
     throw ConfigError(path + ": is a directory, not a config file (try one of "
                              "configs/gpt-*.json)");
   std::ifstream file(path, std::ios::binary);
-  if (!file)
+  if (!file) {
+    const int error = errno;
+    if (error != ENOENT)
+      throw ConfigError(path + ": cannot open config file: " +
+                        std::strerror(error) +
+                        (error == EACCES ? "; check its permissions" : ""));
     throw ConfigError(path + ": cannot open config file (does it exist? try "
                              "one of configs/gpt-*.json)");
+  }
   std::stringstream text;
   text << file.rdbuf();
   if (file.bad())

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -596,11 +597,17 @@ void writeArtifact(const std::string &path, const Artifact &artifact) {
 
 Artifact readArtifact(const std::string &path) {
   std::ifstream file(path, std::ios::binary);
-  if (!file)
+  if (!file) {
+    const int error = errno;
+    if (error != ENOENT)
+      throw ArtifactError(path + ": cannot open artifact: " +
+                          std::strerror(error) +
+                          (error == EACCES ? "; check its permissions" : ""));
     throw ArtifactError(path +
                         ": cannot open artifact (does it exist? make "
                         "one with gigac compile CONFIG -o " +
                         path + ")");
+  }
   std::stringstream bytes;
   bytes << file.rdbuf();
   return deserialize(bytes.str(), path);

