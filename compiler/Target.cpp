@@ -77,6 +77,9 @@ Target parseTarget(const std::string &text, const std::string &source) {
   if (!json.contains("name") || !json["name"].is_string())
     throw ConfigError(source + ": name: is required and must be a string");
   target.name = json["name"].get<std::string>();
+  if (json.contains("description") && !json["description"].is_string())
+    throw ConfigError(source + ": description: must be a string, got " +
+                      json["description"].dump());
   target.description = json.value("description", "");
   target.peRows = integer("pe_rows");
   target.peCols = integer("pe_cols");

@@ -5,8 +5,8 @@
 #include "runtime/support/Hash.h"
 #include <algorithm>
 
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -600,8 +600,8 @@ Artifact readArtifact(const std::string &path) {
   if (!file) {
     const int error = errno;
     if (error != ENOENT)
-      throw ArtifactError(path + ": cannot open artifact: " +
-                          std::strerror(error) +
+      throw ArtifactError(path +
+                          ": cannot open artifact: " + std::strerror(error) +
                           (error == EACCES ? "; check its permissions" : ""));
     throw ArtifactError(path +
                         ": cannot open artifact (does it exist? make "

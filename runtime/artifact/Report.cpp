@@ -5,10 +5,31 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <type_traits>
 
 namespace giga::artifact {
 
 namespace {
+/// object[key] as a T, or `fallback` where the object lacks it or holds
+/// another type: the report and the target are informational, and a
+/// damaged one must not stop `gigarun inspect`.
+template <typename T>
+T field(const nlohmann::json &object, const char *key, T fallback) {
+  if (!object.is_object())
+    return fallback;
+  auto found = object.find(key);
+  if (found == object.end())
+    return fallback;
+  if constexpr (std::is_same_v<T, std::string>)
+    return found->is_string() ? found->template get<std::string>() : fallback;
+  else if constexpr (std::is_same_v<T, bool>)
+    return found->is_boolean() ? found->template get<bool>() : fallback;
+  else if constexpr (std::is_same_v<T, nlohmann::json>)
+    return found->type() == fallback.type() ? *found : fallback;
+  else
+    return found->is_number() ? found->template get<T>() : fallback;
+}
+
 std::string scaled(double value, const char *const *units, double base,
                    int count) {
   int unit = 0;
@@ -36,32 +57,34 @@ std::string formatCount(double count) {
 std::string formatReport(const Artifact &a) {
   std::ostringstream out;
   const nlohmann::json &report = a.report;
-  std::string target = report.value("target", a.target.value("name", "?"));
+  std::string target =
+      field(report, "target", field(a.target, "name", std::string("?")));
   char line[256];
-  out << "target " << target << ": " << a.target.value("description", "")
-      << "\n";
+  out << "target " << target << ": "
+      << field(a.target, "description", std::string()) << "\n";
   std::snprintf(line, sizeof(line),
                 "%-10s %7s %9s %10s %10s %12s %12s %10s %7s\n", "kernel",
                 "layers", "PEs", "SRAM", "FLOPs", "compute cyc", "stream cyc",
                 "streamed", "bound");
   out << line;
   for (const nlohmann::json &k :
-       report.value("kernels", nlohmann::json::array())) {
+       field(report, "kernels", nlohmann::json::array())) {
     std::snprintf(line, sizeof(line),
                   "%-10s %7lld %9s %10s %10s %12s %12s %10s %7s",
-                  k.value("name", "?").c_str(), (long long)k.value("layers", 0),
-                  formatCount(k.value("pes", 0.0)).c_str(),
-                  formatBytes(k.value("sram_bytes", 0.0)).c_str(),
-                  formatCount(k.value("flops", 0.0)).c_str(),
-                  formatCount(k.value("compute_cycles", 0.0)).c_str(),
-                  formatCount(k.value("stream_cycles", 0.0)).c_str(),
-                  formatBytes(k.value("stream_bytes", 0.0)).c_str(),
-                  k.value("bound", "?").c_str());
+                  field(k, "name", std::string("?")).c_str(),
+                  (long long)field<int64_t>(k, "layers", 0),
+                  formatCount(field(k, "pes", 0.0)).c_str(),
+                  formatBytes(field(k, "sram_bytes", 0.0)).c_str(),
+                  formatCount(field(k, "flops", 0.0)).c_str(),
+                  formatCount(field(k, "compute_cycles", 0.0)).c_str(),
+                  formatCount(field(k, "stream_cycles", 0.0)).c_str(),
+                  formatBytes(field(k, "stream_bytes", 0.0)).c_str(),
+                  field(k, "bound", std::string("?")).c_str());
     // An eval-only kernel is not in the step's estimate.
-    out << line << (k.value("eval_only", false) ? " (eval only)" : "") << "\n";
+    out << line << (field(k, "eval_only", false) ? " (eval only)" : "") << "\n";
   }
   const nlohmann::json totals =
-      report.value("totals", nlohmann::json::object());
+      field(report, "totals", nlohmann::json::object());
   out << "parameters       " << formatCount(double(a.parameterCount())) << " ("
       << a.parameterCount() << ", " << formatBytes(a.parameterCount() * 4.0)
       << " fp32 in the store)\n";
@@ -71,7 +94,7 @@ std::string formatReport(const Artifact &a) {
       << a.sequenceLength << " tokens\n";
   if (totals.contains("activation_bytes"))
     out << "activations      "
-        << formatBytes(totals.value("activation_bytes", 0.0))
+        << formatBytes(field(totals, "activation_bytes", 0.0))
         << " on the wafer; arena " << formatBytes(double(a.arenaBytes))
         << " with the weight and gradient streams\n";
   else
@@ -80,12 +103,12 @@ std::string formatReport(const Artifact &a) {
     std::snprintf(line, sizeof(line),
                   "estimated step   %.4g s (%s FLOPs), utilisation %.1f%% of "
                   "peak\n",
-                  totals.value("step_seconds", 0.0),
-                  formatCount(totals.value("step_flops", 0.0)).c_str(),
-                  100.0 * totals.value("utilization", 0.0));
+                  field(totals, "step_seconds", 0.0),
+                  formatCount(field(totals, "step_flops", 0.0)).c_str(),
+                  100.0 * field(totals, "utilization", 0.0));
     out << line;
     if (a.systems > 1)
-      out << formatSystemsEstimate(a, totals.value("step_seconds", 0.0));
+      out << formatSystemsEstimate(a, field(totals, "step_seconds", 0.0));
   }
   return out.str();
 }
@@ -110,7 +133,7 @@ std::string formatSystemsEstimate(const Artifact &a, double stepSeconds) {
   const char *key = a.target.contains("interconnect_bytes_per_sec")
                         ? "interconnect_bytes_per_sec"
                         : "memoryx_bytes_per_sec";
-  const double bandwidth = a.target.value(key, 0.0);
+  const double bandwidth = field(a.target, key, 0.0);
   std::ostringstream out;
   out << "systems          " << a.systems << ": each moves "
       << formatBytes(bytes) << " a step in collectives";

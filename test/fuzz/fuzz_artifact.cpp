@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/artifact/Artifact.h"
+#include "runtime/artifact/Report.h"
 #include "runtime/support/Hash.h"
 
 #include <cstdint>
@@ -35,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   try {
     giga::artifact::Artifact artifact =
         giga::artifact::deserialize(bytes, "fuzz.wafer");
+    (void)giga::artifact::formatReport(artifact); // gigarun inspect's
     // What it accepts, it must write and read back unchanged.
     std::string again = giga::artifact::serialize(artifact);
     if (giga::artifact::toJson(giga::artifact::deserialize(again, "again")) !=
