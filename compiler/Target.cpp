@@ -84,6 +84,16 @@ Target parseTarget(const std::string &text, const std::string &source) {
   target.peRows = integer("pe_rows");
   target.peCols = integer("pe_cols");
   target.sramPerPeBytes = integer("sram_per_pe_bytes");
+  // pes() and memoryBytes() multiply these: bounded far past any wafer so
+  // that no product overflows.
+  const double pes = double(target.peRows) * double(target.peCols);
+  if (pes > 0x1p40)
+    throw ConfigError(source + ": pe_rows x pe_cols: " + std::to_string(pes) +
+                      " PEs is past giga's bound of 2^40");
+  if (pes * double(target.sramPerPeBytes) > 0x1p60)
+    throw ConfigError(source +
+                      ": sram_per_pe_bytes: the wafer's SRAM (PEs x "
+                      "sram_per_pe_bytes) is past giga's bound of 2^60 bytes");
   target.clockHz = number("clock_hz");
   target.flopsPerCyclePerPe = number("flops_per_cycle_per_pe");
   target.memoryxBytesPerSec = number("memoryx_bytes_per_sec");
