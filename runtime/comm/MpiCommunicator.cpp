@@ -108,6 +108,10 @@ void MpiWorld::ringReduceScatter(const float *input, float *output,
                                  const std::vector<int> &counts,
                                  const std::vector<int> &displacements) {
   const int n = size_;
+  if (n == 1) {
+    std::copy(input, input + counts[0], output);
+    return;
+  }
   const int next = (rank_ + 1) % n, previous = (rank_ + n - 1) % n;
   const int largest = *std::max_element(counts.begin(), counts.end());
   sending.resize(size_t(largest));
