@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -364,9 +363,8 @@ Config loadConfig(const std::string &path) {
   if (!file) {
     const int error = errno;
     if (error != ENOENT)
-      throw ConfigError(path +
-                        ": cannot open config file: " + std::strerror(error) +
-                        (error == EACCES ? "; check its permissions" : ""));
+      throw ConfigError(
+          path + ": cannot open config file: " + openFailureReason(error));
     throw ConfigError(path + ": cannot open config file (does it exist? try "
                              "one of configs/gpt-*.json)");
   }

@@ -600,9 +600,8 @@ Artifact readArtifact(const std::string &path) {
   if (!file) {
     const int error = errno;
     if (error != ENOENT)
-      throw ArtifactError(path +
-                          ": cannot open artifact: " + std::strerror(error) +
-                          (error == EACCES ? "; check its permissions" : ""));
+      throw ArtifactError(
+          path + ": cannot open artifact: " + openFailureReason(error));
     throw ArtifactError(path +
                         ": cannot open artifact (does it exist? make "
                         "one with gigac compile CONFIG -o " +

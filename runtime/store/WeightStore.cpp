@@ -206,7 +206,8 @@ struct WeightStore::Impl {
   /// keeps: all of them on one system.
   comm::Shard shard(const Tensor &t) const { return comm->shard(t.elements); }
   /// Gives back the pages of t's `kind` array that hold only other systems'
-  /// shards (rank 0 gathers them to save a checkpoint).
+  /// shards: gathered for a kernel (gatherWeights) or, on rank 0, for a
+  /// checkpoint.
   void releaseOthersShards(int kind, const Tensor &t);
   /// Rounds t's weights into its bf16 copy, if the store keeps one.
   void refreshBf16(const Tensor &t);
@@ -350,31 +351,28 @@ void WeightStore::Impl::allocateOnDisk() {
   // whichever kernel touches the page, so every byte the store will write
   // gets its disk now: all the weights (gathered whole for the kernels) and
   // this system's shard of the other arrays. A full disk is one error here.
+  std::vector<std::pair<int, std::pair<int64_t, int64_t>>> ranges;
   int64_t needed = 0;
   for (int kind = 0; kind < kArrayKinds; ++kind)
     if (arrays[kind].fd >= 0)
-      for (auto [offset, bytes] : writtenRanges(kind))
-        needed += bytes;
+      for (auto range : writtenRanges(kind)) {
+        ranges.push_back({kind, range});
+        needed += range.second;
+      }
   std::error_code ignored;
   const auto space = std::filesystem::space(directory, ignored);
-  auto full = [&](const std::string &why) {
-    return StoreError("the store needs " + bytesText(needed) + " of disk in " +
-                      directory + " and " + why + " (" +
-                      bytesText(int64_t(space.available)) +
-                      " were free); free space there or give --store a "
-                      "directory on a larger disk");
-  };
-  for (int kind = 0; kind < kArrayKinds; ++kind) {
-    if (arrays[kind].fd < 0)
-      continue;
-    for (auto [offset, bytes] : writtenRanges(kind)) {
-      int error =
-          ::posix_fallocate(arrays[kind].fd, off_t(offset), off_t(bytes));
-      if (error == EOPNOTSUPP || error == EINVAL)
-        return; // a filesystem that cannot reserve blocks: sparse it stays
-      if (error != 0)
-        throw full("cannot reserve them: " + std::string(std::strerror(error)));
-    }
+  for (auto [kind, range] : ranges) {
+    int error = ::posix_fallocate(arrays[kind].fd, off_t(range.first),
+                                  off_t(range.second));
+    if (error == EOPNOTSUPP || error == EINVAL)
+      return; // a filesystem that cannot reserve blocks: sparse it stays
+    if (error != 0)
+      throw StoreError("the store needs " + bytesText(needed) + " of disk in " +
+                       directory +
+                       " and cannot reserve them: " + std::strerror(error) +
+                       " (" + bytesText(int64_t(space.available)) +
+                       " were free); free space there or give --store a "
+                       "directory on a larger disk");
   }
 }
 
@@ -941,15 +939,14 @@ void WeightStore::save(const std::string &path,
   for (const CheckpointTensor &entry : entries) {
     const Impl::Tensor &t = s.tensor(entry.param, entry.layer);
     float *data = s.at(entry.kind, t);
-    const bool gathered = s.sharded();
-    if (gathered)
+    if (s.sharded())
       s.comm->gatherToRoot(data, t.elements);
     if (!writes)
       continue;
     s.forChunks(t, {entry.kind}, [&](int64_t begin, int64_t count) {
       writer->write(data + begin, size_t(count) * 4);
     });
-    if (gathered)
+    if (s.sharded())
       s.releaseOthersShards(entry.kind, t);
   }
   if (writes)

@@ -1,6 +1,8 @@
 //===- Error.cpp - the one base of giga's errors --------------------------===//
 #include "runtime/support/Error.h"
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <new>
 
@@ -20,6 +22,11 @@ std::string oneLine(std::string_view text) {
     line += c;
   }
   return line;
+}
+
+std::string openFailureReason(int error) {
+  return std::string(std::strerror(error)) +
+         (error == EACCES ? "; check its permissions" : "");
 }
 
 namespace {

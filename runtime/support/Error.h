@@ -36,6 +36,11 @@ private:
 /// tool prints each error as one line.
 std::string oneLine(std::string_view text);
 
+/// Why opening a file failed with `error` (an errno other than ENOENT,
+/// whose fix each reader says itself): the system's reason, and for a
+/// permission problem what to check.
+std::string openFailureReason(int error);
+
 /// Runs a tool's `body` and returns its exit status; what it throws becomes
 /// one line on stderr: a giga::Error by its kind, std::bad_alloc as "out of
 /// memory" plus `outOfMemoryHint` (exit 1), anything else as an internal

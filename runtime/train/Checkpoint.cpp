@@ -34,8 +34,14 @@ std::pair<int64_t, json> splitSystems(json config) {
   int64_t systems = 1;
   if (config.is_object() && config.contains("run") &&
       config["run"].is_object()) {
-    systems = config["run"].value("num_systems", int64_t(1));
-    config["run"].erase("num_systems");
+    json &run = config["run"];
+    // A value that is not a number stays in the config, which then matches
+    // no artifact's.
+    if (!run.contains("num_systems") ||
+        run["num_systems"].is_number_integer()) {
+      systems = run.value("num_systems", int64_t(1));
+      run.erase("num_systems");
+    }
   }
   return {systems, config};
 }

@@ -46,8 +46,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -673,15 +673,19 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
 } // namespace
 
 int main(int argc, char **argv) {
+  // Every command but training; without one of these, gigarun trains.
+  const std::map<std::string, int (*)(int, char **)> commands = {
+      {"inspect", runInspect},
+      {"eval", runEval},
+      {"sample", runSample},
+      {"plot", runPlot},
+      {"ops", runOps}};
+  const auto command = argc >= 2 ? commands.find(argv[1]) : commands.end();
   // Under mpirun each process is one system of a data-parallel run (a
   // training artifact compiled with --systems N); started plainly, gigarun
   // never touches MPI.
-  const bool trains =
-      argc < 2 ||
-      !std::set<std::string>{"inspect", "eval", "sample", "plot", "ops"}.count(
-          argv[1]);
   std::unique_ptr<comm::MpiWorld> world;
-  if (trains && comm::launchedByMpi())
+  if (command == commands.end() && comm::launchedByMpi())
     world = std::make_unique<comm::MpiWorld>(&argc, &argv);
   const std::string tool = world && world->size() > 1
                                ? "gigarun (rank " +
@@ -691,16 +695,8 @@ int main(int argc, char **argv) {
   int status = runMain(
       tool.c_str(),
       [&] {
-        if (argc >= 2 && std::string(argv[1]) == "inspect")
-          return runInspect(argc - 1, argv + 1);
-        if (argc >= 2 && std::string(argv[1]) == "eval")
-          return runEval(argc - 1, argv + 1);
-        if (argc >= 2 && std::string(argv[1]) == "sample")
-          return runSample(argc - 1, argv + 1);
-        if (argc >= 2 && std::string(argv[1]) == "plot")
-          return runPlot(argc - 1, argv + 1);
-        if (argc >= 2 && std::string(argv[1]) == "ops")
-          return runOps(argc - 1, argv + 1);
+        if (command != commands.end())
+          return command->second(argc - 1, argv + 1);
         return runTrain(argc, argv, world.get());
       },
       "train with --store DIR (and --memory-budget) or compile a smaller "
