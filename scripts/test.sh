@@ -22,11 +22,12 @@ fi
 if ((sanitize)); then
   flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
   if [[ ! -f build-sanitize/build.ninja ]]; then
+    mkdir -p build-sanitize
     cmake -G Ninja -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
       -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags" \
-      > build-sanitize.configure.log 2>&1 ||
-      { cat build-sanitize.configure.log >&2; exit 1; }
+      > build-sanitize/configure.log 2>&1 ||
+      { cat build-sanitize/configure.log >&2; rm -f build-sanitize/build.ninja; exit 1; }
   fi
   ninja -C build-sanitize
   # Leaks are reported too; the suppressions name only other libraries'.

@@ -15,6 +15,62 @@ namespace giga::artifact {
 
 using nlohmann::json;
 
+namespace {
+
+// nlohmann's CBOR reader recurses once per nesting level, so a payload of
+// deeply nested arrays overflows the stack before any field is checked. This
+// SAX adapter builds the same DOM but stops the parse past a depth no
+// artifact needs.
+class DepthLimitedDomParser {
+public:
+  static constexpr int kMaxDepth = 64;
+
+  explicit DepthLimitedDomParser(json &result) : dom(result) {}
+
+  bool null() { return dom.null(); }
+  bool boolean(bool value) { return dom.boolean(value); }
+  bool number_integer(json::number_integer_t value) {
+    return dom.number_integer(value);
+  }
+  bool number_unsigned(json::number_unsigned_t value) {
+    return dom.number_unsigned(value);
+  }
+  bool number_float(json::number_float_t value, const std::string &text) {
+    return dom.number_float(value, text);
+  }
+  bool string(json::string_t &value) { return dom.string(value); }
+  bool binary(json::binary_t &value) { return dom.binary(value); }
+  bool start_object(std::size_t elements) {
+    return enter() && dom.start_object(elements);
+  }
+  bool key(json::string_t &value) { return dom.key(value); }
+  bool end_object() {
+    --depth;
+    return dom.end_object();
+  }
+  bool start_array(std::size_t elements) {
+    return enter() && dom.start_array(elements);
+  }
+  bool end_array() {
+    --depth;
+    return dom.end_array();
+  }
+  bool parse_error(std::size_t position, const std::string &token,
+                   const nlohmann::detail::exception &error) {
+    return dom.parse_error(position, token, error);
+  }
+
+  bool tooDeep() const { return depth > kMaxDepth; }
+
+private:
+  bool enter() { return ++depth <= kMaxDepth; }
+
+  nlohmann::detail::json_sax_dom_parser<json> dom;
+  int depth = 0;
+};
+
+} // namespace
+
 const char *toString(DType type) {
   switch (type) {
   case DType::F32:
@@ -583,11 +639,23 @@ Artifact deserialize(const std::string &bytes, const std::string &source) {
     throw ArtifactError(source + ": checksum mismatch, the artifact is "
                                  "corrupted; recompile it");
   json payload;
+  DepthLimitedDomParser parser(payload);
+  bool parsed;
   try {
-    payload = json::from_cbor(bytes.begin() + kHeaderBytes, bytes.end());
+    parsed = json::sax_parse(bytes.begin() + kHeaderBytes, bytes.end(), &parser,
+                             json::input_format_t::cbor);
   } catch (const json::exception &error) {
     throw ArtifactError(source + ": unreadable payload (" + error.what() + ")");
   }
+  if (!parsed)
+    throw ArtifactError(
+        source + ": unreadable payload (" +
+        (parser.tooDeep()
+             ? "nested deeper than " +
+                   std::to_string(DepthLimitedDomParser::kMaxDepth) +
+                   " levels, which no gigac writes"
+             : std::string("malformed CBOR")) +
+        "); recompile it");
   return fromJson(payload, source);
 }
 
