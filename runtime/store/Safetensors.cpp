@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,13 +20,6 @@ namespace {
 constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
 
 std::string errnoText() { return std::strerror(errno); }
-
-std::string directoryOf(const std::string &path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 /// Reads exactly `size` bytes at `offset`; false at end of file.
 bool readAllAt(int fd, void *data, size_t size, uint64_t offset) {
@@ -203,7 +197,9 @@ SafetensorsFile::SafetensorsFile(const std::string &path)
     : impl(std::make_unique<Impl>()) {
   impl->path = path;
   impl->where = "checkpoint " + path;
-  impl->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO without a writer must not block the open before
+  // the check below refuses it (on a regular file the flag does nothing).
+  impl->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (impl->fd < 0)
     throw StoreError("cannot open " + impl->where + ": " + errnoText() +
                      "; check the path");
@@ -292,20 +288,17 @@ std::string encodeHeader(const std::string &path,
 } // namespace
 
 struct SafetensorsWriter::Impl {
-  std::string path, temporary;
-  int fd = -1;
-  bool created = false, committed = false;
+  std::optional<AtomicFileWriter> file;
   uint64_t expected = 0, written = 0;
+  std::string path;
 
-  ~Impl() {
-    if (fd >= 0)
-      ::close(fd);
-    if (created && !committed)
-      ::unlink(temporary.c_str());
-  }
-  void writeBytes(const void *data, size_t size) {
-    if (!writeFully(fd, data, size))
-      throw StoreError("cannot write " + path + ": " + errnoText());
+  // The file's errors, as the store's.
+  template <typename F> void io(F &&f) {
+    try {
+      f();
+    } catch (const FileError &error) {
+      throw StoreError(std::string("cannot write ") + error.what());
+    }
   }
 };
 
@@ -313,37 +306,29 @@ SafetensorsWriter::SafetensorsWriter(
     const std::string &path, const std::vector<SafetensorsTensor> &tensors,
     const std::map<std::string, std::string> &metadata)
     : impl(std::make_unique<Impl>()) {
-  impl->path = path;
-  std::string header = encodeHeader(path, tensors, metadata, impl->expected);
-  try {
-    refuseNonRegularTarget(path);
-  } catch (const FileError &error) {
-    throw StoreError(std::string("cannot write ") + error.what());
-  }
-  impl->temporary = temporaryPath(path);
-  impl->fd = ::open(impl->temporary.c_str(),
-                    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (impl->fd < 0)
-    throw StoreError("cannot write " + path + ": cannot create a file in " +
-                     directoryOf(path) + ": " + errnoText() +
-                     "; choose a writable directory");
-  impl->created = true;
+  Impl &w = *impl;
+  w.path = path;
+  std::string header = encodeHeader(path, tensors, metadata, w.expected);
   unsigned char length[8];
   for (int i = 0; i < 8; ++i)
     length[i] = static_cast<unsigned char>(uint64_t(header.size()) >> (8 * i));
-  impl->writeBytes(length, 8);
-  impl->writeBytes(header.data(), header.size());
+  w.io([&] {
+    w.file.emplace(path);
+    w.file->write(length, 8);
+    w.file->write(header.data(), header.size());
+  });
 }
 
 SafetensorsWriter::~SafetensorsWriter() = default;
 
 void SafetensorsWriter::write(const void *data, size_t size) {
-  if (impl->written + size > impl->expected)
-    throw StoreError("cannot write " + impl->path +
+  Impl &w = *impl;
+  if (w.written + size > w.expected)
+    throw StoreError("cannot write " + w.path +
                          ": more data than its header declares",
                      ErrorKind::Internal);
-  impl->writeBytes(data, size);
-  impl->written += size;
+  w.io([&] { w.file->write(data, size); });
+  w.written += size;
 }
 
 void SafetensorsWriter::commit() {
@@ -353,26 +338,7 @@ void SafetensorsWriter::commit() {
                          std::to_string(w.written) + " bytes of data, but " +
                          "its header declares " + std::to_string(w.expected),
                      ErrorKind::Internal);
-  if (::fsync(w.fd) != 0)
-    throw StoreError("cannot write " + w.path +
-                     ": fsync failed: " + errnoText());
-  int fd = w.fd;
-  w.fd = -1;
-  if (::close(fd) != 0)
-    throw StoreError("cannot write " + w.path +
-                     ": close failed: " + errnoText());
-  if (::rename(w.temporary.c_str(), w.path.c_str()) != 0)
-    throw StoreError(
-        "cannot write " + w.path +
-        ": cannot rename the finished file into place: " + errnoText());
-  w.committed = true;
-  // Make the rename itself durable.
-  int dir =
-      ::open(directoryOf(w.path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  w.io([&] { w.file->commit(); });
 }
 
 void writeSafetensors(const std::string &path,

@@ -75,32 +75,39 @@ int removeStaleTemporaries(const std::string &directory) {
   return removed;
 }
 
-void writeFileAtomically(const std::string &path, std::string_view contents) {
+AtomicFileWriter::AtomicFileWriter(const std::string &path)
+    : path(path), temporary(temporaryPath(path)) {
   refuseNonRegularTarget(path);
-  std::string temporary = temporaryPath(path);
-  int fd =
+  fd =
       ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
-    fail(path, "create a file in " + directoryOf(path));
-  if (!writeFully(fd, contents.data(), contents.size())) {
-    int saved = errno;
+    throw FileError(path + ": cannot create a file in " + directoryOf(path) +
+                    ": " + std::strerror(errno) +
+                    "; choose a writable directory");
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd >= 0)
     ::close(fd);
+  if (!committed)
     ::unlink(temporary.c_str());
-    errno = saved;
+}
+
+void AtomicFileWriter::write(const void *data, size_t size) {
+  if (!writeFully(fd, data, size))
     fail(path, "write");
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int saved = errno;
-    ::unlink(temporary.c_str());
-    errno = saved;
+}
+
+void AtomicFileWriter::commit() {
+  if (::fsync(fd) != 0)
     fail(path, "flush");
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temporary.c_str());
-    errno = saved;
+  int closing = fd;
+  fd = -1;
+  if (::close(closing) != 0)
+    fail(path, "flush");
+  if (::rename(temporary.c_str(), path.c_str()) != 0)
     fail(path, "rename the finished file into place");
-  }
+  committed = true;
   // Make the rename itself durable.
   int dir =
       ::open(directoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -108,6 +115,12 @@ void writeFileAtomically(const std::string &path, std::string_view contents) {
     ::fsync(dir);
     ::close(dir);
   }
+}
+
+void writeFileAtomically(const std::string &path, std::string_view contents) {
+  AtomicFileWriter writer(path);
+  writer.write(contents.data(), contents.size());
+  writer.commit();
 }
 
 } // namespace giga

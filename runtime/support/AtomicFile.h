@@ -19,12 +19,31 @@ public:
 /// progress).
 bool writeFully(int fd, const void *data, size_t size);
 
-/// Writes `contents` to a temporary file beside `path`, fsyncs it and renames
-/// it over `path`, so a reader sees the old file or the whole new one, never
-/// a part. Throws FileError naming the path and the reason, and for a `path`
-/// that exists and is not a regular file (a device, a FIFO, a directory):
-/// renaming over it would replace it (as root, -o /dev/null would replace
-/// /dev/null).
+/// A file streamed into a temporary beside `path` (temporaryPath) and put in
+/// place by commit(): fsync, rename over `path`, fsync of the directory, so
+/// a reader sees the old file or the whole new one, never a part. Destroyed
+/// without commit() (an error on the way), it removes the temporary and
+/// `path` is untouched. Throws FileError naming `path` and the reason, and
+/// for a `path` that exists and is not a regular file (a device, a FIFO, a
+/// directory): renaming over it would replace it (as root, -o /dev/null
+/// would replace /dev/null).
+class AtomicFileWriter {
+public:
+  explicit AtomicFileWriter(const std::string &path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter &) = delete;
+  AtomicFileWriter &operator=(const AtomicFileWriter &) = delete;
+
+  void write(const void *data, size_t size);
+  void commit();
+
+private:
+  std::string path, temporary;
+  int fd = -1;
+  bool committed = false;
+};
+
+/// Writes `contents` to `path` in one go through an AtomicFileWriter.
 void writeFileAtomically(const std::string &path, std::string_view contents);
 
 /// Throws FileError if `path` exists and is not a regular file (see
