@@ -82,21 +82,23 @@ public:
 
   /// A real number in (min, max] or [min, max) as `openBelow` says.
   Field real(const std::string &key, double &out, double min, bool openBelow,
-             double max, bool required) {
-    return {key, required,
-            [this, key, &out, min, openBelow, max](const json &value) {
-              if (!value.is_number())
-                fail(key, "must be a number, got " + value.dump());
-              double v = value.get<double>();
-              bool inRange = (openBelow ? v > min : v >= min) && v < max;
-              if (!inRange) {
-                std::ostringstream range;
-                range << "must be in " << (openBelow ? "(" : "[") << min << ", "
-                      << max << "), got " << v;
-                fail(key, range.str());
-              }
-              out = v;
-            }};
+             double max, bool required, bool openAbove = true) {
+    return {
+        key, required,
+        [this, key, &out, min, openBelow, max, openAbove](const json &value) {
+          if (!value.is_number())
+            fail(key, "must be a number, got " + value.dump());
+          double v = value.get<double>();
+          bool inRange = (openBelow ? v > min : v >= min) &&
+                         (openAbove ? v < max : v <= max);
+          if (!inRange) {
+            std::ostringstream range;
+            range << "must be in " << (openBelow ? "(" : "[") << min << ", "
+                  << max << (openAbove ? ")" : "]") << ", got " << v;
+            fail(key, range.str());
+          }
+          out = v;
+        }};
   }
 
   Field choice(const std::string &key, std::string &out,
@@ -240,6 +242,8 @@ void readRun(const json &object, const std::string &source,
           section.real("learning_rate", run.learningRate, 0, true, kInf, true),
           section.integer("warmup_steps", run.warmupSteps, 0, false),
           section.integer("decay_steps", run.decaySteps, 0, false),
+          section.real("min_lr_ratio", run.minLrRatio, 0, false, 1, false,
+                       /*openAbove=*/false),
           section.choice("optimizer", run.optimizer, {"adamw", "sgd"}),
           section.real("weight_decay", run.weightDecay, 0, false, kInf, false),
           section.real("max_gradient_norm", run.maxGradientNorm, 0, true, kInf,
@@ -396,6 +400,7 @@ nlohmann::json Config::toJson() const {
       {"learning_rate", this->run.learningRate},
       {"warmup_steps", this->run.warmupSteps},
       {"decay_steps", this->run.decaySteps},
+      {"min_lr_ratio", this->run.minLrRatio},
       {"optimizer", this->run.optimizer},
       {"weight_decay", this->run.weightDecay},
       {"max_gradient_norm", this->run.maxGradientNorm},

@@ -293,7 +293,8 @@ def learning_rate(run, step):
         return peak * step / warmup
     progress = min(1.0, (step - warmup) / decay) if decay > 0 else 1.0
     cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
-    return peak * (MIN_LR_RATIO + (1.0 - MIN_LR_RATIO) * cosine)
+    floor = run.get("min_lr_ratio", MIN_LR_RATIO)
+    return peak * (floor + (1.0 - floor) * cosine)
 
 
 def make_optimizer(model, run):
