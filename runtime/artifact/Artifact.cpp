@@ -17,57 +17,74 @@ using nlohmann::json;
 
 namespace {
 
-// nlohmann's CBOR reader recurses once per nesting level, so a payload of
-// deeply nested arrays overflows the stack before any field is checked. This
-// SAX adapter builds the same DOM but stops the parse past a depth no
-// artifact needs.
-class DepthLimitedDomParser {
-public:
-  static constexpr int kMaxDepth = 64;
+// nlohmann's CBOR reader recurses once per level of nesting, in arrays and
+// maps and in indefinite-length strings' chunks alike, so a payload nested a
+// few thousand deep overflows the stack before any field is checked. No
+// artifact nests past a handful of levels.
+constexpr int kMaxCborDepth = 64;
 
-  explicit DepthLimitedDomParser(json &result) : dom(result) {}
-
-  bool null() { return dom.null(); }
-  bool boolean(bool value) { return dom.boolean(value); }
-  bool number_integer(json::number_integer_t value) {
-    return dom.number_integer(value);
+/// Whether the CBOR in `bytes` nests at most `maxDepth` deep up to where it
+/// stops being readable, found by a scan without recursion (the reader then
+/// reports what is malformed).
+bool cborNestsAtMost(std::string_view bytes, int maxDepth) {
+  // Items left in each open container; -1 until a break byte (0xff).
+  std::vector<uint64_t> open;
+  constexpr uint64_t kUntilBreak = ~uint64_t(0);
+  auto completeItem = [&] {
+    while (!open.empty() && open.back() != kUntilBreak) {
+      if (--open.back() > 0)
+        return;
+      open.pop_back(); // the container was an item of the one around it
+    }
+  };
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const uint8_t initial = uint8_t(bytes[at++]);
+    if (initial == 0xff) {
+      if (open.empty() || open.back() != kUntilBreak)
+        return true;
+      open.pop_back();
+      completeItem();
+      continue;
+    }
+    const int major = initial >> 5, info = initial & 31;
+    uint64_t value = uint64_t(info);
+    if (info >= 24 && info <= 27) {
+      const size_t size = size_t(1) << (info - 24);
+      if (size > bytes.size() - at)
+        return true;
+      value = 0;
+      for (size_t i = 0; i < size; ++i)
+        value = value << 8 | uint8_t(bytes[at++]);
+    } else if (info >= 28 && info != 31) {
+      return true;
+    }
+    const bool indefinite = info == 31;
+    if (major == 6) // a tag: a prefix of the next item
+      continue;
+    if ((major == 2 || major == 3) && !indefinite) {
+      if (value > bytes.size() - at)
+        return true;
+      at += size_t(value);
+    }
+    const bool container =
+        major == 4 || major == 5 || ((major == 2 || major == 3) && indefinite);
+    if (container && (indefinite || value > 0)) {
+      // A count past the input is still read item by item (and nested)
+      // until the input ends: keep scanning it.
+      const uint64_t items =
+          major == 5
+              ? (value > (kUntilBreak >> 2) ? kUntilBreak - 1 : 2 * value)
+              : std::min(value, kUntilBreak - 1);
+      open.push_back(indefinite ? kUntilBreak : items);
+      if (open.size() > size_t(maxDepth))
+        return false;
+      continue;
+    }
+    completeItem();
   }
-  bool number_unsigned(json::number_unsigned_t value) {
-    return dom.number_unsigned(value);
-  }
-  bool number_float(json::number_float_t value, const std::string &text) {
-    return dom.number_float(value, text);
-  }
-  bool string(json::string_t &value) { return dom.string(value); }
-  bool binary(json::binary_t &value) { return dom.binary(value); }
-  bool start_object(std::size_t elements) {
-    return enter() && dom.start_object(elements);
-  }
-  bool key(json::string_t &value) { return dom.key(value); }
-  bool end_object() {
-    --depth;
-    return dom.end_object();
-  }
-  bool start_array(std::size_t elements) {
-    return enter() && dom.start_array(elements);
-  }
-  bool end_array() {
-    --depth;
-    return dom.end_array();
-  }
-  bool parse_error(std::size_t position, const std::string &token,
-                   const nlohmann::detail::exception &error) {
-    return dom.parse_error(position, token, error);
-  }
-
-  bool tooDeep() const { return depth > kMaxDepth; }
-
-private:
-  bool enter() { return ++depth <= kMaxDepth; }
-
-  nlohmann::detail::json_sax_dom_parser<json> dom;
-  int depth = 0;
-};
+  return true;
+}
 
 } // namespace
 
@@ -638,24 +655,17 @@ Artifact deserialize(const std::string &bytes, const std::string &source) {
   if (fnv1a64(std::string_view(bytes).substr(kHeaderBytes, length)) != checksum)
     throw ArtifactError(source + ": checksum mismatch, the artifact is "
                                  "corrupted; recompile it");
+  const std::string_view cbor = std::string_view(bytes).substr(kHeaderBytes);
+  if (!cborNestsAtMost(cbor, kMaxCborDepth))
+    throw ArtifactError(source + ": unreadable payload (nested deeper than " +
+                        std::to_string(kMaxCborDepth) +
+                        " levels, which no gigac writes); recompile it");
   json payload;
-  DepthLimitedDomParser parser(payload);
-  bool parsed;
   try {
-    parsed = json::sax_parse(bytes.begin() + kHeaderBytes, bytes.end(), &parser,
-                             json::input_format_t::cbor);
+    payload = json::from_cbor(cbor.begin(), cbor.end());
   } catch (const json::exception &error) {
     throw ArtifactError(source + ": unreadable payload (" + error.what() + ")");
   }
-  if (!parsed)
-    throw ArtifactError(
-        source + ": unreadable payload (" +
-        (parser.tooDeep()
-             ? "nested deeper than " +
-                   std::to_string(DepthLimitedDomParser::kMaxDepth) +
-                   " levels, which no gigac writes"
-             : std::string("malformed CBOR")) +
-        "); recompile it");
   return fromJson(payload, source);
 }
 

@@ -54,19 +54,22 @@ run_error old-artifact "recompile it with this gigac" "$work/old.wafer" "${data[
 cp "$toy" "$work/flagged.wafer"
 printf '\x01' | dd of="$work/flagged.wafer" bs=1 seek=12 conv=notrunc status=none
 run_error flagged-artifact "header flags 1" "$work/flagged.wafer" "${data[@]}"
-# A payload of a million nested CBOR arrays behind a valid header and
-# checksum (found by the artifact fuzzer): it overflowed the stack of the
+# Payloads of a million nested CBOR arrays, of indefinite-length byte
+# strings, or of arrays that claim 2^32 items, behind a valid header and
+# checksum (found by the artifact fuzzer): they overflowed the stack of the
 # recursive CBOR reader; now refused by depth.
-python3 - "$toy" "$work/nested.wafer" <<'PY'
+for nesting in 81 5f 9affffffff; do
+  python3 - "$toy" "$work/nested-$nesting.wafer" "$nesting" <<'PY'
 import struct, sys
 header = open(sys.argv[1], "rb").read(16)[:12]
-payload = b"\x81" * 1000000 + b"\xf6"
+payload = bytes.fromhex(sys.argv[3]) * 1000000 + b"\xf6"
 digest = 14695981039346656037
 for byte in payload:
     digest = ((digest ^ byte) * 1099511628211) % 2**64
 open(sys.argv[2], "wb").write(header + struct.pack("<IQQ", 0, len(payload), digest) + payload)
 PY
-run_error nested-artifact "nested deeper than 64 levels" "$work/nested.wafer" "${data[@]}"
+  run_error "nested-$nesting-artifact" "nested deeper than 64 levels" "$work/nested-$nesting.wafer" "${data[@]}"
+done
 : >"$work/empty.wafer"
 run_error empty-artifact "empty.wafer" "$work/empty.wafer" "${data[@]}"
 
