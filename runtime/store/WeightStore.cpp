@@ -898,6 +898,17 @@ void checkCheckpoint(const artifact::Artifact &artifact,
                withOptimizer);
 }
 
+CheckpointWeights::CheckpointWeights(const artifact::Artifact &artifact,
+                                     SafetensorsFile checked)
+    : file(std::move(checked)) {
+  checkCheckpoint(artifact, file, /*withOptimizer=*/false);
+}
+
+void CheckpointWeights::read(const std::string &name, int64_t offset,
+                             float *out, int64_t count) const {
+  file.read(name, uint64_t(offset) * 4, out, size_t(count) * 4);
+}
+
 nlohmann::json checkpointMetadata(const SafetensorsFile &file) {
   auto giga = file.metadata().find("giga");
   if (giga == file.metadata().end())
@@ -981,6 +992,23 @@ nlohmann::json WeightStore::load(const SafetensorsFile &file,
   for (const Impl::Tensor &t : s.tensors)
     s.refreshBf16(t);
   return metadata;
+}
+
+void WeightStore::loadWeights(const WeightSource &source) {
+  Impl &s = *impl;
+  s.dropAllViews();
+  for (const CheckpointTensor &w :
+       checkpointTensors(s.params, s.adamw, /*withOptimizer=*/false)) {
+    const Impl::Tensor &t = s.tensor(w.param, w.layer);
+    float *data = s.at(Weights, t);
+    s.forRange(t, s.shard(t), {Weights}, [&](int64_t begin, int64_t count) {
+      source.read(w.name, begin, data + begin, count);
+    });
+  }
+  for (int kind = Grads; kind < s.arrayCount; ++kind)
+    s.zeroArray(kind);
+  for (const Impl::Tensor &t : s.tensors)
+    s.refreshBf16(t);
 }
 
 } // namespace giga::store

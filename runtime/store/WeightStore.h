@@ -44,6 +44,21 @@ struct StoreOptions {
   comm::Communicator *communicator = nullptr;
 };
 
+/// Weights to start from (gigarun --init; eval's and sample's
+/// --checkpoint) in whatever layout a file holds them: every weight of the
+/// model under its full name ("h.3.attn.q.weight") as fp32, row-major, in
+/// the parameter's shape. Whoever makes one checks the file against the
+/// artifact first, so that loading it fails only on an I/O error.
+class WeightSource {
+public:
+  virtual ~WeightSource() = default;
+  /// The file, for messages.
+  virtual const std::string &path() const = 0;
+  /// Elements [offset, offset + count) of weight `name`. Throws StoreError.
+  virtual void read(const std::string &name, int64_t offset, float *out,
+                    int64_t count) const = 0;
+};
+
 struct UpdateStats {
   double gradNorm = 0.0;     // global L2 norm before clipping
   double clipScale = 1.0;    // min(1, max_norm / (norm + 1e-6))
@@ -117,6 +132,9 @@ public:
   nlohmann::json load(const std::string &path, bool withOptimizer);
   /// The same from a file already open (the one checked is the one read).
   nlohmann::json load(const SafetensorsFile &file, bool withOptimizer);
+  /// Loads every weight from `source`; zeroes the gradients and the
+  /// optimizer state.
+  void loadWeights(const WeightSource &source);
 
 private:
   struct Impl;
@@ -154,6 +172,20 @@ int64_t storeChunkReserve(int64_t budget);
 /// Throws StoreError naming the file and the first tensor that differs.
 void checkCheckpoint(const artifact::Artifact &artifact,
                      const SafetensorsFile &file, bool withOptimizer);
+
+/// A giga checkpoint's weights (its optimizer state, if any, unused), checked
+/// by checkCheckpoint when made; the file stays open.
+class CheckpointWeights : public WeightSource {
+public:
+  CheckpointWeights(const artifact::Artifact &artifact, SafetensorsFile file);
+  const std::string &path() const override { return file.path(); }
+  void read(const std::string &name, int64_t offset, float *out,
+            int64_t count) const override;
+  const SafetensorsFile &checkpoint() const { return file; }
+
+private:
+  SafetensorsFile file;
+};
 
 /// A checkpoint's `__metadata__.giga` parsed, an empty object if it has
 /// none. Throws StoreError if it is not JSON.

@@ -201,13 +201,12 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
   return {std::move(file), std::move(state)};
 }
 
-store::SafetensorsFile openInitWeights(const artifact::Artifact &artifact,
-                                       const std::string &path,
-                                       const std::string &flag) {
+std::unique_ptr<store::CheckpointWeights>
+openInitWeights(const artifact::Artifact &artifact, const std::string &path,
+                const std::string &flag) {
   return namingFlag(flag, [&] {
-    store::SafetensorsFile file(path);
-    store::checkCheckpoint(artifact, file, /*withOptimizer=*/false);
-    return file;
+    return std::make_unique<store::CheckpointWeights>(
+        artifact, store::SafetensorsFile(path));
   });
 }
 

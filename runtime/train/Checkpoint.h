@@ -13,9 +13,11 @@
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/store/Safetensors.h"
+#include "runtime/store/WeightStore.h"
 #include "runtime/train/TrainOptions.h"
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -66,12 +68,13 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
                             const std::string &outDir,
                             const std::string &checksum);
 
-/// --init: `path` opened and checked to hold every weight of `artifact`
-/// (store::checkCheckpoint; its optimizer state, if any, is not used).
-/// Throws TrainError naming `flag` (gigarun eval's is --checkpoint).
-store::SafetensorsFile openInitWeights(const artifact::Artifact &artifact,
-                                       const std::string &path,
-                                       const std::string &flag = "--init");
+/// --init: the giga checkpoint `path` opened and checked to hold every
+/// weight of `artifact` (store::checkCheckpoint; its optimizer state, if
+/// any, is not used). Throws TrainError naming `flag` (gigarun eval's is
+/// --checkpoint).
+std::unique_ptr<store::CheckpointWeights>
+openInitWeights(const artifact::Artifact &artifact, const std::string &path,
+                const std::string &flag = "--init");
 
 } // namespace giga::train
 

@@ -14,8 +14,13 @@
 #include "runtime/support/Error.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+namespace giga::store {
+class WeightSource;
+} // namespace giga::store
 
 namespace giga::train {
 
@@ -45,6 +50,9 @@ struct TrainOptions {
   int64_t memoryBudget = 0;
   bool resume = false;
   std::string initPath; // weights only, no optimizer state
+  /// initPath already opened and checked against the artifact, in any
+  /// layout (gigarun --init-format); null: initPath is a giga checkpoint.
+  std::shared_ptr<const store::WeightSource> init;
   int64_t traceStep = -1;
   /// A debug option for testing resume (gigarun --debug-exit-after-step):
   /// the run ends right after this step as if it had been killed there,

@@ -49,7 +49,7 @@ struct Start {
   Settings settings;
   std::string checksum;
   std::optional<ResumePoint> resume;
-  std::optional<store::SafetensorsFile> init;
+  std::shared_ptr<const store::WeightSource> init;
   bool restarted = false; // --resume of a run killed before any checkpoint
 
   int64_t firstStep() const { return resume ? resume->state.step + 1 : 1; }
@@ -95,7 +95,7 @@ Start checkInputs(const artifact::Artifact &artifact,
                      "an artifact compiled for one system");
   Start start{artifact::training::contract(artifact, options.artifactPath),
               resolveSettings(artifact, options), artifactChecksum(artifact),
-              std::nullopt, std::nullopt};
+              std::nullopt, nullptr};
   checkRamStoreFits(artifact, options);
   if (options.resume && killedBeforeFirstCheckpoint(start.settings.outDir)) {
     start.restarted = true; // nothing was saved: step 1 is the continuation
@@ -106,8 +106,10 @@ Start checkInputs(const artifact::Artifact &artifact,
   } else {
     refuseExistingRun(start.settings.outDir);
   }
-  if (!options.initPath.empty())
-    start.init.emplace(openInitWeights(artifact, options.initPath));
+  if (options.init)
+    start.init = options.init;
+  else if (!options.initPath.empty())
+    start.init = openInitWeights(artifact, options.initPath);
   checkStepOptions(options, start.firstStep(), start.settings.lastStep);
   return start;
 }
@@ -123,7 +125,7 @@ void loadStartingWeights(const Start &start, store::WeightStore &store,
   }
   store.initialize(start.settings.seed);
   if (start.init)
-    store.load(*start.init, /*withOptimizer=*/false);
+    store.loadWeights(*start.init);
 }
 
 /// A resumed checkpoint at or past --steps: nothing is trained or written.

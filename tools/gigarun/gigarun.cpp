@@ -15,6 +15,7 @@
 
 #include "Inspect.h"
 #include "Plot.h"
+#include "tools/interop/Interop.h"
 
 #include "runtime/artifact/Artifact.h"
 #include "runtime/artifact/OpSchema.h"
@@ -183,6 +184,19 @@ std::string checkpointFile(const std::string &path) {
   return checkpoints.back().second;
 }
 
+/// --init-format / --checkpoint-format: the layout of a weights file.
+void addWeightsFormat(CLI::App &app, const std::string &flag,
+                      std::string &format) {
+  format = "auto";
+  app.add_option(flag, format,
+                 "the weights' layout: giga (a gigarun checkpoint), hf "
+                 "(Hugging Face GPT-2 model.safetensors), llmc (llm.c's "
+                 "gpt2_124M.bin), or auto: told from the file "
+                 "(docs/interop.md)")
+      ->check(CLI::IsMember({"auto", "giga", "hf", "llmc"}))
+      ->capture_default_str();
+}
+
 /// A checkpoint's weights, loaded for eval or sample: checked against the
 /// artifact before the store is made, without optimizer state, and with the
 /// store's bf16 copies when the matmuls are bf16 (the weights never change
@@ -190,10 +204,11 @@ std::string checkpointFile(const std::string &path) {
 class FrozenWeights {
 public:
   FrozenWeights(const artifact::Artifact &artifact,
-                const std::string &checkpoint, const std::string &storeDir,
-                kernels::MatmulPrecision precision)
+                const std::string &checkpoint, const std::string &format,
+                const std::string &storeDir, kernels::MatmulPrecision precision)
       : path(checkpointFile(checkpoint)),
-        file(train::openInitWeights(artifact, path, "--checkpoint")),
+        source(interop::openWeights(
+            artifact, path, interop::parseLayout(format), "--checkpoint")),
         store(artifact,
               {storeDir, 0, precision == kernels::MatmulPrecision::Bf16}),
         executor(artifact, loaded(), precision) {}
@@ -201,10 +216,10 @@ public:
 
 private:
   store::WeightStore &loaded() {
-    store.load(file, /*withOptimizer=*/false);
+    store.loadWeights(*source);
     return store;
   }
-  store::SafetensorsFile file;
+  std::unique_ptr<store::WeightSource> source;
   store::WeightStore store;
 
 public:
@@ -218,7 +233,7 @@ int runEval(int argc, char **argv) {
                "the first is scored once (a tail shorter than a window is "
                "not). Runs the artifact's eval_step.",
                "gigarun eval"};
-  std::string artifactPath, checkpoint, dataPath, storeDir, precision;
+  std::string artifactPath, checkpoint, format, dataPath, storeDir, precision;
   int threads = 1;
   bool json = false;
   app.add_option("STEP", artifactPath,
@@ -226,8 +241,10 @@ int runEval(int argc, char **argv) {
       ->required();
   app.add_option("--checkpoint", checkpoint,
                  "weights: a checkpoint (safetensors), or a run directory "
-                 "(its newest checkpoint)")
+                 "(its newest checkpoint); Hugging Face and llm.c GPT-2 "
+                 "files too")
       ->required();
+  addWeightsFormat(app, "--checkpoint-format", format);
   app.add_option("--data", dataPath,
                  "tokens to score: nanoGPT uint16 .bin or llm.c shard")
       ->required();
@@ -249,7 +266,8 @@ int runEval(int argc, char **argv) {
   auto contract = artifact::training::contract(artifact, artifactPath);
   train::BatchSampler file(dataPath, artifact.sequenceLength, contract.vocab,
                            /*seed=*/0);
-  FrozenWeights model(artifact, checkpoint, storeDir, options.precision);
+  FrozenWeights model(artifact, checkpoint, format, storeDir,
+                      options.precision);
   exec::Executor &executor = model.executor;
 
   const bool bar = !json && ::isatty(STDOUT_FILENO) == 1;
@@ -342,8 +360,8 @@ int runSample(int argc, char **argv) {
       "from the context's worth of tokens before it, run again from "
       "position 0 (so it costs a prefill).",
       "gigarun sample"};
-  std::string artifactPath, checkpoint, prompt = "\n", promptTokens, storeDir,
-                                        precision, logitsPath;
+  std::string artifactPath, checkpoint, format, prompt = "\n", promptTokens,
+                                                storeDir, precision, logitsPath;
   int64_t maxNewTokens = 200, numSamples = 1;
   generate::SamplingOptions sampling;
   int threads = 1;
@@ -352,8 +370,10 @@ int runSample(int argc, char **argv) {
       ->required();
   app.add_option("--checkpoint", checkpoint,
                  "weights: a checkpoint (safetensors) of the same config, or "
-                 "a run directory (its newest checkpoint)")
+                 "a run directory (its newest checkpoint); Hugging Face and "
+                 "llm.c GPT-2 files too")
       ->required();
+  addWeightsFormat(app, "--checkpoint-format", format);
   auto *textFlag = app.add_option(
       "--prompt", prompt,
       "text to continue (GPT-2 BPE), or @FILE for a file's text");
@@ -429,7 +449,8 @@ int runSample(int argc, char **argv) {
     context.erase(context.begin(), context.end() - shape.context);
   }
 
-  FrozenWeights model(artifact, checkpoint, storeDir, options.precision);
+  FrozenWeights model(artifact, checkpoint, format, storeDir,
+                      options.precision);
   exec::Executor &executor = model.executor;
   generate::Generator generator(artifact, executor, artifactPath);
   generate::Sampler sampler(sampling);
@@ -524,6 +545,55 @@ int runSample(int argc, char **argv) {
   return 0;
 }
 
+/// gigarun export CKPT --format hf|llmc -o OUT
+int runExport(int argc, char **argv) {
+  CLI::App app{"Write a checkpoint's weights in another GPT-2 layout: hf, a "
+               "directory with model.safetensors and config.json that "
+               "transformers' GPT2LMHeadModel.from_pretrained loads; llmc, "
+               "llm.c's gpt2_*.bin (version 3 fp32, 5 bf16). Each file is "
+               "written whole or not at all (docs/interop.md).",
+               "gigarun export"};
+  std::string checkpoint, format, type = "f32", out;
+  app.add_option("CKPT", checkpoint,
+                 "a gigarun checkpoint, or a run directory (its newest)")
+      ->required();
+  app.add_option("--format", format, "hf or llmc")
+      ->required()
+      ->check(CLI::IsMember({"hf", "llmc"}));
+  app.add_option("-o,--output", out,
+                 "hf: the directory to write; llmc: the file")
+      ->required();
+  app.add_option("--dtype", type,
+                 "f32, bf16 or f16 (hf only); rounded to nearest even")
+      ->check(CLI::IsMember({"f32", "bf16", "f16"}))
+      ->capture_default_str();
+  int status = 0;
+  if (!parseFlags(app, argc, argv, "gigarun export", status))
+    return status;
+  interop::ExportOptions options;
+  options.layout = *interop::parseLayout(format);
+  options.type = type == "f32"    ? interop::ExportType::F32
+                 : type == "bf16" ? interop::ExportType::Bf16
+                                  : interop::ExportType::F16;
+  options.out = out;
+  const std::string path = checkpointFile(checkpoint);
+  const auto start = std::chrono::steady_clock::now();
+  interop::ExportSummary summary = interop::exportWeights(path, options);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  char line[160];
+  std::snprintf(line, sizeof line, " (%lld tensors, %.1f MB %s) in %.1f s\n",
+                (long long)summary.tensors, double(summary.bytes) / 1e6,
+                type.c_str(), seconds);
+  std::cout << "gigarun: wrote " << summary.weightsFile
+            << (options.layout == interop::Layout::HuggingFace
+                    ? " and config.json"
+                    : "")
+            << " from " << path << line;
+  return 0;
+}
+
 /// gigarun plot RUN_DIR... [-o FILE]
 int runPlot(int argc, char **argv) {
   CLI::App app{"Plot runs: training and validation loss, learning rate and "
@@ -578,7 +648,7 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
       "system.\nAlso: gigarun inspect STEP.wafer; "
       "gigarun eval STEP.wafer --checkpoint CKPT --data FILE; gigarun sample "
       "GEN.wafer --checkpoint CKPT --prompt TEXT; gigarun plot RUN_DIR...; "
-      "gigarun ops",
+      "gigarun export CKPT --format hf|llmc -o OUT; gigarun ops",
       "gigarun"};
   train::TrainOptions options;
   std::string memoryBudget;
@@ -607,7 +677,11 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
   app.add_flag("--resume", options.resume,
                "continue from the newest checkpoint in --out");
   app.add_option("--init", options.initPath,
-                 "start from these weights (safetensors; no optimizer state)");
+                 "start from these weights (no optimizer state): a gigarun "
+                 "checkpoint, a Hugging Face GPT-2 model.safetensors or an "
+                 "llm.c gpt2_*.bin");
+  std::string initFormat;
+  addWeightsFormat(app, "--init-format", initFormat);
   auto *seedFlag =
       app.add_option("--seed", seed, "data and init seed (default: run.seed)")
           ->check(wholeNumber(0, UINT64_MAX));
@@ -665,6 +739,10 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
 
   options.systems = systems;
   artifact::Artifact artifact = artifact::readArtifact(options.artifactPath);
+  // With --resume the trainer refuses --init, before any file is read.
+  if (!options.initPath.empty() && !options.resume)
+    options.init = interop::openWeights(
+        artifact, options.initPath, interop::parseLayout(initFormat), "--init");
   train::TrainResult result = train::runTraining(artifact, options, std::cout);
   // As a shell reports a process the signal killed: 130 for SIGINT.
   return result.interruptedBy ? 128 + result.interruptedBy : 0;
@@ -675,11 +753,8 @@ int runTrain(int argc, char **argv, comm::Communicator *systems) {
 int main(int argc, char **argv) {
   // Every command but training; without one of these, gigarun trains.
   const std::map<std::string, int (*)(int, char **)> commands = {
-      {"inspect", runInspect},
-      {"eval", runEval},
-      {"sample", runSample},
-      {"plot", runPlot},
-      {"ops", runOps}};
+      {"inspect", runInspect}, {"eval", runEval},     {"sample", runSample},
+      {"plot", runPlot},       {"export", runExport}, {"ops", runOps}};
   const auto command = argc >= 2 ? commands.find(argv[1]) : commands.end();
   // Under mpirun each process is one system of a data-parallel run (a
   // training artifact compiled with --systems N); started plainly, gigarun
