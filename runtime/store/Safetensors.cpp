@@ -21,22 +21,6 @@ constexpr uint64_t kMaxHeaderBytes = uint64_t(100) << 20;
 
 std::string errnoText() { return std::strerror(errno); }
 
-/// Reads exactly `size` bytes at `offset`; false at end of file.
-bool readAllAt(int fd, void *data, size_t size, uint64_t offset) {
-  char *bytes = static_cast<char *>(data);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= size_t(n);
-    offset += uint64_t(n);
-  }
-  return true;
-}
-
 /// Bytes of one element of `dtype`; 0 for a dtype safetensors lacks.
 uint64_t elementBytes(const std::string &dtype) {
   static const std::map<std::string, uint64_t> sizes = {
@@ -130,7 +114,7 @@ struct SafetensorsFile::Impl {
 
 std::string SafetensorsFile::Impl::readHeaderText(uint64_t fileSize) {
   unsigned char lengthBytes[8];
-  if (fileSize < 8 || !readAllAt(fd, lengthBytes, 8, 0))
+  if (fileSize < 8 || !readFullyAt(fd, lengthBytes, 8, 0))
     throw StoreError(where + " is truncated: it has " +
                      std::to_string(fileSize) +
                      " bytes, not even safetensors' 8-byte header length");
@@ -146,7 +130,7 @@ std::string SafetensorsFile::Impl::readHeaderText(uint64_t fileSize) {
                      " bytes; pass a file written by gigarun or "
                      "safetensors.torch.save_file");
   std::string text(length, '\0');
-  if (!readAllAt(fd, text.data(), length, 8))
+  if (!readFullyAt(fd, text.data(), length, 8))
     throw StoreError(where + " is truncated inside its header");
   dataStart = 8 + length;
   return text;
@@ -240,7 +224,8 @@ void SafetensorsFile::read(const std::string &name, uint64_t offset, void *out,
                          " bytes at " + std::to_string(offset) + " of tensor " +
                          name + " is outside it",
                      ErrorKind::Internal);
-  if (!readAllAt(impl->fd, out, size, impl->dataStart + entry->begin + offset))
+  if (!readFullyAt(impl->fd, out, size,
+                   impl->dataStart + entry->begin + offset))
     throw StoreError(impl->where + " is truncated: reading tensor " + name +
                      " failed (" + errnoText() + ")");
 }

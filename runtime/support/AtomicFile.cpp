@@ -42,6 +42,24 @@ bool writeFully(int fd, const void *data, size_t size) {
   return true;
 }
 
+bool readFullyAt(int fd, void *data, size_t size, uint64_t offset) {
+  char *bytes = static_cast<char *>(data);
+  while (size > 0) {
+    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = 0;
+      return false;
+    }
+    bytes += n;
+    size -= size_t(n);
+    offset += uint64_t(n);
+  }
+  return true;
+}
+
 void refuseNonRegularTarget(const std::string &path) {
   struct stat info;
   if (::stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode))

@@ -4,6 +4,7 @@
 
 #include "runtime/support/Error.h"
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ public:
 /// false with errno set if it cannot (EIO for a write that makes no
 /// progress).
 bool writeFully(int fd, const void *data, size_t size);
+
+/// Reads exactly `size` bytes of `fd` at `offset`, retrying interrupted and
+/// partial reads; false at the end of the file or on an error (errno set,
+/// 0 at the end).
+bool readFullyAt(int fd, void *data, size_t size, uint64_t offset);
 
 /// A file streamed into a temporary beside `path` (temporaryPath) and put in
 /// place by commit(): fsync, rename over `path`, fsync of the directory, so

@@ -166,7 +166,20 @@ void writeTensor(const store::SafetensorsFile &file, const Shapes &shapes,
   sink.put(whole.data(), int64_t(whole.size()));
 }
 
-int bytesOf(ExportType type) { return type == ExportType::F32 ? 4 : 2; }
+/// Writes every tensor of `layout`, in `type`, through `write`; returns
+/// the bytes written.
+int64_t writeLayout(const store::SafetensorsFile &file, const Shapes &shapes,
+                    const std::vector<ForeignTensor> &layout, ExportType type,
+                    const std::function<void(const void *, size_t)> &write) {
+  int64_t bytes = 0;
+  TypedSink sink(type, [&](const void *data, size_t size) {
+    write(data, size);
+    bytes += int64_t(size);
+  });
+  for (const ForeignTensor &tensor : layout)
+    writeTensor(file, shapes, tensor, sink);
+  return bytes;
+}
 
 const char *safetensorsType(ExportType type) {
   return type == ExportType::F32    ? "F32"
@@ -242,12 +255,9 @@ ExportSummary exportHuggingFace(const store::SafetensorsFile &file,
                        foreignShape(tensor, shapes)});
   store::SafetensorsWriter writer(summary.weightsFile, tensors,
                                   {{"format", "pt"}});
-  TypedSink sink(options.type, [&](const void *data, size_t size) {
-    writer.write(data, size);
-    summary.bytes += int64_t(size);
-  });
-  for (const ForeignTensor &tensor : layout)
-    writeTensor(file, shapes, tensor, sink);
+  summary.bytes = writeLayout(
+      file, shapes, layout, options.type,
+      [&](const void *data, size_t size) { writer.write(data, size); });
   writer.commit();
   summary.tensors = int64_t(layout.size());
   try {
@@ -299,18 +309,17 @@ ExportSummary exportLlmc(const store::SafetensorsFile &file,
   try {
     AtomicFileWriter writer(options.out);
     writer.write(header, sizeof header);
-    TypedSink sink(options.type, [&](const void *data, size_t size) {
-      writer.write(data, size);
-      summary.bytes += int64_t(size);
-    });
-    for (const ForeignTensor &tensor : layout)
-      writeTensor(file, shapes, tensor, sink);
+    summary.bytes = int64_t(sizeof header) +
+                    writeLayout(file, shapes, layout, options.type,
+                                [&](const void *data, size_t size) {
+                                  writer.write(data, size);
+                                });
     writer.commit();
   } catch (const FileError &failure) {
     throw InteropError(std::string("cannot write ") + failure.what());
   }
-  summary.bytes += int64_t(sizeof header);
-  summary.tensors = int64_t(layout.size());
+  // llm.c counts a kind of tensor for every layer as one.
+  summary.tensors = 4 + int64_t(layout.size() - 4) / model.depth;
   return summary;
 }
 

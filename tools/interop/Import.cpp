@@ -11,6 +11,7 @@
 
 #include "runtime/kernels/Bf16.h"
 #include "runtime/store/Safetensors.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/train/Checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -70,21 +71,6 @@ int openRegular(const std::string &path, const std::string &where,
   }
   size = uint64_t(info.st_size);
   return fd;
-}
-
-bool readAt(int fd, void *data, size_t size, uint64_t offset) {
-  char *bytes = static_cast<char *>(data);
-  while (size > 0) {
-    ssize_t n = ::pread(fd, bytes, size, off_t(offset));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return false;
-    bytes += n;
-    size -= size_t(n);
-    offset += uint64_t(n);
-  }
-  return true;
 }
 
 Shapes modelShapes(const artifact::Artifact &artifact) {
@@ -467,7 +453,7 @@ protected:
       const int64_t n = std::min(kChunk, count - done);
       const uint64_t at =
           kLlmcHeaderBytes + (starts[index] + uint64_t(begin + done)) * bytes;
-      if (!readAt(fd.get(), raw.data(), size_t(n) * bytes, at))
+      if (!readFullyAt(fd.get(), raw.data(), size_t(n) * bytes, at))
         fail("ended early, at byte " + std::to_string(at) + ": " +
              (errno ? std::strerror(errno) : "truncated while read"));
       widen(type, raw.data(), out + done, n);
@@ -531,7 +517,7 @@ namespace {
 /// The first 256 int32 of a file (zeros past its end).
 void readLlmcHeader(int fd, uint64_t size, int32_t (&header)[256]) {
   std::memset(header, 0, sizeof header);
-  readAt(fd, header, size_t(std::min<uint64_t>(size, sizeof header)), 0);
+  readFullyAt(fd, header, size_t(std::min<uint64_t>(size, sizeof header)), 0);
 }
 
 bool holdsHuggingFaceNames(const store::SafetensorsFile &file) {
