@@ -122,10 +122,20 @@ void runPipeline(mlir::ModuleOp module, mlir::MLIRContext &context,
     pipeline.lossChunk = options.lossChunk;
     giga::buildCompilePipeline(pm, pipeline);
   }
+  // The first error, to tell a model that does not fit from one that
+  // wafer-microbatch cannot read (no loss, say); still printed as before.
+  std::string firstError;
+  mlir::ScopedDiagnosticHandler recorder(&context, [&](mlir::Diagnostic &d) {
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Error &&
+        firstError.empty())
+      firstError = d.str();
+    return mlir::failure();
+  });
   if (mlir::succeeded(pm.run(module)))
     return;
   // Not fitting the target is the user's to fix, whoever built the IR.
-  if (failedPass == "wafer-microbatch")
+  if (failedPass == "wafer-microbatch" &&
+      firstError.find("does not fit") != std::string::npos)
     throw compileFailure(kUserError, "the model does not fit " + targetName);
   throw compileFailure(onFailure,
                        llvm::StringSwitch<std::string>(failedPass)
