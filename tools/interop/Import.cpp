@@ -60,14 +60,16 @@ int openRegular(const std::string &path, const std::string &where,
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const int error = errno;
-    throw InteropError(where + ": cannot open it: " +
-                       (error == ENOENT ? std::string("no such file")
-                                        : openFailureReason(error)));
+    throw InteropError("cannot open " + where + ": " +
+                       (error == ENOENT
+                            ? std::string("No such file or directory; check "
+                                          "the path")
+                            : openFailureReason(error)));
   }
   struct stat info;
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
-    throw InteropError(where + ": not a regular file; give a weights file");
+    throw InteropError(where + " is not a regular file; give a weights file");
   }
   size = uint64_t(info.st_size);
   return fd;
@@ -531,7 +533,7 @@ bool holdsHuggingFaceNames(const store::SafetensorsFile &file) {
 
 Layout detectLayout(const std::string &path) {
   uint64_t size = 0;
-  Fd fd(openRegular(path, path, size));
+  Fd fd(openRegular(path, "checkpoint " + path, size));
   int32_t header[256];
   readLlmcHeader(fd.get(), size, header);
   if (header[0] == kLlmcMagic)
