@@ -85,7 +85,10 @@ inline float fastExp(float x) {
   constexpr float kLn2Low = -2.12194440e-4f;
   // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer.
   constexpr float kRoundMagic = 12582912.0f;
-  float clamped = x < -87.0f ? -87.0f : x;
+  // NaN computes on a 0 (its result is NaN again below): converting NaN to
+  // an integer is undefined.
+  float clamped = x != x ? 0.0f : x;
+  clamped = clamped < -87.0f ? -87.0f : clamped;
   clamped = clamped > 88.0f ? 88.0f : clamped;
   float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;
   float r = clamped - n * kLn2High;
@@ -98,7 +101,7 @@ inline float fastExp(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  uint32_t bits = uint32_t(static_cast<int32_t>(n) + 127) << 23;
   float twoToN;
   std::memcpy(&twoToN, &bits, sizeof(float));
   float result = p * twoToN;

@@ -151,8 +151,11 @@ void splitAxis(const void *whole, void *const *parts, const int64_t *partCols,
   for (int64_t o = 0; o < outer; ++o) {
     int64_t offset = o * cols;
     for (size_t i = 0; i < numParts; ++i) {
-      std::memcpy(static_cast<char *>(parts[i]) + o * partCols[i] * es,
-                  src + offset * es, partCols[i] * es);
+      // An empty part may have no buffer, and memcpy's pointers must be
+      // valid even for 0 bytes.
+      if (partCols[i] > 0)
+        std::memcpy(static_cast<char *>(parts[i]) + o * partCols[i] * es,
+                    src + offset * es, partCols[i] * es);
       offset += partCols[i];
     }
   }
@@ -165,9 +168,10 @@ void concatAxis(void *whole, const void *const *parts, const int64_t *partCols,
   for (int64_t o = 0; o < outer; ++o) {
     int64_t offset = o * cols;
     for (size_t i = 0; i < numParts; ++i) {
-      std::memcpy(dst + offset * es,
-                  static_cast<const char *>(parts[i]) + o * partCols[i] * es,
-                  partCols[i] * es);
+      if (partCols[i] > 0)
+        std::memcpy(dst + offset * es,
+                    static_cast<const char *>(parts[i]) + o * partCols[i] * es,
+                    partCols[i] * es);
       offset += partCols[i];
     }
   }
