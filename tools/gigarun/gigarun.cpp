@@ -564,7 +564,7 @@ int runExport(int argc, char **argv) {
                  "hf: the directory to write; llmc: the file")
       ->required();
   app.add_option("--dtype", type,
-                 "f32, bf16 or f16 (hf only); rounded to nearest even")
+                 "f32, bf16 or f16 (f16: hf only); rounded to nearest even")
       ->check(CLI::IsMember({"f32", "bf16", "f16"}))
       ->capture_default_str();
   int status = 0;
