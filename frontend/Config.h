@@ -47,8 +47,8 @@ struct RunConfig {
   double learningRate = 0.0;
   int64_t warmupSteps = 0;
   int64_t decaySteps = -1; // numSteps - warmupSteps unless given
-  double minLrRatio =
-      0.1; // the cosine ends at this x learningRate; 1: constant
+  // The cosine ends at minLrRatio x learningRate; 1 keeps it constant.
+  double minLrRatio = 0.1;
   std::string optimizer = "adamw";
   double weightDecay = 0.1;
   double maxGradientNorm = 1.0;

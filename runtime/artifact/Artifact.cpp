@@ -88,6 +88,13 @@ bool cborNestsAtMost(std::string_view bytes, int maxDepth) {
 
 } // namespace
 
+std::string formatShape(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
 const char *toString(DType type) {
   switch (type) {
   case DType::F32:

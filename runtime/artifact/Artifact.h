@@ -36,6 +36,9 @@ inline constexpr int64_t kMaxTensorElements = int64_t(1) << 56;
 /// kMaxTensorElements (or a dimension is negative).
 int64_t checkedElements(const std::vector<int64_t> &shape, int64_t layers = 1);
 
+/// "[768, 2304]" ("[]" for a scalar): how every message writes a shape.
+std::string formatShape(const std::vector<int64_t> &shape);
+
 enum class DType { F32, I32, I64 };
 const char *toString(DType type);
 int64_t sizeOf(DType type);

@@ -71,13 +71,6 @@ int64_t elementBytes(int kind) { return kind == Bf16 ? 2 : 4; }
 
 std::string errnoText() { return std::strerror(errno); }
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 std::string bytesText(int64_t bytes) {
   char text[64];
   if (bytes >= (int64_t(1) << 30))
@@ -244,6 +237,11 @@ struct WeightStore::Impl {
   void forChunks(const Tensor &t, std::initializer_list<int> kinds, F f) {
     forRange(t, {0, t.elements}, kinds, f);
   }
+
+  /// Fills every weight (and the optimizer state if `withOptimizer`), each
+  /// system its own shard, through read(name, firstElement, out, count);
+  /// zeroes the rest and refreshes the bf16 copies: load and loadWeights.
+  template <typename Read> void fill(bool withOptimizer, Read read);
 };
 
 WeightStore::Impl::Impl(const artifact::Artifact &artifact,
@@ -280,7 +278,7 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
     for (int64_t dim : param.shape)
       if (dim < 0)
         throw StoreError("parameter " + param.name + " has a negative dim in " +
-                         shapeText(param.shape));
+                         artifact::formatShape(param.shape));
     firstTensor.push_back(tensors.size());
     for (int64_t layer = 0; layer < param.layers; ++layer) {
       Tensor t;
@@ -855,22 +853,22 @@ void checkTensor(const SafetensorsFile &file, const CheckpointTensor &wanted,
                      entry->dtype + ", but the store holds F32");
   if (entry->shape != param.shape)
     throw StoreError(where + ": tensor " + wanted.name + " has shape " +
-                     shapeText(entry->shape) + ", but the model's is " +
-                     shapeText(param.shape) +
+                     artifact::formatShape(entry->shape) +
+                     ", but the model's is " +
+                     artifact::formatShape(param.shape) +
                      "; it was written for another model");
   uint64_t bytes = uint64_t(param.elements()) * 4;
   if (entry->end - entry->begin != bytes)
     throw StoreError(where + ": tensor " + wanted.name + " has data_offsets [" +
                      std::to_string(entry->begin) + ", " +
                      std::to_string(entry->end) + "], but shape " +
-                     shapeText(entry->shape) + " in F32 is " +
+                     artifact::formatShape(entry->shape) + " in F32 is " +
                      std::to_string(bytes) + " bytes");
 }
 
-/// checkCheckpoint for a parameter table; returns the tensors to read.
-std::vector<CheckpointTensor>
-checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
-             const SafetensorsFile &file, bool withOptimizer) {
+/// checkCheckpoint for a parameter table.
+void checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
+                  const SafetensorsFile &file, bool withOptimizer) {
   std::vector<CheckpointTensor> wanted =
       checkpointTensors(params, adamw, withOptimizer);
   std::set<std::string> names;
@@ -887,7 +885,6 @@ checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
                      ", which the model does not have; it was written for "
                      "another model");
   }
-  return wanted;
 }
 
 } // namespace
@@ -968,47 +965,43 @@ nlohmann::json WeightStore::load(const std::string &path, bool withOptimizer) {
   return load(SafetensorsFile(path), withOptimizer);
 }
 
+template <typename Read>
+void WeightStore::Impl::fill(bool withOptimizer, Read read) {
+  dropAllViews();
+  for (const CheckpointTensor &w :
+       checkpointTensors(params, adamw, withOptimizer)) {
+    const Tensor &t = tensor(w.param, w.layer);
+    float *data = at(w.kind, t);
+    forRange(t, shard(t), {w.kind}, [&](int64_t begin, int64_t count) {
+      read(w.name, begin, data + begin, count);
+    });
+  }
+  zeroArray(Grads);
+  if (!withOptimizer)
+    for (int kind = State0; kind < arrayCount; ++kind)
+      zeroArray(kind);
+  for (const Tensor &t : tensors)
+    refreshBf16(t);
+}
+
 nlohmann::json WeightStore::load(const SafetensorsFile &file,
                                  bool withOptimizer) {
   Impl &s = *impl;
   // Everything is checked before the first byte of data is read, so a
   // rejected checkpoint leaves the store unchanged.
   nlohmann::json metadata = checkpointMetadata(file);
-  std::vector<CheckpointTensor> wanted =
-      checkTensors(s.params, s.adamw, file, withOptimizer);
-  s.dropAllViews();
-  for (const CheckpointTensor &w : wanted) {
-    const Impl::Tensor &t = s.tensor(w.param, w.layer);
-    float *data = s.at(w.kind, t);
-    // Each system reads its own shard.
-    s.forRange(t, s.shard(t), {w.kind}, [&](int64_t begin, int64_t count) {
-      file.read(w.name, uint64_t(begin) * 4, data + begin, size_t(count) * 4);
-    });
-  }
-  s.zeroArray(Grads);
-  if (!withOptimizer)
-    for (int kind = State0; kind < s.arrayCount; ++kind)
-      s.zeroArray(kind);
-  for (const Impl::Tensor &t : s.tensors)
-    s.refreshBf16(t);
+  checkTensors(s.params, s.adamw, file, withOptimizer);
+  s.fill(withOptimizer, [&](const std::string &name, int64_t begin, float *out,
+                            int64_t count) {
+    file.read(name, uint64_t(begin) * 4, out, size_t(count) * 4);
+  });
   return metadata;
 }
 
 void WeightStore::loadWeights(const WeightSource &source) {
-  Impl &s = *impl;
-  s.dropAllViews();
-  for (const CheckpointTensor &w :
-       checkpointTensors(s.params, s.adamw, /*withOptimizer=*/false)) {
-    const Impl::Tensor &t = s.tensor(w.param, w.layer);
-    float *data = s.at(Weights, t);
-    s.forRange(t, s.shard(t), {Weights}, [&](int64_t begin, int64_t count) {
-      source.read(w.name, begin, data + begin, count);
-    });
-  }
-  for (int kind = Grads; kind < s.arrayCount; ++kind)
-    s.zeroArray(kind);
-  for (const Impl::Tensor &t : s.tensors)
-    s.refreshBf16(t);
+  impl->fill(/*withOptimizer=*/false,
+             [&](const std::string &name, int64_t begin, float *out,
+                 int64_t count) { source.read(name, begin, out, count); });
 }
 
 } // namespace giga::store

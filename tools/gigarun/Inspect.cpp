@@ -53,13 +53,6 @@ private:
   std::vector<std::vector<std::string>> rows;
 };
 
-std::string shapeText(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 std::string number(double value, const char *format = "%.4g") {
   char text[64];
   std::snprintf(text, sizeof(text), format, value);
@@ -185,7 +178,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
   for (const artifact::Parameter &p : a.params)
     params.add({p.group.empty() ? p.name : p.group + ".*." + p.name,
                 p.group.empty() ? "-" : p.group, std::to_string(p.layers),
-                shapeText(p.shape), grouped(p.elements()),
+                artifact::formatShape(p.shape), grouped(p.elements()),
                 grouped(p.elements() * p.layers), p.init,
                 p.init == "normal" ? number(p.std) : "-",
                 number(p.weightDecay)});
@@ -210,7 +203,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
                   std::string::npos)
             role += (role.empty() ? "" : " ") + binding.name;
     buffers.add({std::to_string(i), b.name, artifact::toString(b.type.dtype),
-                 shapeText(b.type.shape),
+                 artifact::formatShape(b.type.shape),
                  b.layers ? std::to_string(b.layers) : "-", grouped(b.offset),
                  grouped(b.totalBytes()), role});
   }
@@ -224,7 +217,7 @@ void inspectArtifact(const Artifact &a, const std::string &path,
         const artifact::Buffer &buffer = a.buffers[b.buffer];
         text += (text.empty() ? "" : ", ") + b.name + " " +
                 artifact::toString(buffer.type.dtype) + " " +
-                shapeText(buffer.type.shape) +
+                artifact::formatShape(buffer.type.shape) +
                 (b.limit > 0 ? " in [0, " + grouped(b.limit) + ")" : "");
       }
       return text.empty() ? std::string("-") : text;

@@ -136,7 +136,7 @@ void writeTensor(const store::SafetensorsFile &file, const Shapes &shapes,
     int64_t rows = 0, rowElements = 1;
     for (const std::string &part : tensor.parts) {
       const std::vector<int64_t> &partShape = shapes.at(part);
-      const int64_t count = elementsOf(partShape);
+      const int64_t count = artifact::checkedElements(partShape);
       rows += partShape[0];
       rowElements = count / partShape[0];
       for (int64_t done = 0; done < count; done += kChunk) {

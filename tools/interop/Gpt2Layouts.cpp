@@ -135,20 +135,6 @@ std::vector<int64_t> foreignShape(const ForeignTensor &tensor,
   return shape;
 }
 
-int64_t elementsOf(const std::vector<int64_t> &shape) {
-  int64_t count = 1;
-  for (int64_t dim : shape)
-    count *= dim;
-  return count;
-}
-
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 int64_t partRow(const ForeignTensor &tensor, const Shapes &shapes, int part) {
   int64_t row = 0;
   for (int p = 0; p < part; ++p)

@@ -48,9 +48,6 @@ std::vector<ForeignTensor> llmcTensors(int64_t depth, int64_t paddedVocab);
 /// there, or the parts' shapes cannot be concatenated.
 std::vector<int64_t> foreignShape(const ForeignTensor &tensor,
                                   const Shapes &shapes);
-int64_t elementsOf(const std::vector<int64_t> &shape);
-/// "[768, 2304]".
-std::string formatShape(const std::vector<int64_t> &shape);
 
 /// The row of `tensor`, before it is transposed, where part `part` starts
 /// (its parts' first dimensions summed before it).

@@ -12,7 +12,6 @@
 #include "runtime/kernels/Bf16.h"
 #include "runtime/store/Safetensors.h"
 #include "runtime/support/AtomicFile.h"
-#include "runtime/train/Checkpoint.h"
 
 #include <nlohmann/json.hpp>
 
@@ -124,7 +123,7 @@ public:
     const std::vector<int64_t> &shape = shapes.at(name);
     const int64_t row = partRow(tensor, shapes, place.part);
     if (!tensor.transposed) {
-      const int64_t rowElements = elementsOf(shape) / shape[0];
+      const int64_t rowElements = artifact::checkedElements(shape) / shape[0];
       readElements(place.tensor, row * rowElements + offset, out, count);
       return;
     }
@@ -171,12 +170,14 @@ protected:
              "\"rmsnorm\" has none)");
       const std::vector<int64_t> needs = foreignShape(tensor, shapes);
       if (needs != has)
-        fail("tensor " + tensor.name + " has shape " + formatShape(has) +
-             ", but the compiled model needs " + formatShape(needs) +
+        fail("tensor " + tensor.name + " has shape " +
+             artifact::formatShape(has) + ", but the compiled model needs " +
+             artifact::formatShape(needs) +
              (tensor.parts.front() == tensor.name
                   ? std::string()
                   : " (for its " + tensor.parts.front() + ", " +
-                        formatShape(shapes.at(tensor.parts.front())) + ")") +
+                        artifact::formatShape(shapes.at(tensor.parts.front())) +
+                        ")") +
              "; compile the config of the model this file holds");
       for (size_t part = 0; part < tensor.parts.size(); ++part)
         places[tensor.parts[part]] = {index, int(part)};
@@ -202,7 +203,8 @@ protected:
 private:
   const std::vector<float> &wholeTensor(size_t index) const {
     if (cachedIndex != index) {
-      cached.assign(size_t(elementsOf(foreignShapes[index])), 0.0f);
+      cached.assign(size_t(artifact::checkedElements(foreignShapes[index])),
+                    0.0f);
       readElements(index, 0, cached.data(), int64_t(cached.size()));
       cachedIndex = index;
     }
@@ -419,15 +421,18 @@ public:
       for (const std::string &name : tensor.parts) {
         auto model = shapes.find(name);
         if (model != shapes.end() && model->second != inFile.at(name))
-          fail("holds " + name + " as " + formatShape(inFile.at(name)) +
-               ", but the compiled model's is " + formatShape(model->second) +
+          fail("holds " + name + " as " +
+               artifact::formatShape(inFile.at(name)) +
+               ", but the compiled model's is " +
+               artifact::formatShape(model->second) +
                "; compile the config of the model this file holds");
       }
     match([&](size_t index) { return foreignShape(layout[index], inFile); });
     uint64_t elements = 0;
     for (const ForeignTensor &tensor : layout) {
       starts.push_back(elements);
-      elements += uint64_t(elementsOf(foreignShape(tensor, inFile)));
+      elements +=
+          uint64_t(artifact::checkedElements(foreignShape(tensor, inFile)));
     }
     const uint64_t expected =
         kLlmcHeaderBytes + elements * uint64_t(bytesOf(type));
@@ -531,53 +536,42 @@ bool holdsHuggingFaceNames(const store::SafetensorsFile &file) {
 
 } // namespace
 
-Layout detectLayout(const std::string &path) {
-  uint64_t size = 0;
-  Fd fd(openRegular(path, "checkpoint " + path, size));
-  int32_t header[256];
-  readLlmcHeader(fd.get(), size, header);
-  if (header[0] == kLlmcMagic)
-    return Layout::Llmc;
-  try {
-    return holdsHuggingFaceNames(store::SafetensorsFile(path))
-               ? Layout::HuggingFace
-               : Layout::Giga;
-  } catch (const store::StoreError &error) {
-    throw InteropError(path +
-                       " is neither an llm.c checkpoint (magic 20240326) nor "
-                       "a safetensors file: " +
-                       error.what());
-  }
-}
-
 std::unique_ptr<store::WeightSource>
 openWeights(const artifact::Artifact &artifact, const std::string &path,
             std::optional<Layout> layout, const std::string &flag) {
   try {
-    const Layout chosen = layout ? *layout : detectLayout(path);
-    switch (chosen) {
-    case Layout::Giga:
-      return train::openInitWeights(artifact, path, flag);
-    case Layout::HuggingFace:
-      return std::make_unique<HuggingFaceWeights>(artifact, path,
-                                                  store::SafetensorsFile(path));
-    case Layout::Llmc: {
-      const std::string where = "llm.c checkpoint " + path;
-      uint64_t size = 0;
-      Fd fd(openRegular(path, where, size));
-      int32_t header[256];
-      readLlmcHeader(fd.get(), size, header);
-      checkLlmcHeader(where, header);
+    // The file is opened and its header read once, to tell the layout and
+    // to load it.
+    uint64_t size = 0;
+    Fd fd(openRegular(path, "checkpoint " + path, size));
+    int32_t header[256];
+    readLlmcHeader(fd.get(), size, header);
+    if (layout ? *layout == Layout::Llmc : header[0] == kLlmcMagic) {
+      checkLlmcHeader("llm.c checkpoint " + path, header);
       return std::make_unique<LlmcWeights>(artifact, path, header, size,
                                            fd.release());
     }
+    std::optional<store::SafetensorsFile> file;
+    try {
+      file.emplace(path);
+    } catch (const store::StoreError &error) {
+      if (layout)
+        throw;
+      throw InteropError(path +
+                         " is neither an llm.c checkpoint (magic 20240326) "
+                         "nor a safetensors file: " +
+                         error.what());
     }
+    if (layout ? *layout == Layout::HuggingFace : holdsHuggingFaceNames(*file))
+      return std::make_unique<HuggingFaceWeights>(artifact, path,
+                                                  std::move(*file));
+    return std::make_unique<store::CheckpointWeights>(artifact,
+                                                      std::move(*file));
   } catch (const InteropError &error) {
     throw InteropError(flag + ": " + error.what());
   } catch (const store::StoreError &error) {
     throw InteropError(flag + ": " + error.what());
   }
-  return nullptr;
 }
 
 } // namespace giga::interop

@@ -42,12 +42,10 @@ const char *layoutName(Layout layout);
 /// The layout of a name of layoutName's, or none.
 std::optional<Layout> parseLayout(const std::string &name);
 
-/// The layout `path` holds: llm.c by its magic number, Hugging Face by its
-/// tensor names (attn.c_attn), else a giga checkpoint. Throws InteropError.
-Layout detectLayout(const std::string &path);
-
 /// The weights of `path` for a store of `artifact`, in `layout` (none:
-/// detected), checked before any data is read: every weight of the model
+/// told from the file: llm.c by its magic number, Hugging Face by its
+/// tensor names, attn.c_attn; else a giga checkpoint), checked before any
+/// data is read: every weight of the model
 /// present with the shape it needs, and nothing the model has no place
 /// for. Throws InteropError naming `flag`, the file and the first tensor
 /// that differs, with both shapes.

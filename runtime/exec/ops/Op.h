@@ -172,7 +172,7 @@ std::string outOfRange(const int32_t *ids, int64_t n, int64_t limit);
 
 /// The product of shape[begin, end).
 int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end);
-std::string formatShape(const std::vector<int64_t> &shape);
+using artifact::formatShape;
 /// Whether `suffix` is the trailing part of `shape`.
 bool isSuffix(const std::vector<int64_t> &suffix,
               const std::vector<int64_t> &shape);

@@ -14,15 +14,6 @@ int64_t product(const std::vector<int64_t> &shape, size_t begin, size_t end) {
   return result;
 }
 
-std::string formatShape(const std::vector<int64_t> &shape) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    os << (i ? ", " : "") << shape[i];
-  os << "]";
-  return os.str();
-}
-
 bool isSuffix(const std::vector<int64_t> &suffix,
               const std::vector<int64_t> &shape) {
   return suffix.size() <= shape.size() &&
