@@ -877,9 +877,7 @@ void checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
     names.insert(w.name);
   }
   for (const auto &[name, entry] : file.tensors()) {
-    bool optimizerState =
-        name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0;
-    if (names.count(name) || (optimizerState && !withOptimizer))
+    if (names.count(name) || (isOptimizerState(name) && !withOptimizer))
       continue;
     throw StoreError("checkpoint " + file.path() + " has tensor " + name +
                      ", which the model does not have; it was written for "
@@ -888,6 +886,10 @@ void checkTensors(const std::vector<artifact::Parameter> &params, bool adamw,
 }
 
 } // namespace
+
+bool isOptimizerState(const std::string &name) {
+  return name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0;
+}
 
 void checkCheckpoint(const artifact::Artifact &artifact,
                      const SafetensorsFile &file, bool withOptimizer) {

@@ -187,6 +187,10 @@ private:
   SafetensorsFile file;
 };
 
+/// Whether `name` is a checkpoint's optimizer state ("adam.m.<name>",
+/// "adam.v.<name>", "sgd.momentum.<name>") rather than a weight.
+bool isOptimizerState(const std::string &name);
+
 /// A checkpoint's `__metadata__.giga` parsed, an empty object if it has
 /// none. Throws StoreError if it is not JSON.
 nlohmann::json checkpointMetadata(const SafetensorsFile &file);

@@ -70,7 +70,7 @@ Gpt2Model readModel(const store::SafetensorsFile &file) {
 Shapes weightShapes(const store::SafetensorsFile &file) {
   Shapes shapes;
   for (const auto &[name, entry] : file.tensors()) {
-    if (name.rfind("adam.", 0) == 0 || name.rfind("sgd.", 0) == 0)
+    if (store::isOptimizerState(name))
       continue;
     if (entry.dtype != "F32")
       throw InteropError("checkpoint " + file.path() + ": tensor " + name +
