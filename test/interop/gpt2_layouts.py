@@ -115,6 +115,9 @@ def read_safetensors(path):
             a = np.frombuffer(raw, dtype="<f2").astype(np.float32)
         elif dtype == "BF16":
             a = from_bf16_bits(np.frombuffer(raw, dtype="<u2"))
+        elif dtype == "I32":  # a trace's tokens and targets
+            out[name] = (dtype, np.frombuffer(raw, dtype="<i4").reshape(shape))
+            continue
         else:
             a = np.frombuffer(raw, dtype=np.uint8)  # buffers we do not read
             out[name] = (dtype, a)
@@ -366,15 +369,7 @@ def cmd_step1(args):
     m, _ = load_model(args.config)
     w = weights_of(args.file)
     trace, _ = read_safetensors(os.path.join(args.run_dir, "trace-step-1.safetensors"))
-    blob = open(os.path.join(args.run_dir, "trace-step-1.safetensors"), "rb").read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-
-    def ints(name):
-        begin, end = header[name]["data_offsets"]
-        return np.frombuffer(blob[8 + n + begin:8 + n + end], dtype="<i4").reshape(header[name]["shape"])
-
-    want = mean_loss(m, w, ints("tokens"), ints("targets"))
+    want = mean_loss(m, w, trace["tokens"][1], trace["targets"][1])
     first = json.loads(open(os.path.join(args.run_dir, "metrics.jsonl")).readline())
     got = first["loss"]
     return 0 if verdict("step-1 loss from --init %s: giga %.8f reference %.8f" % (
