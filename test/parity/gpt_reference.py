@@ -19,7 +19,8 @@ batches, and fails (exit 1) when any per-tensor relative error
 ||giga - torch|| / ||torch|| exceeds the tolerance. With --precision bf16
 every matmul of the oracle, forward and backward, rounds its two operands to
 bf16 (from fp32, ties to even) and accumulates in float64, which is what
-giga's bf16 matmuls do up to fp32 accumulation (docs/parity.md).
+giga's bf16 matmuls do up to fp32 accumulation; step 1's checks then allow
+a part of what bf16's roundings move each tensor (docs/parity.md).
 
 Needs only the standard library, numpy and torch (Debian's python3-torch);
 run it with /usr/bin/python3.
@@ -106,6 +107,21 @@ class Bf16Matmul(torch.autograd.Function):
         if b.dim() == 2 and a.dim() > 2:  # a weight shared by every row
             a16, g = a16.reshape(-1, a.shape[-1]), g.reshape(-1, g.shape[-1])
         return da, ctx.alpha * (a16.transpose(-2, -1) @ g), None
+
+
+class matmul_precision:
+    """Sets MATMUL_PRECISION for a `with` block."""
+
+    def __init__(self, precision):
+        self.precision = precision
+
+    def __enter__(self):
+        global MATMUL_PRECISION
+        self.saved, MATMUL_PRECISION = MATMUL_PRECISION, self.precision
+
+    def __exit__(self, *exc):
+        global MATMUL_PRECISION
+        MATMUL_PRECISION = self.saved
 
 
 def mm(a, b, alpha=1.0):
@@ -440,31 +456,33 @@ class Report:
     def __init__(self, tol, section_tols=None):
         self.tol = tol
         self.section_tols = section_tols or {}  # section -> its own tolerance
-        self.rows = []  # (section, name, err, note)
+        self.rows = []  # (section, name, err, note, tol or None: the section's)
         self.problems = []  # plain failures that are not a tolerance
 
-    def check(self, section, name, err, note=""):
-        self.rows.append((section, name, err, note))
+    def check(self, section, name, err, note="", tol=None):
+        self.rows.append((section, name, err, note, tol))
 
     def fail(self, message):
         self.problems.append(message)
 
-    def tol_of(self, section):
-        return self.section_tols.get(section, self.tol)
+    def tol_of(self, section, row_tol=None):
+        return row_tol if row_tol is not None else self.section_tols.get(section, self.tol)
 
     def failures(self):
-        return [r for r in self.rows if not (r[2] <= self.tol_of(r[0]))]
+        return [r for r in self.rows if not (r[2] <= self.tol_of(r[0], r[4]))]
 
     def print(self, out=sys.stdout):
         width = max([len(r[1]) for r in self.rows] + [24])
         section = None
-        for sec, name, err, note in self.rows:
+        for sec, name, err, note, row_tol in self.rows:
             if sec != section:
                 section = sec
                 print("\n== %s" % sec, file=out)
                 print("%-*s  %-10s  tol %.1e" % (width, "tensor", "rel err",
                                                   self.tol_of(sec)), file=out)
-            mark = "ok" if err <= self.tol_of(sec) else "FAIL"
+            mark = "ok" if err <= self.tol_of(sec, row_tol) else "FAIL"
+            if row_tol is not None:
+                note = "tol %.1e; %s" % (row_tol, note)
             print("%-*s  %-10.3e  %-4s %s" % (width, name, err, mark, note), file=out)
         bad = self.failures()
         print("", file=out)
@@ -526,12 +544,31 @@ def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_lo
         report.print(out)
         return False
 
-    model = build_model(m, init)
-    model.zero_grad(set_to_none=True)
-    x = torch.from_numpy(inputs)
-    y = torch.from_numpy(targets)
-    logits, loss = model(x, y)
-    loss.backward()
+    def oracle_step1():
+        model = build_model(m, init)
+        model.zero_grad(set_to_none=True)
+        logits, loss = model(torch.from_numpy(inputs), torch.from_numpy(targets))
+        loss.backward()
+        return model, logits, loss
+
+    model, logits, loss = oracle_step1()
+    # With bf16 matmuls, an operand whose fp32 value lies within rounding
+    # noise of a bf16 tie rounds to the other neighbour in giga now and then,
+    # and the jump reroutes the bf16 roundings after it: a correct run can
+    # differ from this oracle by a good part of what bf16's roundings move a
+    # tensor at all, d = the oracle's fp32 result against its bf16 one
+    # (docs/parity.md). So in bf16 each step-1 check allows 3/4 of its d, and
+    # all gradients together, where one flip is diluted, a quarter of theirs.
+    row_tol, grads32 = {}, None
+    if MATMUL_PRECISION == "bf16":
+        with matmul_precision("fp32"):
+            model32, logits32, loss32 = oracle_step1()
+        grads32 = {n: p.grad.numpy() for n, p in model32.named_parameters()}
+        row_tol["logits"] = rel_err(logits32.detach().numpy(), logits.detach().numpy())
+        row_tol["loss"] = rel_err(loss32.item(), loss.item())
+        for name, p in model.named_parameters():
+            row_tol["grad." + name] = rel_err(grads32[name], p.grad.numpy())
+        row_tol = {k: max(tol, 0.75 * d) for k, d in row_tol.items()}
 
     section = "step 1"
     if no_logits:
@@ -547,13 +584,13 @@ def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_lo
                         "dividing %d" % (list(got.shape), T, m["vocab_size"], B))
         else:
             report.check(section, "logits", rel_err(got, logits[:mb].detach().numpy()),
-                         "micro-batch %d of batch %d" % (mb, B))
+                         "micro-batch %d of batch %d" % (mb, B), row_tol.get("logits"))
     if "loss" not in trace:
         report.fail("trace has no 'loss'")
     else:
         report.check(section, "loss", rel_err(np.asarray(trace["loss"]).reshape(()), loss.item()),
                      "giga %.8f torch %.8f" % (float(np.asarray(trace["loss"]).reshape(-1)[0]),
-                                               loss.item()))
+                                               loss.item()), row_tol.get("loss"))
     global_norm = math.sqrt(sum(float((p.grad ** 2).sum()) for p in model.parameters()))
     for name, p in model.named_parameters():
         key = "grad." + name
@@ -574,7 +611,15 @@ def compare(c, init, tokens_all, run_dir, tol, steps=None, out=sys.stdout, no_lo
                          "|g| %.1e; analytically 0, so error / |all grads| (%.3e)"
                          % (np.linalg.norm(want), global_norm))
             continue
-        report.check(section, key, rel_err(got, want), "|g| %.3e" % np.linalg.norm(want))
+        report.check(section, key, rel_err(got, want), "|g| %.3e" % np.linalg.norm(want),
+                     row_tol.get(key))
+    if grads32 is not None and not report.problems:
+        names = [n for n, _ in model.named_parameters()]
+        want = np.concatenate([model.get_parameter(n).grad.numpy().ravel() for n in names])
+        got = np.concatenate([trace["grad." + n].ravel() for n in names])
+        fp32 = np.concatenate([grads32[n].ravel() for n in names])
+        report.check(section, "all gradients", rel_err(got, want), "as one vector",
+                     max(tol, rel_err(fp32, want) / 4))
     known = {"tokens", "targets", "logits", "loss"} | {"grad." + n for n, _ in model.named_parameters()}
     for key in sorted(set(trace) - known):
         if key.startswith("grad."):
@@ -850,13 +895,22 @@ def selftest(workdir=None):
         result("compare passes a torch fp32 run (%s)" % cfg, passed, last)
         print("    " + clip_line)
         # The bf16 oracle is another arithmetic: an fp32 run must fail it.
-        global MATMUL_PRECISION
-        MATMUL_PRECISION = "bf16"
         buf = io.StringIO()
-        failed = not compare(c, init, data, run_dir, 1e-4, steps=10, out=buf)
-        MATMUL_PRECISION = "fp32"
+        with matmul_precision("bf16"):
+            failed = not compare(c, init, data, run_dir, 1e-4, steps=10, out=buf)
         result("compare with bf16 matmuls fails an fp32 run (%s)" % cfg, failed,
                [l for l in buf.getvalue().splitlines() if l][-1][:90])
+        # A correct fp32 implementation of bf16 matmuls (torch's, in float32)
+        # rounds some operands to the other bf16 neighbour than the float64
+        # oracle does; its run must pass the bf16 oracle's tolerances.
+        bf16_dir = os.path.join(tmp, "run-bf16-" + cfg)
+        with matmul_precision("bf16"):
+            torch_run(c, init, data, bf16_dir, 10, seed=5, dtype=torch.float32)
+            buf = io.StringIO()
+            passed = compare(c, init, data, bf16_dir, 1e-4, steps=10, out=buf,
+                             trajectory_tol=5e-4)
+        result("compare with bf16 matmuls passes a torch fp32 run with bf16 matmuls (%s)" % cfg,
+               passed, [l for l in buf.getvalue().splitlines() if l][-1][:90])
         # A wrong gradient in one tensor must fail and be named.
         trace_path = os.path.join(run_dir, "trace-step-1.safetensors")
         trace, _ = read_safetensors(trace_path)
