@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/store/WeightStore.h"
+#include "runtime/support/AtomicFile.h"
 #include "runtime/support/Hash.h"
 
 #include "runtime/kernels/Bf16.h"
@@ -25,17 +26,22 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <list>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -70,6 +76,63 @@ constexpr int kArrayKinds = 5;
 int64_t elementBytes(int kind) { return kind == Bf16 ? 2 : 4; }
 
 std::string errnoText() { return std::strerror(errno); }
+
+/// This boot of the machine (/proc/sys/kernel/random/boot_id): a page cache
+/// that holds a store's unwritten pages belongs to one boot. The tests
+/// stand in another boot with GIGA_DEBUG_BOOT_ID.
+std::string bootId() {
+  if (const char *id = std::getenv("GIGA_DEBUG_BOOT_ID"))
+    return id;
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+/// Stops the compiler from moving stores to the mapped arrays and the
+/// journal across it. A process that is killed has executed its stores in
+/// program order as far as the page cache sees them, so this is all the
+/// ordering a journal needs against kill -9 (a machine that goes down is
+/// flush()'s business).
+void journalFence() { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+/// The first page of a persistent store's update.journal; the old values of
+/// the chunk being updated follow it.
+struct JournalHeader {
+  char magic[8];
+  uint32_t version;
+  uint32_t phase;
+  int64_t step;
+  double learningRate;
+  float clip;
+  uint32_t undoValid; // the undo area holds the old values of undoChunk
+  // Everything before (nextTensor, nextBegin) is updated.
+  int64_t nextTensor, nextBegin;
+  int64_t undoTensor, undoBegin, undoCount;
+  uint32_t activeSlot; // the JournalSlot that says what the store holds
+};
+
+/// What a persistent store holds, in one of update.journal's two slots: the
+/// active one is current; a change is written into the other, which then
+/// becomes active, so a kill leaves one or the other whole, and no change
+/// needs a new disk block (a store on a full disk keeps working).
+struct JournalSlot {
+  uint64_t checksum;  // fnv1a64 of the bytes after it, through the text
+  uint32_t state;     // SlotState
+  uint32_t length;    // of text
+  int64_t step;       // the last completed update
+  char dirtyBoot[40]; // the boot it changed in since its last flush, or ""
+  // Then `length` bytes of JSON: the commit of `step`.
+};
+enum SlotState : uint32_t { Initializing = 1, Ready = 2 };
+constexpr int64_t kSlotBytes = int64_t(64) << 10;
+constexpr char kJournalMagic[8] = {'G', 'I', 'G', 'A', 'J', 'R', 'N', 'L'};
+enum JournalPhase : uint32_t { Idle = 0, Updating = 1, Applied = 2 };
+// 768 KiB of old values with AdamW: small against any disk, and chunks
+// large enough that journaling them costs nothing measurable.
+constexpr int64_t kMaxJournalChunkElements = int64_t(1) << 16;
+constexpr int64_t kJournalBytes =
+    kPage + 2 * kSlotBytes + 3 * kMaxJournalChunkElements * 4;
 
 std::string bytesText(int64_t bytes) {
   char text[64];
@@ -174,6 +237,23 @@ struct WeightStore::Impl {
   int64_t chunkElements = std::numeric_limits<int64_t>::max();
   bool dropping = false; // a directory and a budget: manage residency
 
+  // A persistent store (StoreOptions::persistent): store.json says what the
+  // files hold, update.journal how far an update got.
+  bool persistent = false;
+  bool reopenOnly = false;
+  bool reopened = false;
+  bool keepFiles = false; // a persistent store that opened, or was reopened
+  bool dirty = false; // changed since the last flush, and the journal says so
+  int64_t committedStep = 0;
+  nlohmann::json committed;
+  std::string layout; // the arrays' layout, which store.json records
+  int journalFd = -1;
+  JournalHeader *journal = nullptr;
+  int64_t journalChunk = 0; // elements a journaled chunk holds
+  // GIGA_DEBUG_KILL_IN_UPDATE=N: SIGKILL right after the N-th journaled
+  // chunk's update, before the journal marks it done, for the crash tests.
+  int64_t killCountdown = 0;
+
   // Resident whole-tensor views (weights() and grad()), least recent last.
   std::mutex viewMutex;
   std::list<std::pair<int, size_t>> views; // (kind, tensor)
@@ -195,6 +275,7 @@ struct WeightStore::Impl {
         reinterpret_cast<char *>(arrays[Bf16].base) + t.offset);
   }
   bool sharded() const { return comm->size() > 1; }
+  bool onDisk() const { return !directory.empty(); }
   /// The elements of `t` whose gradients and optimizer state this system
   /// keeps: all of them on one system.
   comm::Shard shard(const Tensor &t) const { return comm->shard(t.elements); }
@@ -206,8 +287,48 @@ struct WeightStore::Impl {
   void refreshBf16(const Tensor &t);
 
   void mapArrays();
-  /// Unmaps the arrays and removes the store's files and lock.
+  /// Unmaps the arrays and removes the store's lock, and its files unless
+  /// it is persistent.
   void unmapArrays();
+
+  std::string file(const char *name) const { return directory + "/" + name; }
+  JournalSlot *slot(uint32_t index) const {
+    return reinterpret_cast<JournalSlot *>(reinterpret_cast<char *>(journal) +
+                                           kPage + index * kSlotBytes);
+  }
+  char *undoArea() const {
+    return reinterpret_cast<char *>(journal) + kPage + 2 * kSlotBytes;
+  }
+  /// Whether slot `index` is whole (its checksum holds).
+  bool slotIsWhole(uint32_t index) const;
+  /// Writes (state, step, commit, the dirty mark) into the slot that is not
+  /// active and returns it; activate() makes it the store's.
+  uint32_t stageSlot(SlotState state, int64_t step,
+                     const nlohmann::json &commit);
+  void activate(uint32_t index);
+  /// stageSlot and activate of the store's current committedStep/committed.
+  void recordState(SlotState state);
+  void markDirty();
+  /// Before initialize or load overwrite a persistent store.
+  void beginRewrite();
+  void endRewrite();
+  /// Opens (or creates) update.journal; reads what its active slot says
+  /// into reopened, committedStep, committed and dirty, or throws if the
+  /// directory holds a store that must not be replaced.
+  void openJournal();
+  /// Finishes an update that the journal says a killed process left.
+  void recover();
+  /// The update of every tensor from (first, firstBegin) on: each chunk of
+  /// this system's shard, journaled in a persistent store.
+  void updateFrom(size_t first, int64_t firstBegin, int64_t step, double lr,
+                  float clip);
+  void updateChunk(const Tensor &t, int64_t begin, int64_t count, int64_t step,
+                   double lr, float clip);
+  /// The arrays a journaled chunk saves: the weights and optimizer state.
+  std::vector<int> undoneArrays() const {
+    return adamw ? std::vector<int>{Weights, State0, State1}
+                 : std::vector<int>{Weights, State0};
+  }
   /// The page-aligned (offset, bytes) of array `kind` that this system
   /// writes: every weight, its shard of the rest.
   std::vector<std::pair<int64_t, int64_t>> writtenRanges(int kind) const;
@@ -321,6 +442,27 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
           " for streaming work; raise --memory-budget to at least " +
           bytesText(largest + storeChunkReserve(budget)));
   }
+  if (options.persistent) {
+    if (directory.empty())
+      throw StoreError("a persistent store needs a directory");
+    if (sharded())
+      throw StoreError("a persistent store holds one system's arrays; with "
+                       "several systems the store is scratch and "
+                       "checkpoints are files");
+    persistent = true;
+    reopenOnly = options.reopenOnly;
+    std::ostringstream key;
+    key << optimizer.kind << ' ' << arrayBytes;
+    for (const Tensor &t : tensors)
+      key << ' ' << t.name << ':' << t.elements << '@' << t.offset;
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  (unsigned long long)fnv1a64(key.str()));
+    layout = hex;
+    journalChunk = std::min(chunkElements, kMaxJournalChunkElements);
+    if (const char *kill = std::getenv("GIGA_DEBUG_KILL_IN_UPDATE"))
+      killCountdown = std::atoll(kill);
+  }
   try {
     mapArrays();
   } catch (...) {
@@ -396,6 +538,11 @@ void WeightStore::Impl::mapArrays() {
                        "own --store directory");
     }
   }
+  // A persistent store reopens the state its journal holds if store.json
+  // says it is this model's; anything else in the directory is replaced,
+  // but never another model's trained state.
+  if (persistent)
+    openJournal();
   for (int kind = 0; kind < kArrayKinds; ++kind) {
     if (kind >= arrayCount && !(kind == Bf16 && bf16Copies))
       continue;
@@ -414,12 +561,21 @@ void WeightStore::Impl::mapArrays() {
       continue;
     }
     array.path = directory + "/" + fileNames[kind];
-    array.fd = ::open(array.path.c_str(),
-                      O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    array.fd =
+        ::open(array.path.c_str(),
+               O_RDWR | O_CREAT | (reopened ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
     if (array.fd < 0)
-      throw StoreError("cannot create store file " + array.path + ": " +
-                       errnoText());
-    if (::ftruncate(array.fd, off_t(arrayBytes)) != 0)
+      throw StoreError("cannot " + std::string(reopened ? "open" : "create") +
+                       " store file " + array.path + ": " + errnoText());
+    struct stat info;
+    if (reopened &&
+        (::fstat(array.fd, &info) != 0 || int64_t(info.st_size) != arrayBytes))
+      throw StoreError("store file " + array.path + " is not the " +
+                       bytesText(arrayBytes) +
+                       " that store.json describes (damaged or cut short); "
+                       "remove " +
+                       directory + " and start the run again");
+    if (!reopened && ::ftruncate(array.fd, off_t(arrayBytes)) != 0)
       throw StoreError("cannot size store file " + array.path + " to " +
                        bytesText(arrayBytes) + ": " + errnoText());
     void *memory = ::mmap(nullptr, size_t(arrayBytes), PROT_READ | PROT_WRITE,
@@ -431,6 +587,224 @@ void WeightStore::Impl::mapArrays() {
   }
   if (!directory.empty())
     allocateOnDisk();
+  if (persistent) {
+    if (reopened) {
+      recover();
+      zeroArray(Grads); // a killed step's partial sums
+    } else {
+      committedStep = 0;
+      committed = nullptr;
+      dirty = true;
+      recordState(Initializing); // until initialize or load fill it
+    }
+    keepFiles = true;
+  }
+}
+
+bool WeightStore::Impl::slotIsWhole(uint32_t index) const {
+  const JournalSlot *s = slot(index);
+  if (s->length > kSlotBytes - sizeof(JournalSlot))
+    return false;
+  const char *from = reinterpret_cast<const char *>(s) + sizeof s->checksum;
+  const size_t bytes = sizeof(JournalSlot) - sizeof s->checksum + s->length;
+  return s->checksum == fnv1a64(std::string_view(from, bytes));
+}
+
+uint32_t WeightStore::Impl::stageSlot(SlotState state, int64_t step,
+                                      const nlohmann::json &commit) {
+  const std::string text = commit.dump();
+  if (int64_t(text.size()) > kSlotBytes - int64_t(sizeof(JournalSlot)))
+    throw StoreError("the state to record with step " + std::to_string(step) +
+                     " is " + bytesText(int64_t(text.size())) +
+                     ", more than the store's journal holds (" +
+                     bytesText(kSlotBytes - int64_t(sizeof(JournalSlot))) +
+                     ")");
+  const uint32_t index = 1 - journal->activeSlot;
+  JournalSlot *s = slot(index);
+  s->state = state;
+  s->length = uint32_t(text.size());
+  s->step = step;
+  std::memset(s->dirtyBoot, 0, sizeof s->dirtyBoot);
+  if (dirty)
+    std::strncpy(s->dirtyBoot, bootId().c_str(), sizeof s->dirtyBoot - 1);
+  char *to = reinterpret_cast<char *>(s) + sizeof(JournalSlot);
+  std::memcpy(to, text.data(), text.size());
+  const char *from = reinterpret_cast<const char *>(s) + sizeof s->checksum;
+  s->checksum = fnv1a64(std::string_view(
+      from, sizeof(JournalSlot) - sizeof s->checksum + text.size()));
+  return index;
+}
+
+void WeightStore::Impl::activate(uint32_t index) {
+  journalFence();
+  journal->activeSlot = index;
+  journalFence();
+}
+
+void WeightStore::Impl::recordState(SlotState state) {
+  activate(stageSlot(state, committedStep, committed));
+}
+
+void WeightStore::Impl::markDirty() {
+  if (dirty)
+    return;
+  dirty = true;
+  recordState(Ready);
+  // On disk before any weight changes: a machine that goes down later must
+  // find the mark, whichever pages the kernel had written back.
+  if (::msync(journal, size_t(kPage + 2 * kSlotBytes), MS_SYNC) != 0)
+    throw StoreError("cannot write " + file("update.journal") +
+                     " to disk: " + errnoText());
+}
+
+void WeightStore::Impl::beginRewrite() {
+  if (!persistent)
+    return;
+  journal->phase = Idle;
+  committedStep = 0;
+  committed = nullptr;
+  dirty = true;
+  recordState(Initializing);
+}
+
+void WeightStore::Impl::endRewrite() {
+  if (persistent)
+    recordState(Ready);
+}
+
+void WeightStore::Impl::openJournal() {
+  const std::string manifestPath = file("store.json");
+  nlohmann::json manifest;
+  {
+    std::ifstream in(manifestPath);
+    if (in)
+      manifest = nlohmann::json::parse(in, nullptr, false);
+  }
+  const std::string path = file("update.journal");
+  keepFiles = manifest.is_object(); // a store was here: never unlink it
+  journalFd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (journalFd < 0)
+    throw StoreError("cannot open " + path + ": " + errnoText());
+  struct stat info;
+  if (::fstat(journalFd, &info) != 0)
+    throw StoreError("cannot read " + path + ": " + errnoText());
+  const bool sized = int64_t(info.st_size) == kJournalBytes;
+  if (!sized && ::ftruncate(journalFd, off_t(kJournalBytes)) != 0)
+    throw StoreError("cannot size " + path + ": " + errnoText());
+  if (int error = sized ? 0 : ::posix_fallocate(journalFd, 0, kJournalBytes);
+      error != 0 && error != EOPNOTSUPP && error != EINVAL)
+    throw StoreError("the store's journal needs " + bytesText(kJournalBytes) +
+                     " of disk in " + directory +
+                     " and cannot reserve them: " + std::strerror(error) +
+                     "; free space there or give --store a directory on a "
+                     "larger disk");
+  void *memory = ::mmap(nullptr, size_t(kJournalBytes), PROT_READ | PROT_WRITE,
+                        MAP_SHARED, journalFd, 0);
+  if (memory == MAP_FAILED)
+    throw StoreError("cannot map " + path + ": " + errnoText());
+  journal = static_cast<JournalHeader *>(memory);
+
+  const bool valid = sized &&
+                     std::memcmp(journal->magic, kJournalMagic, 8) == 0 &&
+                     journal->version == 1 && journal->activeSlot < 2 &&
+                     slotIsWhole(journal->activeSlot);
+  const JournalSlot *active = valid ? slot(journal->activeSlot) : nullptr;
+  const bool trained = active && active->state == Ready && active->step > 0;
+  const bool ours = manifest.is_object() &&
+                    manifest.value("format", "") == "giga-store" &&
+                    manifest.value("layout", "") == layout;
+  if (trained && !ours)
+    throw StoreError(
+        "the store directory " + directory +
+        " holds the state of another model (step " +
+        std::to_string(active->step) +
+        "; its store.json describes other arrays); give this run another "
+        "--store directory, or remove " +
+        directory + " to start afresh");
+  if (ours && active && active->state == Ready) {
+    const std::string changedIn(active->dirtyBoot);
+    if (!changedIn.empty() && changedIn != bootId() && active->step > 0)
+      throw StoreError(
+          "the store in " + directory + " was being written after step " +
+          std::to_string(active->step) +
+          " when the machine went down (it has restarted since), and what "
+          "the disk kept of it may mix two steps; it cannot be resumed. "
+          "Start the run again without --resume (remove " +
+          directory +
+          "), or from a checkpoint exported earlier (gigarun --init)");
+    reopened = true;
+    committedStep = active->step;
+    committed = nlohmann::json::parse(
+        std::string_view(reinterpret_cast<const char *>(active) +
+                             sizeof(JournalSlot),
+                         active->length),
+        nullptr, false);
+    dirty = !changedIn.empty();
+    return;
+  }
+  if (reopenOnly)
+    throw StoreError("the store in " + directory +
+                     " holds no trained step of this model (never updated, "
+                     "or another model's)");
+  // A new store: its layout, once; the journal from nothing.
+  keepFiles = false;
+  std::memset(journal, 0, kPage + 2 * kSlotBytes);
+  std::memcpy(journal->magic, kJournalMagic, 8);
+  journal->version = 1;
+  try {
+    writeFileAtomically(manifestPath, nlohmann::json{{"format", "giga-store"},
+                                                     {"version", 1},
+                                                     {"layout", layout}}
+                                              .dump() +
+                                          "\n");
+  } catch (const FileError &error) {
+    throw StoreError(error.what());
+  }
+}
+
+void WeightStore::Impl::recover() {
+  if (journal->phase == Idle)
+    return;
+  const uint32_t pending = 1 - journal->activeSlot;
+  if (!slotIsWhole(pending) || slot(pending)->step != journal->step ||
+      journal->nextTensor < 0 || size_t(journal->nextTensor) > tensors.size())
+    throw StoreError("the store in " + directory +
+                     " was stopped during the update of step " +
+                     std::to_string(journal->step) +
+                     " and its journal does not describe it (damaged?); the "
+                     "update cannot be completed. Remove " +
+                     directory + " and start the run again");
+  if (journal->phase == Updating) {
+    size_t nextTensor = size_t(journal->nextTensor);
+    int64_t nextBegin = journal->nextBegin;
+    // An undo copy of a chunk the progress mark has not passed: the chunk
+    // may be half updated, so it gets its old values back first.
+    if (journal->undoValid &&
+        std::make_pair(journal->undoTensor, journal->undoBegin) >=
+            std::make_pair(journal->nextTensor, journal->nextBegin)) {
+      const Tensor &t = tensors[size_t(journal->undoTensor)];
+      const char *undo = undoArea();
+      for (int kind : undoneArrays()) {
+        std::memcpy(at(kind, t) + journal->undoBegin, undo,
+                    size_t(journal->undoCount) * 4);
+        undo += kMaxJournalChunkElements * 4;
+      }
+      nextTensor = size_t(journal->undoTensor);
+      nextBegin = journal->undoBegin;
+    }
+    journalFence();
+    journal->undoValid = 0;
+    updateFrom(nextTensor, nextBegin, journal->step, journal->learningRate,
+               journal->clip);
+  }
+  committedStep = journal->step;
+  committed = nlohmann::json::parse(
+      std::string_view(reinterpret_cast<const char *>(slot(pending)) +
+                           sizeof(JournalSlot),
+                       slot(pending)->length),
+      nullptr, false);
+  activate(pending);
+  journal->phase = Idle;
 }
 
 WeightStore::Impl::~Impl() { unmapArrays(); }
@@ -443,9 +817,19 @@ void WeightStore::Impl::unmapArrays() {
       // Scratch state: the checkpoint is the durable copy. Unlinking drops
       // dirty pages without writing them back.
       ::close(array.fd);
-      ::unlink(array.path.c_str());
+      if (!keepFiles)
+        ::unlink(array.path.c_str());
     }
   }
+  if (journal)
+    ::munmap(journal, size_t(kJournalBytes));
+  if (journalFd >= 0)
+    ::close(journalFd);
+  if (persistent && !keepFiles)
+    for (const char *name : {"update.journal", "store.json"})
+      ::unlink(file(name).c_str());
+  journal = nullptr;
+  journalFd = -1;
   if (lockFd >= 0) {
     ::unlink(lockPath.c_str());
     ::close(lockFd);
@@ -575,6 +959,7 @@ WeightStore::~WeightStore() = default;
 void WeightStore::initialize(uint64_t seed) {
   Impl &s = *impl;
   s.dropAllViews();
+  s.beginRewrite();
   // Values depend only on (seed, name, index), so chunks can be filled in
   // any order: a few threads share them (at most 8, the chunk reserve of a
   // budgeted store).
@@ -620,6 +1005,7 @@ void WeightStore::initialize(uint64_t seed) {
     s.zeroArray(kind);
   for (const Impl::Tensor &t : s.tensors)
     s.refreshBf16(t);
+  s.endRewrite();
 }
 
 float *WeightStore::weights(int32_t param, int64_t layer) {
@@ -695,6 +1081,12 @@ void WeightStore::zeroGrads() {
 }
 
 UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
+  return applyUpdate(step, gradScale, {});
+}
+
+UpdateStats WeightStore::applyUpdate(
+    int64_t step, double gradScale,
+    const std::function<nlohmann::json(const UpdateStats &)> &commit) {
   Impl &s = *impl;
   if (step < 1)
     throw StoreError("optimizer steps count from 1, got step " +
@@ -723,44 +1115,137 @@ UpdateStats WeightStore::applyUpdate(int64_t step, double gradScale) {
                                     float(s.optimizer.maxGradientNorm));
   stats.clipScale = clip;
 
-  // Pass 2: the optimizer, fused with the clip; gradients zeroed behind it.
-  for (const Impl::Tensor &t : s.tensors) {
-    const artifact::Parameter &param = s.params[t.param];
-    float *w = s.at(Weights, t);
-    float *g = s.at(Grads, t);
-    float *m = s.at(State0, t);
-    if (s.adamw) {
-      float *v = s.at(State1, t);
-      kernels::AdamWConfig config;
-      config.lr = stats.learningRate;
-      config.beta1 = s.optimizer.beta1;
-      config.beta2 = s.optimizer.beta2;
-      config.eps = s.optimizer.epsilon;
-      config.weightDecay = param.weightDecay;
-      config.gradScale = clip;
-      bool decay = param.weightDecay != 0.0;
-      s.forRange(t, s.shard(t), {Weights, Grads, State0, State1},
-                 [&](int64_t begin, int64_t count) {
-                   kernels::adamwUpdate(w + begin, g + begin, m + begin,
-                                        v + begin, count, config, step, decay);
-                   std::memset(g + begin, 0, size_t(count) * 4);
-                 });
-    } else {
-      kernels::SgdConfig config;
-      config.lr = stats.learningRate;
-      config.momentum = s.optimizer.momentum;
-      config.weightDecay = param.weightDecay;
-      config.gradScale = clip;
-      s.forRange(t, s.shard(t), {Weights, Grads, State0},
-                 [&](int64_t begin, int64_t count) {
-                   kernels::sgdUpdate(w + begin, g + begin, m + begin, count,
-                                      config);
-                   std::memset(g + begin, 0, size_t(count) * 4);
-                 });
-    }
-    s.refreshBf16(t);
+  // Pass 2: the optimizer, fused with the clip, journaled in a persistent
+  // store; then the gradients are zeroed.
+  nlohmann::json pending;
+  uint32_t pendingSlot = 0;
+  if (s.persistent) {
+    pending = commit ? commit(stats) : nlohmann::json();
+    s.markDirty();
+    pendingSlot = s.stageSlot(Ready, step, pending);
+    JournalHeader &j = *s.journal;
+    j.step = step;
+    j.learningRate = stats.learningRate;
+    j.clip = clip;
+    j.nextTensor = 0;
+    j.nextBegin = 0;
+    j.undoValid = 0;
+    journalFence();
+    j.phase = Updating;
+    journalFence();
+  }
+  s.updateFrom(0, 0, step, stats.learningRate, clip);
+  if (s.persistent) {
+    journalFence();
+    s.journal->phase = Applied;
+  }
+  if (s.onDisk())
+    s.zeroArray(Grads);
+  if (s.persistent) {
+    s.committedStep = step;
+    s.committed = std::move(pending);
+    s.activate(pendingSlot);
+    s.journal->phase = Idle;
   }
   return stats;
+}
+
+void WeightStore::Impl::updateFrom(size_t first, int64_t firstBegin,
+                                   int64_t step, double lr, float clip) {
+  const int64_t chunk = persistent ? journalChunk : chunkElements;
+  for (size_t i = first; i < tensors.size(); ++i) {
+    const Tensor &t = tensors[i];
+    const comm::Shard range = shard(t);
+    const int64_t end = range.begin + range.count;
+    int64_t begin =
+        i == first ? std::max(firstBegin, range.begin) : range.begin;
+    for (int64_t count; begin < end; begin += count) {
+      count = std::min(chunk, end - begin);
+      if (persistent) {
+        // The chunk's old values first, so that a kill in the middle of
+        // its update can be undone and the update redone (recover).
+        char *undo = undoArea();
+        for (int kind : undoneArrays()) {
+          std::memcpy(undo, at(kind, t) + begin, size_t(count) * 4);
+          undo += kMaxJournalChunkElements * 4;
+        }
+        journal->undoTensor = int64_t(i);
+        journal->undoBegin = begin;
+        journal->undoCount = count;
+        journalFence();
+        journal->undoValid = 1;
+        journalFence();
+      }
+      updateChunk(t, begin, count, step, lr, clip);
+      if (persistent) {
+        journalFence();
+        if (killCountdown > 0 && --killCountdown == 0)
+          ::raise(SIGKILL);
+        journal->nextTensor = int64_t(i);
+        journal->nextBegin = begin + count;
+        journalFence();
+        journal->undoValid = 0;
+        journalFence();
+      }
+      if (dropping)
+        for (int kind : {int(Weights), int(Grads), int(State0), int(State1)})
+          if (kind < arrayCount)
+            drop(kind, t.offset + begin * 4, count * 4);
+    }
+    refreshBf16(t);
+  }
+}
+
+void WeightStore::Impl::updateChunk(const Tensor &t, int64_t begin,
+                                    int64_t count, int64_t step, double lr,
+                                    float clip) {
+  const artifact::Parameter &param = params[t.param];
+  float *w = at(Weights, t) + begin;
+  float *g = at(Grads, t) + begin;
+  float *m = at(State0, t) + begin;
+  if (adamw) {
+    kernels::AdamWConfig config;
+    config.lr = lr;
+    config.beta1 = optimizer.beta1;
+    config.beta2 = optimizer.beta2;
+    config.eps = optimizer.epsilon;
+    config.weightDecay = param.weightDecay;
+    config.gradScale = clip;
+    kernels::adamwUpdate(w, g, m, at(State1, t) + begin, count, config, step,
+                         param.weightDecay != 0.0);
+  } else {
+    kernels::SgdConfig config;
+    config.lr = lr;
+    config.momentum = optimizer.momentum;
+    config.weightDecay = param.weightDecay;
+    config.gradScale = clip;
+    kernels::sgdUpdate(w, g, m, count, config);
+  }
+  // A disk store zeroes the whole gradient array at once afterwards
+  // (zeroArray, no page written); in RAM the chunk is still in cache.
+  if (!onDisk())
+    std::memset(g, 0, size_t(count) * 4);
+}
+
+int64_t WeightStore::committedStep() const { return impl->committedStep; }
+const nlohmann::json &WeightStore::committed() const { return impl->committed; }
+bool WeightStore::reopened() const { return impl->reopened; }
+
+void WeightStore::flush() {
+  Impl &s = *impl;
+  if (!s.persistent)
+    return;
+  for (const Impl::Array &array : s.arrays)
+    if (array.fd >= 0 &&
+        (::msync(array.base, size_t(array.bytes), MS_SYNC) != 0 ||
+         ::fsync(array.fd) != 0))
+      throw StoreError("cannot write store file " + array.path +
+                       " to disk: " + errnoText());
+  s.dirty = false;
+  s.recordState(Ready);
+  if (::msync(s.journal, size_t(kJournalBytes), MS_SYNC) != 0)
+    throw StoreError("cannot write " + s.file("update.journal") +
+                     " to disk: " + errnoText());
 }
 
 // --- the layout, for the trainer -------------------------------------------
@@ -970,6 +1455,7 @@ nlohmann::json WeightStore::load(const std::string &path, bool withOptimizer) {
 template <typename Read>
 void WeightStore::Impl::fill(bool withOptimizer, Read read) {
   dropAllViews();
+  beginRewrite();
   for (const CheckpointTensor &w :
        checkpointTensors(params, adamw, withOptimizer)) {
     const Tensor &t = tensor(w.param, w.layer);
@@ -984,6 +1470,7 @@ void WeightStore::Impl::fill(bool withOptimizer, Read read) {
       zeroArray(kind);
   for (const Tensor &t : tensors)
     refreshBf16(t);
+  endRewrite();
 }
 
 nlohmann::json WeightStore::load(const SafetensorsFile &file,

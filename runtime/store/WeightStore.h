@@ -16,6 +16,7 @@
 #include "runtime/store/StoreError.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -42,6 +43,16 @@ struct StoreOptions {
   /// systems and keeps this one's shard, applyUpdate updates the shard, and
   /// save gathers every tensor into rank 0, which alone writes the file.
   comm::Communicator *communicator = nullptr;
+  /// With a directory: the files outlive the store and are its own
+  /// checkpoint (docs/store.md, "A store that is its own checkpoint"). A
+  /// directory whose store.json describes this model's arrays is reopened
+  /// as its last completed update left it, finishing an update that a
+  /// killed process left half done (from the journal); anything else there
+  /// is replaced. One system only.
+  bool persistent = false;
+  /// A persistent store that must reopen a trained state (an export): a
+  /// StoreError instead of a new store in its place.
+  bool reopenOnly = false;
 };
 
 /// Weights to start from (gigarun --init; eval's and sample's
@@ -117,6 +128,27 @@ public:
   /// With several systems every one must call it: the norm is summed over
   /// their shards, and the updated shards are gathered.
   UpdateStats applyUpdate(int64_t step, double gradScale);
+  /// The same, and in a persistent store `commit(stats)` is what the store
+  /// records with the step once the update is complete (committed()): the
+  /// caller's state at that step, e.g. where its data sampler stands. It is
+  /// called after the gradient norm and before any weight changes.
+  UpdateStats
+  applyUpdate(int64_t step, double gradScale,
+              const std::function<nlohmann::json(const UpdateStats &)> &commit);
+
+  /// A persistent store's last completed update: its step, 0 for none (a
+  /// fresh or re-initialized store), and the JSON its commit returned
+  /// (null for none).
+  int64_t committedStep() const;
+  const nlohmann::json &committed() const;
+  /// Whether a persistent store was reopened with the state of an earlier
+  /// process (committedStep() may still be 0).
+  bool reopened() const;
+  /// A persistent store: writes every dirty page to disk and fsyncs, then
+  /// records in store.json that the files hold committedStep() whole, so
+  /// that even a machine that goes down afterwards (power, kernel) leaves a
+  /// store that reopens. A no-op for other stores.
+  void flush();
 
   /// A safetensors file holding every weight under its full name
   /// ("h.3.attn.q.weight") and the optimizer state ("adam.m.<name>",

@@ -180,6 +180,20 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
   namingFlag("--resume", [&] {
     store::checkCheckpoint(artifact, file, /*withOptimizer=*/true);
   });
+  checkResumedRun(options, path, state);
+  return {std::move(file), std::move(state)};
+}
+
+RunState storeResumeState(const artifact::Artifact &artifact,
+                          const TrainOptions &options, const std::string &where,
+                          const json &meta, const std::string &checksum) {
+  RunState state = resumeState(artifact, options, where, meta, checksum);
+  checkResumedRun(options, where, state);
+  return state;
+}
+
+void checkResumedRun(const TrainOptions &options, const std::string &path,
+                     const RunState &state) {
   if (options.seed && *options.seed != state.seed)
     throw TrainError("--seed " + std::to_string(*options.seed) + ": " + path +
                      " was trained with seed " + std::to_string(state.seed) +
@@ -198,7 +212,6 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
               << "; it continues, but not as the uninterrupted run would (pass "
                  "--precision "
               << state.precision << " for that)\n";
-  return {std::move(file), std::move(state)};
 }
 
 std::unique_ptr<store::CheckpointWeights>

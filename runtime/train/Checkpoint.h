@@ -68,6 +68,19 @@ ResumePoint findResumePoint(const artifact::Artifact &artifact,
                             const std::string &outDir,
                             const std::string &checksum);
 
+/// --resume from a persistent store (`where` names it in messages): the run
+/// state its last update committed (`meta`, a checkpoint's metadata),
+/// checked as findResumePoint checks a checkpoint's.
+RunState storeResumeState(const artifact::Artifact &artifact,
+                          const TrainOptions &options, const std::string &where,
+                          const nlohmann::json &meta,
+                          const std::string &checksum);
+
+/// The checks of a resumed run's state against the options: --seed must
+/// match, another --data or --precision is warned about on stderr.
+void checkResumedRun(const TrainOptions &options, const std::string &path,
+                     const RunState &state);
+
 /// --init: the giga checkpoint `path` opened and checked to hold every
 /// weight of `artifact` (store::checkCheckpoint; its optimizer state, if
 /// any, is not used). Throws TrainError naming `flag` (gigarun eval's is

@@ -74,8 +74,10 @@ MetricsFile::~MetricsFile() {
     std::fclose(file);
 }
 
-void MetricsFile::append(const StepRecord &record) {
-  std::string line = record.toJson().dump() + "\n";
+void MetricsFile::append(const StepRecord &record) { append(record.toJson()); }
+
+void MetricsFile::append(const nlohmann::json &record) {
+  std::string line = record.dump() + "\n";
   if (std::fwrite(line.data(), 1, line.size(), file) != line.size() ||
       std::fflush(file) != 0)
     failErrno(filePath, "write");

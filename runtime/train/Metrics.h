@@ -45,6 +45,8 @@ public:
   MetricsFile(const MetricsFile &) = delete;
   MetricsFile &operator=(const MetricsFile &) = delete;
   void append(const StepRecord &record);
+  /// A record already in metrics.jsonl's form (StepRecord::toJson).
+  void append(const nlohmann::json &record);
   const std::string &path() const { return filePath; }
 
 private:

@@ -5,6 +5,7 @@
 #include "runtime/train/Checkpoint.h"
 #include "runtime/train/TrainOptions.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -79,24 +80,57 @@ RunDirLock::~RunDirLock() {
     ::close(fd);
 }
 
-void truncateMetrics(const std::string &path, int64_t checkpointStep) {
+std::string storePathFile(const std::string &dir) {
+  return dir + "/store.path";
+}
+
+RecordedStore recordedStore(const std::string &dir) {
+  std::ifstream in(storePathFile(dir));
+  const nlohmann::json record = nlohmann::json::parse(in, nullptr, false);
+  RecordedStore store;
+  if (record.is_object() && record.contains("store") &&
+      record["store"].is_string() && record.contains("seed") &&
+      record["seed"].is_number_unsigned()) {
+    store.directory = record["store"].get<std::string>();
+    store.seed = record["seed"].get<uint64_t>();
+  } else if (in.is_open() || std::filesystem::exists(storePathFile(dir))) {
+    throw TrainError(storePathFile(dir) +
+                     " is damaged; it should name the run's --store as "
+                     "{\"store\": DIR, \"seed\": N}: rewrite it so, or "
+                     "start a new run");
+  }
+  return store;
+}
+
+void recordStore(const std::string &dir, const std::string &storeDirectory,
+                 uint64_t seed) {
+  writeFileAtomically(
+      storePathFile(dir),
+      nlohmann::json{{"store", storeDirectory}, {"seed", seed}}.dump() + "\n");
+}
+
+int64_t truncateMetrics(const std::string &path, int64_t checkpointStep) {
   std::ifstream in(path);
   if (!in)
-    return;
+    return 0;
+  int64_t last = 0;
   std::string kept, line;
   while (std::getline(in, line)) {
     try {
       nlohmann::json record = nlohmann::json::parse(line);
       if (record.is_object() && record.contains("step") &&
           record["step"].is_number_integer() &&
-          record["step"].get<int64_t>() <= checkpointStep)
+          record["step"].get<int64_t>() <= checkpointStep) {
         kept += line + "\n";
+        last = std::max(last, record["step"].get<int64_t>());
+      }
     } catch (const nlohmann::json::exception &) {
       // A line cut short by a kill.
     }
   }
   in.close();
   writeFileAtomically(path, kept);
+  return last;
 }
 
 } // namespace giga::train

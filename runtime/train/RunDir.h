@@ -45,8 +45,21 @@ private:
 
 /// metrics.jsonl of a resumed run: lines for steps after the checkpoint (a
 /// killed run's) and torn lines are dropped, so no step appears twice.
-/// Rewritten atomically; nothing to do if the file does not exist.
-void truncateMetrics(const std::string &path, int64_t checkpointStep);
+/// Rewritten atomically; nothing to do if the file does not exist. Returns
+/// the step of the last record kept (0 for none).
+int64_t truncateMetrics(const std::string &path, int64_t checkpointStep);
+
+/// DIR/store.path: where a run that keeps its state in a persistent store
+/// (--store) has it, so that --resume finds the run's state there, and the
+/// run's seed, which the sampler needs before the store is open.
+std::string storePathFile(const std::string &dir);
+struct RecordedStore {
+  std::string directory; // empty: the run keeps no store
+  uint64_t seed = 0;
+};
+RecordedStore recordedStore(const std::string &dir);
+void recordStore(const std::string &dir, const std::string &storeDirectory,
+                 uint64_t seed);
 
 } // namespace giga::train
 

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <ostream>
 
@@ -51,9 +52,25 @@ struct Start {
   std::optional<ResumePoint> resume;
   std::shared_ptr<const store::WeightSource> init;
   bool restarted = false; // --resume of a run killed before any checkpoint
+  // One system with --store: the store is its own checkpoint
+  // (StoreOptions::persistent), and --resume of a run that trained so
+  // continues from the store (storeResume, once the store is open).
+  bool persistentStore = false;
+  bool resumeFromStore = false;
+  std::optional<RunState> storeResume;
 
-  int64_t firstStep() const { return resume ? resume->state.step + 1 : 1; }
+  int64_t firstStep() const {
+    return resume        ? resume->state.step + 1
+           : storeResume ? storeResume->step + 1
+                         : 1;
+  }
+  int64_t resumedStep() const { return firstStep() - 1; }
 };
+
+std::string canonicalText(const std::string &path) {
+  std::error_code error;
+  return std::filesystem::weakly_canonical(path, error).string();
+}
 
 /// A run dir (it has a metrics.jsonl) without a checkpoint: a run stopped
 /// before its first checkpoint, which --resume starts again from step 1.
@@ -97,7 +114,24 @@ Start checkInputs(const artifact::Artifact &artifact,
               resolveSettings(artifact, options), artifactChecksum(artifact),
               std::nullopt, nullptr};
   checkRamStoreFits(artifact, options);
-  if (options.resume && killedBeforeFirstCheckpoint(start.settings.outDir)) {
+  start.persistentStore = systems.size() == 1 && !options.storeDir.empty();
+  const RecordedStore recorded =
+      options.resume ? recordedStore(start.settings.outDir) : RecordedStore();
+  const std::string &storeOfRun = recorded.directory;
+  if (!storeOfRun.empty() && !start.persistentStore)
+    throw TrainError("--resume: the run in " + start.settings.outDir +
+                     " keeps its state in the store " + storeOfRun +
+                     "; resume it with --store " + storeOfRun);
+  if (!storeOfRun.empty() &&
+      canonicalText(storeOfRun) != canonicalText(options.storeDir))
+    throw TrainError("--store " + options.storeDir + ": the run in " +
+                     start.settings.outDir + " keeps its state in the store " +
+                     storeOfRun + "; resume it with --store " + storeOfRun);
+  if (!storeOfRun.empty()) {
+    start.resumeFromStore = true; // its step is known once the store is open
+    start.settings.seed = recorded.seed;
+  } else if (options.resume &&
+             killedBeforeFirstCheckpoint(start.settings.outDir)) {
     start.restarted = true; // nothing was saved: step 1 is the continuation
   } else if (options.resume) {
     start.resume.emplace(findResumePoint(
@@ -110,14 +144,45 @@ Start checkInputs(const artifact::Artifact &artifact,
     start.init = options.init;
   else if (!options.initPath.empty())
     start.init = openInitWeights(artifact, options.initPath);
-  checkStepOptions(options, start.firstStep(), start.settings.lastStep);
+  if (!start.resumeFromStore)
+    checkStepOptions(options, start.firstStep(), start.settings.lastStep);
   return start;
 }
 
+/// A persistent store just opened: where a run resumed from it continues,
+/// checked; or, for a new run, that it holds no other run's state.
+void checkOpenedStore(const artifact::Artifact &artifact,
+                      const TrainOptions &options, Start &start,
+                      const store::WeightStore &store) {
+  const std::string where = "the store in " + options.storeDir;
+  if (!start.resumeFromStore) {
+    if (store.committedStep() > 0)
+      throw TrainError(
+          "--store " + options.storeDir + " holds the state of the run in " +
+          store.committed().value("out", std::string("another --out")) +
+          " at step " + std::to_string(store.committedStep()) +
+          "; continue that run with --resume and its --out, or remove " +
+          options.storeDir + " to start afresh");
+    return;
+  }
+  if (store.committedStep() == 0) {
+    start.resumeFromStore = false;
+    start.restarted = true; // killed before its first update
+  } else {
+    start.storeResume = storeResumeState(artifact, options, where,
+                                         store.committed(), start.checksum);
+  }
+  checkStepOptions(options, start.firstStep(), start.settings.lastStep);
+}
+
 /// The resumed checkpoint (weights, optimizer state, sampler), or fresh
-/// weights (from --init if given).
+/// weights (from --init if given). A store resumed from already holds them.
 void loadStartingWeights(const Start &start, store::WeightStore &store,
                          BatchSampler &sampler) {
+  if (start.storeResume) {
+    sampler.restore(start.storeResume->samplerState);
+    return;
+  }
   if (start.resume) {
     store.load(start.resume->file, /*withOptimizer=*/true);
     sampler.restore(start.resume->state.samplerState);
@@ -134,8 +199,9 @@ TrainResult nothingToTrain(const Start &start, const TrainOptions &options,
   TrainResult result;
   result.outDir = start.settings.outDir;
   result.firstStep = start.firstStep();
-  result.lastStep = start.resume->state.step;
-  result.lastCheckpoint = start.resume->file.path();
+  result.lastStep = start.resumedStep();
+  result.lastCheckpoint = start.resume ? start.resume->file.path()
+                                       : "the store in " + options.storeDir;
   if (!options.quiet)
     log << "gigarun: " << result.lastCheckpoint << " is at step "
         << result.lastStep << ", not before --steps " << start.settings.lastStep
@@ -159,11 +225,24 @@ private:
   /// The micro-batches and the update of `step`: its record, but for the
   /// validation loss.
   StepRecord trainStep(int64_t step);
+  /// The record's update statistics and rates for a step of `seconds`.
+  void fillRates(StepRecord &record, const store::UpdateStats &stats,
+                 double seconds) const;
   /// Runs every micro-batch of a step; their mean loss.
   double runMicroBatches(StepRecord &record, StepTrace *trace);
   /// Logs the step, evaluates, appends to metrics.jsonl and checkpoints.
   void finishStep(StepRecord record);
   void saveCheckpoint(int64_t step);
+  /// What a checkpoint at `step` is called in messages: its file, or the
+  /// persistent store.
+  std::string storeCheckpointName(int64_t step) const {
+    return "the store in " + options.storeDir + " (step " +
+           std::to_string(step) + ")";
+  }
+  std::string checkpointName(int64_t step) const {
+    return start.persistentStore ? storeCheckpointName(step)
+                                 : checkpointPath(settings.outDir, step);
+  }
   /// A NaN or infinite `what` at `step`: training stops before the update.
   [[noreturn]] void stop(int64_t step, const std::string &what, double value,
                          const std::string &fix);
@@ -213,6 +292,8 @@ TrainingLoop::TrainingLoop(const artifact::Artifact &artifact,
   result.lastStep = start.firstStep() - 1;
   if (start.resume)
     lastGood = start.resume->file.path();
+  if (start.storeResume)
+    lastGood = storeCheckpointName(start.resumedStep());
 }
 
 TrainResult TrainingLoop::run() {
@@ -229,7 +310,7 @@ TrainResult TrainingLoop::run() {
     // different times, and a checkpoint needs them all.
     const int signal = int(systems.max(interrupt.signal()));
     if (signal && step < settings.lastStep) {
-      if (result.lastCheckpoint != checkpointPath(settings.outDir, step))
+      if (result.lastCheckpoint != checkpointName(step))
         saveCheckpoint(step);
       result.interruptedBy = signal;
       break;
@@ -271,6 +352,13 @@ void TrainingLoop::logStart() const {
   if (start.resume)
     log << "gigarun: resumed from " << start.resume->file.path() << " at step "
         << start.resume->state.step << "\n";
+  if (start.storeResume)
+    log << "gigarun: resumed from the store in " << options.storeDir
+        << " at step " << start.resumedStep() << "\n";
+  else if (start.persistentStore)
+    log << "gigarun: the store in " << options.storeDir
+        << " is the run's checkpoint: it is flushed to disk at each "
+           "checkpoint step and kept when the run ends\n";
   if (start.restarted)
     log << "gigarun: --resume: " << settings.outDir
         << " holds the metrics of a run stopped before its first "
@@ -308,8 +396,21 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
                  start.checksum);
 
   const Clock::time_point updateStart = Clock::now();
+  // A persistent store commits, with the update, where the run stands after
+  // it, and the step's metrics line in case a kill comes before it is
+  // appended.
+  auto commit = [&](const store::UpdateStats &stats) {
+    RunState state{step, sampler.state(), options.dataPath, settings.seed,
+                   kernels::precisionName(options.precision)};
+    nlohmann::json json = checkpointMetadata(artifact, start.checksum, state);
+    StepRecord pending = record;
+    fillRates(pending, stats, secondsSince(stepStart));
+    json["record"] = pending.toJson();
+    json["out"] = canonicalText(settings.outDir);
+    return json;
+  };
   store::UpdateStats stats = store.applyUpdate(
-      step, 1.0 / double(artifact.accumulation() * artifact.systems));
+      step, 1.0 / double(artifact.accumulation() * artifact.systems), commit);
   if (profiling) {
     ++profiledSteps;
     updateSeconds += secondsSince(updateStart);
@@ -318,14 +419,20 @@ StepRecord TrainingLoop::trainStep(int64_t step) {
   if (!std::isfinite(stats.gradNorm))
     stop(step, "gradient norm", stats.gradNorm,
          "lower run.learning_rate (or check the data)");
-  const double seconds = std::max(secondsSince(stepStart), 1e-9);
   samplesSoFar += artifact.batchSize;
+  fillRates(record, stats, secondsSince(stepStart));
+  return record;
+}
+
+void TrainingLoop::fillRates(StepRecord &record,
+                             const store::UpdateStats &stats,
+                             double seconds) const {
+  seconds = std::max(seconds, 1e-9);
   record.learningRate = stats.learningRate;
   record.gradNorm = stats.gradNorm;
   record.samplesPerSec = double(artifact.batchSize) / seconds;
   record.tokensPerSec = record.samplesPerSec * double(artifact.sequenceLength);
   record.mfu = artifact.modelFlopsPerStep / seconds / peak.flopsPerSec;
-  return record;
 }
 
 double TrainingLoop::runMicroBatches(StepRecord &record, StepTrace *trace) {
@@ -371,6 +478,11 @@ void TrainingLoop::finishStep(StepRecord record) {
 }
 
 void TrainingLoop::saveCheckpoint(int64_t step) {
+  if (start.persistentStore) {
+    store.flush();
+    result.lastCheckpoint = lastGood = checkpointName(step);
+    return;
+  }
   const std::string path = checkpointPath(settings.outDir, step);
   RunState state{step, sampler.state(), options.dataPath, settings.seed,
                  kernels::precisionName(options.precision)};
@@ -446,7 +558,7 @@ TrainResult runTraining(const artifact::Artifact &artifact,
   }
   if (systems.size() > 1 && !options.storeDir.empty())
     options.storeDir += "/rank-" + std::to_string(systems.rank());
-  const Start start = checkInputs(artifact, options, systems);
+  Start start = checkInputs(artifact, options, systems);
   const Settings &settings = start.settings;
 
   // Data: every file is checked before anything is written.
@@ -459,11 +571,16 @@ TrainResult runTraining(const artifact::Artifact &artifact,
                        settings.evalSteps, settings.evalInterval);
 
   const int64_t storeBudget = planStoreBudget(artifact, options, log);
-  store::WeightStore store(artifact,
-                           {options.storeDir, storeBudget, false, &systems});
+  store::StoreOptions storeOptions{options.storeDir, storeBudget, false,
+                                   &systems};
+  storeOptions.persistent = start.persistentStore;
+  store::WeightStore store(artifact, storeOptions);
+  if (start.persistentStore)
+    checkOpenedStore(artifact, options, start, store);
   exec::Executor executor(artifact, store, options.precision);
   loadStartingWeights(start, store, sampler);
-  if (start.resume && start.resume->state.step >= settings.lastStep)
+  if ((start.resume || start.storeResume) &&
+      start.resumedStep() >= settings.lastStep)
     return nothingToTrain(start, options, log);
 
   // Everything checked on every system: rank 0 creates the out dir and the
@@ -479,10 +596,20 @@ TrainResult runTraining(const artifact::Artifact &artifact,
       log << "gigarun: removed " << stale
           << " temporary file(s) that a killed run left in " << settings.outDir
           << "\n";
+    if (start.persistentStore)
+      recordStore(settings.outDir, canonicalText(options.storeDir),
+                  settings.seed);
     const std::string metricsFile = metricsPath(settings.outDir);
-    if (start.resume)
-      truncateMetrics(metricsFile, start.resume->state.step);
-    metrics.emplace(metricsFile, /*truncate=*/!start.resume);
+    const bool resumed = start.resume || start.storeResume;
+    int64_t recorded = 0;
+    if (resumed)
+      recorded = truncateMetrics(metricsFile, start.resumedStep());
+    metrics.emplace(metricsFile, /*truncate=*/!resumed);
+    // A run killed between an update and its metrics line: the store
+    // committed the line with the update.
+    if (start.storeResume && recorded < start.resumedStep() &&
+        store.committed().contains("record"))
+      metrics->append(store.committed()["record"]);
   }
   TrainingLoop loop(artifact, options, start, sampler,
                     evaluation ? &*evaluation : nullptr, store, executor,

@@ -35,6 +35,7 @@
 #include "runtime/train/Evaluation.h"
 #include "runtime/train/Log.h"
 #include "runtime/train/MemoryBudget.h"
+#include "runtime/train/RunDir.h"
 #include "runtime/train/Trainer.h"
 
 #include <CLI/CLI.hpp>
@@ -545,21 +546,79 @@ int runSample(int argc, char **argv) {
   return 0;
 }
 
-/// gigarun export CKPT --format hf|llmc -o OUT
+/// The persistent store (--store DIR of a training run) that `path` names:
+/// the store's directory itself, or a run's --out that trained in one.
+std::string storeDirectoryOf(const std::string &path) {
+  std::error_code error;
+  if (std::filesystem::exists(path + "/store.json", error))
+    return path;
+  const std::string recorded = train::recordedStore(path).directory;
+  if (!recorded.empty())
+    return recorded;
+  throw train::TrainError(
+      path + " is not a store (no store.json) nor a run that trained in one "
+             "(no store.path); --format giga exports a --store directory, "
+             "and a checkpoint file is in giga's format already");
+}
+
+/// gigarun export STORE --format giga --artifact A -o OUT: the store's last
+/// committed step as a checkpoint file (weights and optimizer state), which
+/// --resume, --init and the other exports read.
+void exportStore(const std::string &path, const std::string &artifactPath,
+                 const std::string &out) {
+  if (artifactPath.empty())
+    throw train::TrainError("--format giga reads a store, whose layout is "
+                            "the artifact's: pass --artifact, the .wafer the "
+                            "run trained with");
+  const std::string storeDir = storeDirectoryOf(path);
+  const artifact::Artifact artifact = artifact::readArtifact(artifactPath);
+  // Streams chunk by chunk, so the export's memory stays small whatever
+  // the model.
+  const store::StoreSize size = store::storeSize(artifact);
+  store::StoreOptions options{
+      storeDir,
+      std::max<int64_t>(int64_t(256) << 20, 2 * size.largestTensorBytes), false,
+      nullptr};
+  options.persistent = true;
+  options.reopenOnly = true;
+  store::WeightStore store(artifact, options);
+  if (store.committedStep() == 0)
+    throw train::TrainError("the store in " + storeDir +
+                            " holds no trained step (it was never updated)");
+  nlohmann::json metadata = store.committed();
+  if (metadata.value("artifact_checksum", "") !=
+      train::artifactChecksum(artifact))
+    throw train::TrainError("the store in " + storeDir +
+                            " was trained with another artifact than " +
+                            artifactPath + "; pass the one it trained with");
+  metadata.erase("record");
+  metadata.erase("out");
+  store.save(out, metadata);
+  std::cout << "gigarun: wrote " << out << " from the store in " << storeDir
+            << " at step " << store.committedStep() << "\n";
+}
+
+/// gigarun export CKPT --format hf|llmc|giga -o OUT
 int runExport(int argc, char **argv) {
   CLI::App app{"Write a checkpoint's weights in another GPT-2 layout: hf, a "
                "directory with model.safetensors and config.json that "
                "transformers' GPT2LMHeadModel.from_pretrained loads; llmc, "
-               "llm.c's gpt2_*.bin (version 3 fp32, 5 bf16). Each file is "
-               "written whole or not at all (docs/interop.md).",
+               "llm.c's gpt2_*.bin (version 3 fp32, 5 bf16); giga, a "
+               "gigarun checkpoint file of a persistent store (a training "
+               "run's --store). Each file is written whole or not at all "
+               "(docs/interop.md, docs/store.md).",
                "gigarun export"};
-  std::string checkpoint, format, type = "f32", out;
+  std::string checkpoint, format, type = "f32", out, artifactPath;
   app.add_option("CKPT", checkpoint,
-                 "a gigarun checkpoint, or a run directory (its newest)")
+                 "a gigarun checkpoint, or a run directory (its newest); "
+                 "giga: a --store directory, or the --out of a run that "
+                 "trained in one")
       ->required();
-  app.add_option("--format", format, "hf or llmc")
+  app.add_option("--format", format, "hf, llmc or giga")
       ->required()
-      ->check(CLI::IsMember({"hf", "llmc"}));
+      ->check(CLI::IsMember({"hf", "llmc", "giga"}));
+  app.add_option("--artifact", artifactPath,
+                 "giga: the .wafer the store's run trained with");
   app.add_option("-o,--output", out,
                  "hf: the directory to write; llmc: the file")
       ->required();
@@ -570,6 +629,10 @@ int runExport(int argc, char **argv) {
   int status = 0;
   if (!parseFlags(app, argc, argv, "gigarun export", status))
     return status;
+  if (format == "giga") {
+    exportStore(checkpoint, artifactPath, out);
+    return 0;
+  }
   interop::ExportOptions options;
   options.layout = *interop::parseLayout(format);
   options.type = type == "f32"    ? interop::ExportType::F32
