@@ -8,6 +8,8 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <set>
+#include <vector>
 #include <ostream>
 
 namespace giga::train {
@@ -46,8 +48,27 @@ double unitScale(std::string unit) {
 /// activation arena, which the compiler planned whole (kernel scratch
 /// included) and the executor zeroes. The executor's own tables and
 /// oneDNN's primitives are small and in kBudgetReserve.
-int64_t predictBaseline(const artifact::Artifact &artifact) {
-  return readProcessMemory().rssBytes + artifact.arenaBytes;
+/// What bf16 matmuls hold besides: each matmul plan keeps the bf16 copy of
+/// its operands (kernels::MatmulOperand), and a weight is an operand of two
+/// plans (the product and the input gradient), one per distinct shape.
+int64_t bf16OperandBytes(const artifact::Artifact &artifact,
+                         kernels::MatmulPrecision precision) {
+  if (precision != kernels::MatmulPrecision::Bf16)
+    return 0;
+  std::set<std::vector<int64_t>> shapes;
+  for (const artifact::Parameter &param : artifact.params)
+    if (param.shape.size() == 2)
+      shapes.insert(param.shape);
+  int64_t bytes = 0;
+  for (const std::vector<int64_t> &shape : shapes)
+    bytes += 2 * (shape[0] * shape[1] * 2);
+  return bytes;
+}
+
+int64_t predictBaseline(const artifact::Artifact &artifact,
+                        kernels::MatmulPrecision precision) {
+  return readProcessMemory().rssBytes + artifact.arenaBytes +
+         bf16OperandBytes(artifact, precision);
 }
 
 } // namespace
@@ -108,8 +129,9 @@ int64_t storeBudgetFor(int64_t budgetBytes, int64_t baselineBytes,
   throw TrainError(
       "--memory-budget " + humanBytes(double(budgetBytes)) +
       " is too small: the process holds " + humanBytes(double(baselineBytes)) +
-      " before the weight store (the program, its libraries, the data and "
-      "the executor's activation arena), " +
+      " before the weight store (the program, its libraries, the data, "
+      "the executor's activation arena and, with bf16 matmuls, the bf16 "
+      "copies of their weights), " +
       humanBytes(double(kBudgetReserve)) +
       " are reserved for the heap, and the store needs at least " +
       humanBytes(double(minimum)) + " (its largest tensor, " +
@@ -137,7 +159,7 @@ int64_t planStoreBudget(const artifact::Artifact &artifact,
                         const TrainOptions &options, std::ostream &log) {
   if (options.memoryBudget <= 0)
     return 0;
-  const int64_t baseline = predictBaseline(artifact);
+  const int64_t baseline = predictBaseline(artifact, options.precision);
   const store::StoreSize size = store::storeSize(artifact);
   const double budget = double(options.memoryBudget);
   int64_t storeBudget = 0;
