@@ -63,7 +63,7 @@ cat >"$work/model.json" <<JSON
   "model": {"vocab_size": 50257, "max_position_embeddings": 1024,
             "depth": $depth, "width": $width, "heads": $heads, "init_std": 0.02},
   "run": {"batch_size": 1, "sequence_length": 256, "num_steps": $steps,
-          "learning_rate": 0.0001, "warmup_steps": 10, "decay_steps": 1000,
+          "learning_rate": 0.00003, "warmup_steps": $steps,
           "seed": 1337, "checkpoint_steps": $steps}
 }
 JSON
