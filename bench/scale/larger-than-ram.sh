@@ -184,7 +184,7 @@ echo
 echo "\$ ${small[*]} --out RAM"
 "${small[@]}" --out "$work/small-ram" --memory-budget 16G >"$work/small-ram.log" 2>&1 ||
   fail "the RAM run: $(tail -n 3 "$work/small-ram.log")"
-echo "\$ ${small[*]} --out DISK --store STORE --memory-budget ${SMALL_BUDGET:=3G}"
+echo "\$ ${small[*]} --out DISK --store STORE --memory-budget ${SMALL_BUDGET:=4G}"
 "${small[@]}" --out "$work/small-disk" --store "$store-small" --memory-budget "$SMALL_BUDGET" \
   >"$work/small-disk.log" 2>&1 || fail "the disk run: $(tail -n 3 "$work/small-disk.log")"
 rm -rf "$store-small"

@@ -335,10 +335,6 @@ struct WeightStore::Impl {
   /// Reserves the disk blocks of writtenRanges in every store file.
   void allocateOnDisk();
   void drop(int kind, int64_t offset, int64_t bytes);
-  /// On disk: starts reading this system's shard of tensor `index` in the
-  /// arrays `kinds` into the page cache (a no-op past the last tensor), so
-  /// that a pass over the store reads ahead of its use in large requests.
-  void readAhead(size_t index, std::initializer_list<int> kinds);
   void dropAllViews();
   void touchView(int kind, size_t index);
   void zeroArray(int kind);
@@ -868,23 +864,6 @@ void WeightStore::Impl::drop(int kind, int64_t offset, int64_t bytes) {
             MADV_DONTNEED);
 }
 
-void WeightStore::Impl::readAhead(size_t index,
-                                  std::initializer_list<int> kinds) {
-  if (!onDisk() || index >= tensors.size())
-    return;
-  const Tensor &t = tensors[index];
-  const comm::Shard range = shard(t);
-  for (int kind : kinds) {
-    if (kind >= arrayCount || range.count == 0)
-      continue;
-    const int64_t begin = (t.offset + range.begin * 4) / kPage * kPage;
-    const int64_t end =
-        t.offset + roundUpToPage((range.begin + range.count) * 4);
-    ::madvise(reinterpret_cast<char *>(arrays[kind].base) + begin,
-              size_t(end - begin), MADV_WILLNEED);
-  }
-}
-
 void WeightStore::Impl::dropAllViews() {
   if (!dropping)
     return;
@@ -1120,10 +1099,8 @@ UpdateStats WeightStore::applyUpdate(
   // loss / accumulation), and their global norm in double.
   float scale = static_cast<float>(gradScale);
   double sumOfSquares = 0.0;
-  s.readAhead(0, {Grads});
   for (size_t i = 0; i < s.tensors.size(); ++i) {
     const Impl::Tensor &t = s.tensors[i];
-    s.readAhead(i + 1, {Grads});
     float *g = s.at(Grads, t);
     s.forRange(t, s.shard(t), {Grads}, [&](int64_t begin, int64_t count) {
       float *chunk = g + begin;
@@ -1177,10 +1154,8 @@ UpdateStats WeightStore::applyUpdate(
 void WeightStore::Impl::updateFrom(size_t first, int64_t firstBegin,
                                    int64_t step, double lr, float clip) {
   const int64_t chunk = persistent ? journalChunk : chunkElements;
-  readAhead(first, {Weights, Grads, State0, State1});
   for (size_t i = first; i < tensors.size(); ++i) {
     const Tensor &t = tensors[i];
-    readAhead(i + 1, {Weights, Grads, State0, State1});
     const comm::Shard range = shard(t);
     const int64_t end = range.begin + range.count;
     int64_t begin =
