@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 make_toy
 
 train=("$gigarun" "$work/toy.wafer" --data "$work/train.bin" --steps 10 --quiet
-  --memory-budget 64M --checkpoint-steps 4)
+  --memory-budget 256M --checkpoint-steps 4)
 "${train[@]}" --out "$work/ram" || fail "the unbroken run in RAM"
 
 # The same curve (loss and grad_norm of every step, as written), and steps
