@@ -195,10 +195,10 @@ work = sys.argv[1]
 def run(name):
     return [json.loads(l) for l in open("%s/%s/metrics.jsonl" % (work, name))]
 ram, disk = run("small-ram"), run("small-disk")
-same = [a["loss"] == b["loss"] and a["grad_norm"] == b["grad_norm"] for a, b in zip(ram, disk)]
-print("losses, RAM store:  " + ", ".join(repr(r["loss"]) for r in ram))
-print("losses, disk store: " + ", ".join(repr(r["loss"]) for r in disk))
-print("bit for bit the same (loss and grad_norm): %s" % all(same))
+for key in ("loss", "grad_norm"):
+    print("%s, RAM store:  %s" % (key, ", ".join(repr(r[key]) for r in ram)))
+    print("%s, disk store: %s" % (key, ", ".join(repr(r[key]) for r in disk)))
+    print("%s bit for bit the same: %s" % (key, all(a[key] == b[key] for a, b in zip(ram, disk))))
 def mean_seconds(records):
     later = records[1:]
     return sum(1 / r["samples_per_sec"] for r in later) / len(later)
