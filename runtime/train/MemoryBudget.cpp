@@ -8,9 +8,9 @@
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <set>
 #include <vector>
-#include <ostream>
 
 namespace giga::train {
 
