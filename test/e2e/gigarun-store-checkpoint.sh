@@ -103,5 +103,7 @@ expect_user_error export-not-a-store "is not a store" \
   "$gigarun" export "$work/ram" --format giga --artifact "$work/toy.wafer" \
   -o "$work/x.safetensors"
 [[ ! -e "$work/x.safetensors" ]] || fail "a refused export wrote a file"
+expect_user_error eval-of-a-store-run "not in checkpoint files" \
+  "$gigarun" eval "$work/toy.wafer" --checkpoint "$work/disk" --data "$work/val.bin"
 
 finish
