@@ -105,7 +105,7 @@ struct JournalHeader {
   int64_t step;
   double learningRate;
   float clip;
-  uint32_t undoValid; // the undo area holds the old values of undoChunk
+  uint32_t undoValid; // the undo area holds the old values of the undo range
   // Everything before (nextTensor, nextBegin) is updated.
   int64_t nextTensor, nextBegin;
   int64_t undoTensor, undoBegin, undoCount;
@@ -249,7 +249,6 @@ struct WeightStore::Impl {
   std::string layout; // the arrays' layout, which store.json records
   int journalFd = -1;
   JournalHeader *journal = nullptr;
-  int64_t journalChunk = 0; // elements a journaled chunk holds
   // GIGA_DEBUG_KILL_IN_UPDATE=N: SIGKILL right after the N-th journaled
   // chunk's update, before the journal marks it done, for the crash tests.
   int64_t killCountdown = 0;
@@ -288,7 +287,7 @@ struct WeightStore::Impl {
 
   void mapArrays();
   /// Unmaps the arrays and removes the store's lock, and its files unless
-  /// it is persistent.
+  /// keepFiles (a persistent store that opened).
   void unmapArrays();
 
   std::string file(const char *name) const { return directory + "/" + name; }
@@ -299,8 +298,14 @@ struct WeightStore::Impl {
   char *undoArea() const {
     return reinterpret_cast<char *>(journal) + kPage + 2 * kSlotBytes;
   }
+  /// fnv1a64 of slot `s` after its checksum, through its text.
+  static uint64_t slotChecksum(const JournalSlot *s);
   /// Whether slot `index` is whole (its checksum holds).
   bool slotIsWhole(uint32_t index) const;
+  /// Slot `index`'s commit JSON (null if it is not JSON).
+  nlohmann::json slotCommit(uint32_t index) const;
+  /// msync of the journal's first `bytes`.
+  void syncJournal(int64_t bytes);
   /// Writes (state, step, commit, the dirty mark) into the slot that is not
   /// active and returns it; activate() makes it the store's.
   uint32_t stageSlot(SlotState state, int64_t step,
@@ -339,14 +344,16 @@ struct WeightStore::Impl {
   void touchView(int kind, size_t index);
   void zeroArray(int kind);
 
-  /// Calls f(begin, count) over `range` of `t` in chunks, then drops the
-  /// chunk of every array in `kinds` when residency is managed.
+  /// Calls f(begin, count) over `range` of `t` in chunks (of at most
+  /// `chunk` elements, chunkElements if 0), then drops the chunk of every
+  /// array in `kinds` when residency is managed.
   template <typename F>
   void forRange(const Tensor &t, comm::Shard range,
-                std::initializer_list<int> kinds, F f) {
+                std::initializer_list<int> kinds, F f, int64_t chunk = 0) {
+    chunk = chunk > 0 ? chunk : chunkElements;
     const int64_t end = range.begin + range.count;
     for (int64_t begin = range.begin, count; begin < end; begin += count) {
-      count = std::min(chunkElements, end - begin);
+      count = std::min(chunk, end - begin);
       f(begin, count);
       if (dropping)
         for (int kind : kinds)
@@ -459,7 +466,6 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
     std::snprintf(hex, sizeof hex, "%016llx",
                   (unsigned long long)fnv1a64(key.str()));
     layout = hex;
-    journalChunk = std::min(chunkElements, kMaxJournalChunkElements);
     if (const char *kill = std::getenv("GIGA_DEBUG_KILL_IN_UPDATE"))
       killCountdown = std::atoll(kill);
   }
@@ -601,13 +607,30 @@ void WeightStore::Impl::mapArrays() {
   }
 }
 
+uint64_t WeightStore::Impl::slotChecksum(const JournalSlot *s) {
+  const char *from = reinterpret_cast<const char *>(s) + sizeof s->checksum;
+  return fnv1a64(std::string_view(from, sizeof(JournalSlot) -
+                                            sizeof s->checksum + s->length));
+}
+
 bool WeightStore::Impl::slotIsWhole(uint32_t index) const {
   const JournalSlot *s = slot(index);
-  if (s->length > kSlotBytes - sizeof(JournalSlot))
-    return false;
-  const char *from = reinterpret_cast<const char *>(s) + sizeof s->checksum;
-  const size_t bytes = sizeof(JournalSlot) - sizeof s->checksum + s->length;
-  return s->checksum == fnv1a64(std::string_view(from, bytes));
+  return s->length <= kSlotBytes - sizeof(JournalSlot) &&
+         s->checksum == slotChecksum(s);
+}
+
+nlohmann::json WeightStore::Impl::slotCommit(uint32_t index) const {
+  const JournalSlot *s = slot(index);
+  return nlohmann::json::parse(
+      std::string_view(reinterpret_cast<const char *>(s) + sizeof(JournalSlot),
+                       s->length),
+      nullptr, false);
+}
+
+void WeightStore::Impl::syncJournal(int64_t bytes) {
+  if (::msync(journal, size_t(bytes), MS_SYNC) != 0)
+    throw StoreError("cannot write " + file("update.journal") +
+                     " to disk: " + errnoText());
 }
 
 uint32_t WeightStore::Impl::stageSlot(SlotState state, int64_t step,
@@ -629,9 +652,7 @@ uint32_t WeightStore::Impl::stageSlot(SlotState state, int64_t step,
     std::strncpy(s->dirtyBoot, bootId().c_str(), sizeof s->dirtyBoot - 1);
   char *to = reinterpret_cast<char *>(s) + sizeof(JournalSlot);
   std::memcpy(to, text.data(), text.size());
-  const char *from = reinterpret_cast<const char *>(s) + sizeof s->checksum;
-  s->checksum = fnv1a64(std::string_view(
-      from, sizeof(JournalSlot) - sizeof s->checksum + text.size()));
+  s->checksum = slotChecksum(s);
   return index;
 }
 
@@ -652,9 +673,7 @@ void WeightStore::Impl::markDirty() {
   recordState(Ready);
   // On disk before any weight changes: a machine that goes down later must
   // find the mark, whichever pages the kernel had written back.
-  if (::msync(journal, size_t(kPage + 2 * kSlotBytes), MS_SYNC) != 0)
-    throw StoreError("cannot write " + file("update.journal") +
-                     " to disk: " + errnoText());
+  syncJournal(kPage + 2 * kSlotBytes);
 }
 
 void WeightStore::Impl::beginRewrite() {
@@ -734,11 +753,7 @@ void WeightStore::Impl::openJournal() {
           "), or from a checkpoint exported earlier (gigarun --init)");
     reopened = true;
     committedStep = active->step;
-    committed = nlohmann::json::parse(
-        std::string_view(reinterpret_cast<const char *>(active) +
-                             sizeof(JournalSlot),
-                         active->length),
-        nullptr, false);
+    committed = slotCommit(journal->activeSlot);
     dirty = !changedIn.empty();
     return;
   }
@@ -798,11 +813,7 @@ void WeightStore::Impl::recover() {
                journal->clip);
   }
   committedStep = journal->step;
-  committed = nlohmann::json::parse(
-      std::string_view(reinterpret_cast<const char *>(slot(pending)) +
-                           sizeof(JournalSlot),
-                       slot(pending)->length),
-      nullptr, false);
+  committed = slotCommit(pending);
   activate(pending);
   journal->phase = Idle;
 }
@@ -852,7 +863,7 @@ WeightStore::Impl::tensor(int32_t param, int64_t layer) const {
 }
 
 void WeightStore::Impl::drop(int kind, int64_t offset, int64_t bytes) {
-  if (bytes <= 0)
+  if (bytes <= 0 || !arrays[kind].base)
     return;
   // Tensors start on pages and own their last page's padding, so rounding
   // the end up never touches a neighbour. A shard's range may start inside
@@ -1099,8 +1110,7 @@ UpdateStats WeightStore::applyUpdate(
   // loss / accumulation), and their global norm in double.
   float scale = static_cast<float>(gradScale);
   double sumOfSquares = 0.0;
-  for (size_t i = 0; i < s.tensors.size(); ++i) {
-    const Impl::Tensor &t = s.tensors[i];
+  for (const Impl::Tensor &t : s.tensors) {
     float *g = s.at(Grads, t);
     s.forRange(t, s.shard(t), {Grads}, [&](int64_t begin, int64_t count) {
       float *chunk = g + begin;
@@ -1153,46 +1163,48 @@ UpdateStats WeightStore::applyUpdate(
 
 void WeightStore::Impl::updateFrom(size_t first, int64_t firstBegin,
                                    int64_t step, double lr, float clip) {
-  const int64_t chunk = persistent ? journalChunk : chunkElements;
+  // A persistent store journals each chunk, whose old values the undo area
+  // must hold.
+  const int64_t chunk =
+      persistent ? std::min(chunkElements, kMaxJournalChunkElements) : 0;
   for (size_t i = first; i < tensors.size(); ++i) {
     const Tensor &t = tensors[i];
-    const comm::Shard range = shard(t);
-    const int64_t end = range.begin + range.count;
-    int64_t begin =
-        i == first ? std::max(firstBegin, range.begin) : range.begin;
-    for (int64_t count; begin < end; begin += count) {
-      count = std::min(chunk, end - begin);
-      if (persistent) {
-        // The chunk's old values first, so that a kill in the middle of
-        // its update can be undone and the update redone (recover).
-        char *undo = undoArea();
-        for (int kind : undoneArrays()) {
-          std::memcpy(undo, at(kind, t) + begin, size_t(count) * 4);
-          undo += kMaxJournalChunkElements * 4;
-        }
-        journal->undoTensor = int64_t(i);
-        journal->undoBegin = begin;
-        journal->undoCount = count;
-        journalFence();
-        journal->undoValid = 1;
-        journalFence();
-      }
-      updateChunk(t, begin, count, step, lr, clip);
-      if (persistent) {
-        journalFence();
-        if (killCountdown > 0 && --killCountdown == 0)
-          ::raise(SIGKILL);
-        journal->nextTensor = int64_t(i);
-        journal->nextBegin = begin + count;
-        journalFence();
-        journal->undoValid = 0;
-        journalFence();
-      }
-      if (dropping)
-        for (int kind : {int(Weights), int(Grads), int(State0), int(State1)})
-          if (kind < arrayCount)
-            drop(kind, t.offset + begin * 4, count * 4);
+    comm::Shard range = shard(t);
+    if (i == first && firstBegin > range.begin) {
+      range.count -= firstBegin - range.begin;
+      range.begin = firstBegin;
     }
+    forRange(
+        t, range, {Weights, Grads, State0, State1},
+        [&](int64_t begin, int64_t count) {
+          if (!persistent) {
+            updateChunk(t, begin, count, step, lr, clip);
+            return;
+          }
+          // The chunk's old values first, so that a kill in the middle of
+          // its update can be undone and the update redone (recover).
+          char *undo = undoArea();
+          for (int kind : undoneArrays()) {
+            std::memcpy(undo, at(kind, t) + begin, size_t(count) * 4);
+            undo += kMaxJournalChunkElements * 4;
+          }
+          journal->undoTensor = int64_t(i);
+          journal->undoBegin = begin;
+          journal->undoCount = count;
+          journalFence();
+          journal->undoValid = 1;
+          journalFence();
+          updateChunk(t, begin, count, step, lr, clip);
+          journalFence();
+          if (killCountdown > 0 && --killCountdown == 0)
+            ::raise(SIGKILL);
+          journal->nextTensor = int64_t(i);
+          journal->nextBegin = begin + count;
+          journalFence();
+          journal->undoValid = 0;
+          journalFence();
+        },
+        chunk);
     refreshBf16(t);
   }
 }
@@ -1244,9 +1256,7 @@ void WeightStore::flush() {
                        " to disk: " + errnoText());
   s.dirty = false;
   s.recordState(Ready);
-  if (::msync(s.journal, size_t(kJournalBytes), MS_SYNC) != 0)
-    throw StoreError("cannot write " + s.file("update.journal") +
-                     " to disk: " + errnoText());
+  s.syncJournal(kJournalBytes);
 }
 
 // --- the layout, for the trainer -------------------------------------------

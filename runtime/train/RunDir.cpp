@@ -93,7 +93,7 @@ RecordedStore recordedStore(const std::string &dir) {
       record["seed"].is_number_unsigned()) {
     store.directory = record["store"].get<std::string>();
     store.seed = record["seed"].get<uint64_t>();
-  } else if (in.is_open() || std::filesystem::exists(storePathFile(dir))) {
+  } else if (std::filesystem::exists(storePathFile(dir))) {
     throw TrainError(storePathFile(dir) +
                      " is damaged; it should name the run's --store as "
                      "{\"store\": DIR, \"seed\": N}: rewrite it so, or "

@@ -178,17 +178,17 @@ std::string checkpointFile(const std::string &path) {
   if (!std::filesystem::is_directory(path, error))
     return path;
   auto checkpoints = train::listCheckpoints(path);
+  if (!checkpoints.empty())
+    return checkpoints.back().second;
   const std::string store = train::recordedStore(path).directory;
-  if (checkpoints.empty() && !store.empty())
+  if (!store.empty())
     throw train::TrainError(
         "--checkpoint " + path + ": the run keeps its state in the store " +
         store + ", not in checkpoint files; write one with gigarun export " +
         path + " --format giga --artifact STEP.wafer -o ckpt.safetensors");
-  if (checkpoints.empty())
-    throw train::TrainError("--checkpoint " + path +
-                            ": a directory with no checkpoint-N.safetensors; "
-                            "give a checkpoint file or a run's --out");
-  return checkpoints.back().second;
+  throw train::TrainError("--checkpoint " + path +
+                          ": a directory with no checkpoint-N.safetensors; "
+                          "give a checkpoint file or a run's --out");
 }
 
 /// --init-format / --checkpoint-format: the layout of a weights file.
