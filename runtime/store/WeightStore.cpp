@@ -345,20 +345,26 @@ struct WeightStore::Impl {
   void zeroArray(int kind);
 
   /// Calls f(begin, count) over `range` of `t` in chunks (of at most
-  /// `chunk` elements, chunkElements if 0), then drops the chunk of every
-  /// array in `kinds` when residency is managed.
+  /// `chunk` elements, chunkElements if 0) and, when residency is managed,
+  /// drops what they covered of every array in `kinds`.
   template <typename F>
   void forRange(const Tensor &t, comm::Shard range,
                 std::initializer_list<int> kinds, F f, int64_t chunk = 0) {
     chunk = chunk > 0 ? chunk : chunkElements;
     const int64_t end = range.begin + range.count;
+    // Drops go a budget's chunk at a time, however small f's calls are:
+    // each madvise flushes the TLB of every core running a thread of ours.
+    int64_t kept = range.begin;
     for (int64_t begin = range.begin, count; begin < end; begin += count) {
       count = std::min(chunk, end - begin);
       f(begin, count);
-      if (dropping)
+      const int64_t done = begin + count;
+      if (dropping && (done - kept >= chunkElements || done == end)) {
         for (int kind : kinds)
-          drop(kind, t.offset + begin * elementBytes(kind),
-               count * elementBytes(kind));
+          drop(kind, t.offset + kept * elementBytes(kind),
+               (done - kept) * elementBytes(kind));
+        kept = done;
+      }
     }
   }
   template <typename F>
@@ -435,7 +441,6 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
   }
 
   if (!directory.empty() && budget > 0) {
-    dropping = true;
     // Chunks of bulk work are a small fraction of the budget; whole-tensor
     // views get the rest.
     chunkElements = chunkBytesFor(budget) / 4;
@@ -448,6 +453,14 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
           bytesText(storeChunkReserve(budget)) +
           " for streaming work; raise --memory-budget to at least " +
           bytesText(largest + storeChunkReserve(budget)));
+    // Arrays that fit in the views' share stay resident: dropping their
+    // pages and faulting them back every step costs time (docs/store.md)
+    // and frees nothing the budget needs.
+    int64_t mapped = arrayCount * arrayBytes;
+    if (bf16Copies)
+      for (const Tensor &t : tensors)
+        mapped += roundUpToPage(t.elements * elementBytes(Bf16));
+    dropping = mapped > viewBudget;
   }
   if (options.persistent) {
     if (directory.empty())

@@ -4,6 +4,8 @@
 #include "runtime/kernels/Bf16.h"
 
 #include <chrono>
+#include <cmath>
+#include <sys/resource.h>
 #include <thread>
 
 namespace giga::store::test {
@@ -111,6 +113,47 @@ TEST(DiskStore, ResidentMemoryStaysWithinTheBudget) {
             << " KiB store; peak RSS "
             << "growth " << bounded / 1024 << " KiB with a " << budget / 1024
             << " KiB budget, " << unbounded / 1024 << " KiB without\n";
+}
+
+/// Page faults of this process (all threads) while `f` runs.
+int64_t faultsDuring(const std::function<void()> &f) {
+  auto faults = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return int64_t(usage.ru_minflt + usage.ru_majflt);
+  };
+  int64_t before = faults();
+  f();
+  return faults() - before;
+}
+
+TEST(DiskStore, AStoreThatFitsItsBudgetStaysMapped) {
+  TempDir dir;
+  artifact::Artifact a = mediumModel();
+  // Reads every weight, as a forward pass does, after a step.
+  auto forwardFaults = [&](WeightStore &store) {
+    store.initialize(3);
+    accumulateRound(store, a, 1);
+    store.applyUpdate(1, 1.0);
+    return faultsDuring([&] {
+      double sum = 0;
+      for (size_t p = 0; p < a.params.size(); ++p)
+        for (int64_t l = 0; l < a.params[p].layers; ++l) {
+          const float *w = store.weights(int32_t(p), l);
+          for (int64_t k = 0; k < a.params[p].elements(); ++k)
+            sum += w[k];
+        }
+      EXPECT_TRUE(std::isfinite(sum));
+    });
+  };
+  const int64_t weightPages = a.parameterCount() * 4 / 4096;
+  // The control: under a budget a tenth of the store, the weights were
+  // dropped and fault back in (at most 16 pages a fault: fault-around).
+  WeightStore streamed(a, {dir.path("streamed"), int64_t(6) << 20});
+  EXPECT_GT(forwardFaults(streamed), weightPages / 16);
+  // Twice the store: nothing to drop, so nothing faults back.
+  WeightStore fitting(a, {dir.path("fitting"), 2 * storeBytes(a)});
+  EXPECT_LT(forwardFaults(fitting), weightPages / 100);
 }
 
 TEST(DiskStore, SameNumbersAsTheRamStore) {
