@@ -15,24 +15,25 @@
 #   bench/scale/larger-than-ram.sh [BIN_DIR]   (default: $GIGA_BIN_DIR or build/bin)
 #   STEPS=3 STORE_DIR=/var/tmp/giga-store BUDGET=8G DEPTH=32 bench/scale/larger-than-ram.sh
 #
-# Then the same width at depth 2 (a store that fits in RAM) trains 3 steps
-# with the RAM store and with a disk store under a budget it must stream
-# within (files in the page cache): the losses must match bit for bit, and
-# the step times say what streaming costs.
+# Then the same width at depth 2 (a store that fits in RAM) trains 5 steps
+# with the RAM store, with its store in tmpfs within a budget it fits, and
+# with a disk store under a budget it must stream within: the losses must
+# match bit for bit, and the step times say what each costs.
 #
-# The default shape (depth 32, width 2816, 22 heads of 128, GPT-2's 50257
-# tokens, 1024 positions) has 3.19 B parameters: 51 GB of store at 16 bytes
-# a parameter (fp32 weights, gradients, AdamW m and v), 2.1x 24 GiB. It is
-# GPT-2's family scaled in width and depth as GPT-3's 2.7B is (width 2560,
-# depth 32), with the width rounded to a multiple of 128 so that heads are
-# 128 wide. Takes ~20 minutes on a 2-core machine with a 1.6 GB/s disk.
+# The default shape (depth 33, width 2816, 22 heads of 128, GPT-2's 50257
+# tokens, 1024 positions) has 3.29 B parameters: 52.6 GB = 49.0 GiB of store
+# at 16 bytes a parameter (fp32 weights, gradients, AdamW m and v), 2.1x
+# 24 GiB. It is GPT-2's family scaled in width and depth as GPT-3's 2.7B is
+# (width 2560, depth 32), with the width rounded to a multiple of 128 so
+# that heads are 128 wide, and one layer more so that the store passes
+# 48 GiB. Takes ~25 minutes on a 2-core machine with a 1 GB/s disk.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin_dir=${1:-${GIGA_BIN_DIR:-$root/build/bin}}
 steps=${STEPS:-3}
 budget=${BUDGET:-8G}
-depth=${DEPTH:-32}
+depth=${DEPTH:-33}
 width=${WIDTH:-2816}
 heads=${HEADS:-22}
 store=${STORE_DIR:-/var/tmp/giga-larger-than-ram-store}
@@ -176,32 +177,49 @@ print("step time: measured %.1f s (mean of steps %s); gigac --report predicts %.
 print("losses: " + ", ".join("%.6f" % r["loss"] for r in records))
 PY
 
-# Part 2: a model that fits, resident against streamed.
+# Part 2: a model that fits in RAM, its store kept three ways: in RAM; in
+# files in tmpfs (RAM too) within a budget it fits, as a disk store that
+# fits stays mapped; and on the disk under a budget smaller than the store,
+# so that its pages are dropped and written back every step.
+rm -rf "$store" # room on the disk for part 2
 sed -e "s/\"depth\": $depth/\"depth\": 2/" "$work/model.json" >"$work/small.json"
 "$bin_dir/gigac" compile "$work/small.json" --wafer host -o "$work/small.wafer"
-small=("$bin_dir/gigarun" "$work/small.wafer" --data "$work/moby/train.bin" --steps 3)
+small=("$bin_dir/gigarun" "$work/small.wafer" --data "$work/moby/train.bin" --steps "${SMALL_STEPS:=5}")
+small_budget=${SMALL_BUDGET:-4G}
+shm=/dev/shm/giga-larger-than-ram-$$
+variants=("ram:--memory-budget 16G" "disk:--store $store-small --memory-budget $small_budget")
+shm_free=$(df --output=avail -B1 /dev/shm 2>/dev/null | tail -n 1 || echo 0)
+if ((shm_free > (8 << 30))); then
+  variants=("${variants[0]}" "tmpfs:--store $shm --memory-budget 16G" "${variants[1]}")
+else
+  echo "(no tmpfs row: /dev/shm has $(numfmt --to=iec "${shm_free:-0}") free, it needs 8 GiB)"
+fi
+trap 'cleanup; rm -rf "$shm"' EXIT
 echo
-echo "\$ ${small[*]} --out RAM"
-"${small[@]}" --out "$work/small-ram" --memory-budget 16G >"$work/small-ram.log" 2>&1 ||
-  fail "the RAM run: $(tail -n 3 "$work/small-ram.log")"
-echo "\$ ${small[*]} --out DISK --store STORE --memory-budget ${SMALL_BUDGET:=4G}"
-"${small[@]}" --out "$work/small-disk" --store "$store-small" --memory-budget "$SMALL_BUDGET" \
-  >"$work/small-disk.log" 2>&1 || fail "the disk run: $(tail -n 3 "$work/small-disk.log")"
-rm -rf "$store-small"
-grep -h 'memory-budget\|^peak RSS' "$work/small-ram.log" "$work/small-disk.log"
-"$python" - "$work" <<'PY'
+for variant in "${variants[@]}"; do
+  name=${variant%%:*}
+  read -r -a flags <<<"${variant#*:}"
+  echo "\$ ${small[*]} --out ${name^^} ${flags[*]}"
+  "${small[@]}" --out "$work/small-$name" "${flags[@]}" >"$work/small-$name.log" 2>&1 ||
+    fail "the $name run: $(tail -n 3 "$work/small-$name.log")"
+  grep -h '^peak RSS' "$work/small-$name.log"
+  rm -rf "$store-small" "$shm"
+done
+"$python" - "$work" "${variants[@]%%:*}" <<'PY'
 import json, sys
-work = sys.argv[1]
-def run(name):
-    return [json.loads(l) for l in open("%s/%s/metrics.jsonl" % (work, name))]
-ram, disk = run("small-ram"), run("small-disk")
+work, names = sys.argv[1], sys.argv[2:]
+runs = {n: [json.loads(l) for l in open("%s/small-%s/metrics.jsonl" % (work, n))] for n in names}
 for key in ("loss", "grad_norm"):
-    print("%s, RAM store:  %s" % (key, ", ".join(repr(r[key]) for r in ram)))
-    print("%s, disk store: %s" % (key, ", ".join(repr(r[key]) for r in disk)))
-    print("%s bit for bit the same: %s" % (key, all(a[key] == b[key] for a, b in zip(ram, disk))))
+    for n in names:
+        print("%s, %-6s %s" % (key, n + ":", ", ".join(repr(r[key]) for r in runs[n])))
+    print("%s bit for bit the same: %s" % (key, all(
+        all(a[key] == b[key] for a, b in zip(runs["ram"], runs[n])) for n in names)))
 def mean_seconds(records):
     later = records[1:]
     return sum(1 / r["samples_per_sec"] for r in later) / len(later)
-a, b = mean_seconds(ram), mean_seconds(disk)
-print("step time (steps 2-3): resident %.2f s, streamed %.2f s: +%.1f%%" % (a, b, 100 * (b / a - 1)))
+base = mean_seconds(runs["ram"])
+print("step time (mean of steps 2-%d):" % len(runs["ram"]))
+for n in names:
+    t = mean_seconds(runs[n])
+    print("  %-6s %.2f s  %+.1f%%" % (n, t, 100 * (t / base - 1)))
 PY
