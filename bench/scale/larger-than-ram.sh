@@ -142,6 +142,10 @@ records = [json.loads(l) for l in open(work + "/run/metrics.jsonl")]
 ends = {}
 for t, r, w, n in samples:
     ends.setdefault(n, (t, r, w))
+# The last step's line is written after its checkpoint's flush, as the
+# process exits: its end is the last sample.
+if samples and len(records) not in ends:
+    ends[len(records)] = samples[-1][:3]
 print("\nstep  seconds  read GB  written GB  (gigarun's own I/O: /proc/PID/io)")
 for s in range(1, len(records) + 1):
     if s - 1 in ends and s in ends:
