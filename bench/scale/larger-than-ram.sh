@@ -188,7 +188,7 @@ PY
 rm -rf "$store" # room on the disk for part 2
 sed -e "s/\"depth\": $depth/\"depth\": 2/" "$work/model.json" >"$work/small.json"
 "$bin_dir/gigac" compile "$work/small.json" --wafer host -o "$work/small.wafer"
-small=("$bin_dir/gigarun" "$work/small.wafer" --data "$work/moby/train.bin" --steps "${SMALL_STEPS:=5}")
+small=("$bin_dir/gigarun" "$work/small.wafer" --data "$work/moby/train.bin" --steps "${SMALL_STEPS:-5}")
 small_budget=${SMALL_BUDGET:-4G}
 shm=/dev/shm/giga-larger-than-ram-$$
 variants=("ram:--memory-budget 16G" "disk:--store $store-small --memory-budget $small_budget")

@@ -337,6 +337,10 @@ struct WeightStore::Impl {
   /// The page-aligned (offset, bytes) of array `kind` that this system
   /// writes: every weight, its shard of the rest.
   std::vector<std::pair<int64_t, int64_t>> writtenRanges(int kind) const;
+  /// Whether the store has an array of `kind`.
+  bool maps(int kind) const {
+    return kind < arrayCount || (kind == Bf16 && bf16Copies);
+  }
   /// Reserves the disk blocks of writtenRanges in every store file.
   void allocateOnDisk();
   void drop(int kind, int64_t offset, int64_t bytes);
@@ -453,14 +457,15 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
           bytesText(storeChunkReserve(budget)) +
           " for streaming work; raise --memory-budget to at least " +
           bytesText(largest + storeChunkReserve(budget)));
-    // Arrays that fit in the views' share stay resident: dropping their
-    // pages and faulting them back every step costs time (docs/store.md)
-    // and frees nothing the budget needs.
-    int64_t mapped = arrayCount * arrayBytes;
-    if (bf16Copies)
-      for (const Tensor &t : tensors)
-        mapped += roundUpToPage(t.elements * elementBytes(Bf16));
-    dropping = mapped > viewBudget;
+    // A store whose written pages fit in the views' share stays resident:
+    // dropping them and faulting them back every step costs time
+    // (docs/store.md) and frees nothing the budget needs.
+    int64_t touched = 0;
+    for (int kind = 0; kind < kArrayKinds; ++kind)
+      if (maps(kind))
+        for (auto range : writtenRanges(kind))
+          touched += range.second;
+    dropping = touched > viewBudget;
   }
   if (options.persistent) {
     if (directory.empty())
@@ -563,7 +568,7 @@ void WeightStore::Impl::mapArrays() {
   if (persistent)
     openJournal();
   for (int kind = 0; kind < kArrayKinds; ++kind) {
-    if (kind >= arrayCount && !(kind == Bf16 && bf16Copies))
+    if (!maps(kind))
       continue;
     Array &array = arrays[kind];
     array.bytes = arrayBytes;
