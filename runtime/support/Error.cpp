@@ -32,13 +32,13 @@ std::string openFailureReason(int error) {
 namespace {
 int report(const char *tool, ErrorKind kind, std::string_view message) {
   std::cout.flush();
-  if (kind == ErrorKind::User) {
-    std::cerr << tool << ": error: " << oneLine(message) << "\n";
-    return 1;
-  }
-  std::cerr << tool << ": internal error: " << oneLine(message)
-            << "; please report it\n";
-  return 2;
+  const bool user = kind == ErrorKind::User;
+  // One write: under mpirun a line written in pieces can be split by
+  // mpirun's own messages (MPI_ABORT's) arriving between them.
+  std::cerr << std::string(tool) + (user ? ": error: " : ": internal error: ") +
+                   oneLine(message) + (user ? "\n" : "; please report it\n")
+            << std::flush;
+  return user ? 1 : 2;
 }
 } // namespace
 

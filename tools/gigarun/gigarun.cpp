@@ -165,8 +165,9 @@ bool parseFlags(CLI::App &app, int argc, char **argv, const char *command,
       status = app.exit(error);
       return false;
     }
-    std::cerr << "gigarun: error: " << oneLine(error.what()) << " (see "
-              << command << " --help)\n";
+    // One write, so that lines of several ranks under mpirun stay whole.
+    std::cerr << "gigarun: error: " + oneLine(error.what()) + " (see " +
+                     command + " --help)\n";
     status = 1;
     return false;
   }
