@@ -59,27 +59,49 @@ void sgdUpdate(float *param, const float *grad, float *velocity, int64_t n,
       });
 }
 
-double sumOfSquares(const float *x, int64_t n) {
-  // Blocks of a fixed size, summed in order: the same bits on any thread
-  // count (a per-thread partial sum would depend on how many there are).
-  constexpr int64_t kBlock = 1 << 14;
-  int64_t blocks = (n + kBlock - 1) / kBlock;
+namespace {
+// Blocks of a fixed size, summed in order: the same bits on any thread
+// count (a per-thread partial sum would depend on how many there are).
+constexpr int64_t kSquaresBlock = 1 << 14;
+
+// One function for both kernels below, so that a block's sum has the same
+// bits whether it was accumulated first or not.
+[[gnu::noinline]] double blockSumOfSquares(const float *x, int64_t count) {
+  double sum = 0.0;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t i = 0; i < count; ++i)
+    sum += static_cast<double>(x[i]) * x[i];
+  return sum;
+}
+
+/// f(begin, count) on each block, in parallel; their sums added in order.
+template <typename F> double sumOverBlocks(int64_t n, F f) {
+  int64_t blocks = (n + kSquaresBlock - 1) / kSquaresBlock;
   std::vector<double> partial(size_t(blocks), 0.0);
   detail::parallelRanges(blocks, 2, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      const float *block = x + b * kBlock;
-      int64_t count = std::min(kBlock, n - b * kBlock);
-      double sum = 0.0;
-#pragma omp simd reduction(+ : sum)
-      for (int64_t i = 0; i < count; ++i)
-        sum += static_cast<double>(block[i]) * block[i];
-      partial[size_t(b)] = sum;
-    }
+    for (int64_t b = begin; b < end; ++b)
+      partial[size_t(b)] =
+          f(b * kSquaresBlock, std::min(kSquaresBlock, n - b * kSquaresBlock));
   });
   double sum = 0.0;
   for (double blockSum : partial)
     sum += blockSum;
   return sum;
+}
+} // namespace
+
+double sumOfSquares(const float *x, int64_t n) {
+  return sumOverBlocks(n, [&](int64_t begin, int64_t count) {
+    return blockSumOfSquares(x + begin, count);
+  });
+}
+
+double accumulateSumOfSquares(float *dst, const float *src, int64_t n) {
+  return sumOverBlocks(n, [&](int64_t begin, int64_t count) {
+    for (int64_t i = begin; i < begin + count; ++i)
+      dst[i] += src[i];
+    return blockSumOfSquares(dst + begin, count);
+  });
 }
 
 double globalNorm(const std::vector<ConstFloatSpan> &tensors) {

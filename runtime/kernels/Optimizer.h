@@ -43,6 +43,11 @@ void sgdUpdate(float *param, const float *grad, float *velocity, int64_t n,
 /// sum x[i]^2, accumulated in double.
 double sumOfSquares(const float *x, int64_t n);
 
+/// dst += src, then sumOfSquares(dst, n), bit for bit, in one pass: the
+/// store keeps each gradient's sum of squares as it is accumulated, so the
+/// norm needs no pass of its own.
+double accumulateSumOfSquares(float *dst, const float *src, int64_t n);
+
 struct ConstFloatSpan {
   const float *data;
   int64_t size;

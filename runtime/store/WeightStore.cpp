@@ -228,6 +228,10 @@ struct WeightStore::Impl {
   Array arrays[kArrayKinds];
   comm::Communicator *comm = nullptr; // never null
   std::vector<float> shardOfSum;      // accumulateGrad's, with several systems
+  // Per tensor, the sum of squares of its gradient (this system's shard) as
+  // it stands, kept by every write to the gradients so that the norm needs
+  // no pass of its own over them.
+  std::vector<double> gradSquares;
 
   // Disk store.
   std::string directory;
@@ -236,6 +240,9 @@ struct WeightStore::Impl {
   int64_t budget = 0;
   int64_t chunkElements = std::numeric_limits<int64_t>::max();
   bool dropping = false; // a directory and a budget: manage residency
+  // Whether the files' system zeroes a range without writing it
+  // (FALLOC_FL_ZERO_RANGE: ext4, xfs; not tmpfs); until a zeroing says no.
+  bool zeroesRanges = true;
 
   // A persistent store (StoreOptions::persistent): store.json says what the
   // files hold, update.journal how far an update got.
@@ -329,6 +336,10 @@ struct WeightStore::Impl {
                   float clip);
   void updateChunk(const Tensor &t, int64_t begin, int64_t count, int64_t step,
                    double lr, float clip);
+  /// Whether the update leaves the gradients for one zeroArray after it
+  /// (a file system that zeroes without writing), rather than zeroing each
+  /// chunk right behind its update, while it is in cache.
+  bool zeroesGradsAfterUpdate() const { return onDisk() && zeroesRanges; }
   /// The arrays a journaled chunk saves: the weights and optimizer state.
   std::vector<int> undoneArrays() const {
     return adamw ? std::vector<int>{Weights, State0, State1}
@@ -432,6 +443,7 @@ WeightStore::Impl::Impl(const artifact::Artifact &artifact,
       tensors.push_back(std::move(t));
     }
   }
+  gradSquares.assign(tensors.size(), 0.0); // a new array reads as zeros
 
   if (sharded() && bf16Copies)
     throw StoreError("the store keeps bf16 copies of whole weights, and with "
@@ -933,6 +945,8 @@ void WeightStore::Impl::zeroArray(int kind) {
   Array &array = arrays[kind];
   if (!array.base)
     return;
+  if (kind == Grads)
+    std::fill(gradSquares.begin(), gradSquares.end(), 0.0);
   if (array.fd < 0) {
     // Private anonymous memory reads as zeros after MADV_DONTNEED, and the
     // pages are freed meanwhile.
@@ -943,6 +957,8 @@ void WeightStore::Impl::zeroArray(int kind) {
     // Reads as zeros, in the mapping too, and keeps the blocks reserved (a
     // punched hole would make the next write fault on a full disk).
     return;
+  } else {
+    zeroesRanges = false;
   }
   for (const Tensor &t : tensors)
     forChunks(t, {kind}, [&](int64_t begin, int64_t count) {
@@ -1084,18 +1100,17 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
   Impl &s = *impl;
   const Impl::Tensor &t = s.tensor(param, layer);
   float *g = s.at(Grads, t);
-  if (!s.sharded()) {
-    s.forChunks(t, {Grads}, [&](int64_t begin, int64_t count) {
-      kernels::accumulate(g + begin, grad + begin, count);
-    });
-    return;
-  }
   const comm::Shard mine = s.shard(t);
-  const float *sum = s.shardOfSum.data() - mine.begin;
-  s.comm->reduceScatterSum(grad, s.shardOfSum.data(), t.elements);
+  const float *sum = grad;
+  if (s.sharded()) {
+    sum = s.shardOfSum.data() - mine.begin;
+    s.comm->reduceScatterSum(grad, s.shardOfSum.data(), t.elements);
+  }
+  double squares = 0.0;
   s.forRange(t, mine, {Grads}, [&](int64_t begin, int64_t count) {
-    kernels::accumulate(g + begin, sum + begin, count);
+    squares += kernels::accumulateSumOfSquares(g + begin, sum + begin, count);
   });
+  s.gradSquares[s.firstTensor[param] + size_t(layer)] = squares;
 }
 
 const float *WeightStore::grad(int32_t param, int64_t layer) {
@@ -1124,18 +1139,22 @@ UpdateStats WeightStore::applyUpdate(
   UpdateStats stats;
   stats.learningRate = s.optimizer.learningRateAt(step);
 
-  // Pass 1: scale the accumulated gradients (materialized, as PyTorch's
-  // loss / accumulation), and their global norm in double.
-  float scale = static_cast<float>(gradScale);
+  // Pass 1, with more than one micro-batch or system: scale the accumulated
+  // gradients (materialized, as PyTorch's loss / accumulation). Their
+  // global norm in double, from each tensor's sum of squares.
+  const float scale = static_cast<float>(gradScale);
   double sumOfSquares = 0.0;
-  for (const Impl::Tensor &t : s.tensors) {
-    float *g = s.at(Grads, t);
-    s.forRange(t, s.shard(t), {Grads}, [&](int64_t begin, int64_t count) {
-      float *chunk = g + begin;
-      if (scale != 1.0f)
-        kernels::scale(chunk, scale, count);
-      sumOfSquares += kernels::sumOfSquares(chunk, count);
-    });
+  for (size_t i = 0; i < s.tensors.size(); ++i) {
+    const Impl::Tensor &t = s.tensors[i];
+    if (scale != 1.0f) {
+      float *g = s.at(Grads, t);
+      s.gradSquares[i] = 0.0;
+      s.forRange(t, s.shard(t), {Grads}, [&](int64_t begin, int64_t count) {
+        kernels::scale(g + begin, scale, count);
+        s.gradSquares[i] += kernels::sumOfSquares(g + begin, count);
+      });
+    }
+    sumOfSquares += s.gradSquares[i];
   }
   stats.gradNorm = std::sqrt(s.comm->sum(sumOfSquares));
   float clip = 1.0f;
@@ -1168,8 +1187,10 @@ UpdateStats WeightStore::applyUpdate(
     journalFence();
     s.journal->phase = Applied;
   }
-  if (s.onDisk())
+  if (s.zeroesGradsAfterUpdate())
     s.zeroArray(Grads);
+  else
+    std::fill(s.gradSquares.begin(), s.gradSquares.end(), 0.0);
   if (s.persistent) {
     s.committedStep = step;
     s.committed = std::move(pending);
@@ -1195,8 +1216,13 @@ void WeightStore::Impl::updateFrom(size_t first, int64_t firstBegin,
     forRange(
         t, range, {Weights, Grads, State0, State1},
         [&](int64_t begin, int64_t count) {
+          auto zeroBehind = [&] {
+            if (!zeroesGradsAfterUpdate())
+              std::memset(at(Grads, t) + begin, 0, size_t(count) * 4);
+          };
           if (!persistent) {
             updateChunk(t, begin, count, step, lr, clip);
+            zeroBehind();
             return;
           }
           // The chunk's old values first, so that a kill in the middle of
@@ -1221,6 +1247,9 @@ void WeightStore::Impl::updateFrom(size_t first, int64_t firstBegin,
           journalFence();
           journal->undoValid = 0;
           journalFence();
+          // Only now: until the chunk is marked done, a recovery redoes it
+          // from its gradients.
+          zeroBehind();
         },
         chunk);
     refreshBf16(t);
@@ -1252,10 +1281,6 @@ void WeightStore::Impl::updateChunk(const Tensor &t, int64_t begin,
     config.gradScale = clip;
     kernels::sgdUpdate(w, g, m, count, config);
   }
-  // A disk store zeroes the whole gradient array at once afterwards
-  // (zeroArray, no page written); in RAM the chunk is still in cache.
-  if (!onDisk())
-    std::memset(g, 0, size_t(count) * 4);
 }
 
 int64_t WeightStore::committedStep() const { return impl->committedStep; }

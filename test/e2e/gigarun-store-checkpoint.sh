@@ -35,19 +35,33 @@ ls "$work/disk" | grep -q 'checkpoint-.*safetensors' &&
 # SIGKILL after the N-th chunk's update, before the journal marks it done:
 # in the first update, in the middle, at a checkpoint step's, and late. The
 # toy's update has a few chunks a tensor, so these land in several steps.
-for n in 1 4 9 23 31 40; do
-  run="$work/kill-$n" store="$work/kill-$n-store"
+kill_and_resume() {
+  local n=$1 run=$2 store=$3 where=$4
   GIGA_DEBUG_KILL_IN_UPDATE=$n "${train[@]}" --out "$run" --store "$store" \
     >"$run.log" 2>&1
   status=$?
   if [[ $status -ne 137 ]]; then
-    fail "kill after chunk $n: exit $status, expected 137 (SIGKILL; the run has fewer chunks?)"
-    continue
+    fail "kill after chunk $n$where: exit $status, expected 137 (SIGKILL; the run has fewer chunks?)"
+    return
   fi
   "${train[@]}" --out "$run" --store "$store" --resume >>"$run.log" 2>&1 ||
-    fail "resume after a kill after chunk $n: $(tail -1 "$run.log")"
-  same_curve "$run" "killed after chunk $n, resumed"
+    fail "resume after a kill after chunk $n$where: $(tail -1 "$run.log")"
+  same_curve "$run" "killed after chunk $n$where, resumed"
+}
+for n in 1 4 9 23 31 40; do
+  kill_and_resume $n "$work/kill-$n" "$work/kill-$n-store" ""
 done
+# tmpfs cannot zero a range, so there the update zeroes each chunk's
+# gradients right behind it, which a resumed update must not need again.
+if shm=$(mktemp -d /dev/shm/giga-e2e.XXXXXX 2>/dev/null); then
+  trap 'rm -rf "$shm"' EXIT
+  for n in 4 23; do
+    kill_and_resume $n "$work/shm-kill-$n" "$shm/kill-$n-store" " in tmpfs"
+  done
+  rm -rf "$shm"
+else
+  fail "no /dev/shm to put a tmpfs store in"
+fi
 
 # A store whose machine went down while it was being written (its journal
 # says it changed in another boot since its last flush; GIGA_DEBUG_BOOT_ID

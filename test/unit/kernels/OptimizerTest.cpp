@@ -3,6 +3,8 @@
 #include "runtime/kernels/Optimizer.h"
 #include "GradCheck.h"
 
+#include <cmath>
+
 namespace giga::kernels::test {
 namespace {
 
@@ -92,6 +94,21 @@ TEST(GradNorm, SumsSquaresOverTensorsInDouble) {
   double expected = double(many.size()) * double(0.1f) * double(0.1f);
   EXPECT_NEAR(sumOfSquares(many.data(), many.size()), expected,
               1e-9 * expected);
+}
+
+TEST(GradNorm, AccumulatingSumsTheSquaresOfTheSum) {
+  // Several blocks and a partial one, so that a block boundary or the
+  // order of the blocks' sums would show in the bits.
+  const int64_t n = 3 * (1 << 14) + 777;
+  std::vector<float> dst(n), src(n), expected(n);
+  for (int64_t i = 0; i < n; ++i) {
+    dst[i] = float(std::sin(0.37 * double(i)));
+    src[i] = float(std::cos(1.91 * double(i))) / 3.0f;
+    expected[i] = dst[i] + src[i];
+  }
+  const double squares = accumulateSumOfSquares(dst.data(), src.data(), n);
+  EXPECT_EQ(dst, expected);
+  EXPECT_EQ(squares, sumOfSquares(expected.data(), n));
 }
 
 TEST(GradNorm, ClipCoefficientAsTorchClipGradNorm) {

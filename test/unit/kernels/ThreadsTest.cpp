@@ -111,10 +111,13 @@ TEST(Threads, OptimizerAndSumOfSquares) {
     adamwUpdate(o[0].data(), kDy.data(), o[1].data(), o[2].data(), n, config, 3,
                 true);
     norms.push_back(sumOfSquares(o[0].data(), int64_t(n)));
+    norms.push_back(accumulateSumOfSquares(o[1].data(), kX.data(), int64_t(n)));
   });
-  ASSERT_EQ(norms.size(), 3u);
-  EXPECT_EQ(norms[0], norms[1]);
+  ASSERT_EQ(norms.size(), 6u);
+  EXPECT_EQ(norms[1], norms[3]);
+  EXPECT_EQ(norms[1], norms[5]);
   EXPECT_EQ(norms[0], norms[2]);
+  EXPECT_EQ(norms[0], norms[4]);
 }
 
 TEST(Threads, AttentionRunsAHeadPerThread) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 
 namespace giga::store::test {
 namespace {
@@ -177,6 +178,76 @@ TEST(DiskStore, SameNumbersAsTheRamStore) {
               copyOf(disk.weights(3, l), 1024 * 256));
   EXPECT_EQ(copyOf(ram.grad(1, 7), 1024 * 256),
             copyOf(disk.grad(1, 7), 1024 * 256));
+}
+
+/// The norm the store reports is that of its gradients as they stand, though
+/// it keeps each tensor's sum of squares as gradients are added rather than
+/// reading them again: after two additions to a tensor, none to another, a
+/// zeroGrads, a scaled step and the zeroing of the last update. In RAM, in
+/// files under a budget (4 MiB chunks), and in tmpfs, which cannot zero a
+/// range, so that each chunk's gradients are zeroed behind its update.
+TEST(DiskStore, TheNormIsOfTheGradientsAsTheyStand) {
+  TempDir dir;
+  artifact::Artifact a = mediumModel();
+  std::vector<std::pair<std::string, StoreOptions>> stores = {
+      {"RAM", {}}, {"disk", {dir.path("disk"), int64_t(6) << 20}}};
+  std::unique_ptr<TempDir> shm;
+  if (std::filesystem::is_directory("/dev/shm") &&
+      ::access("/dev/shm", W_OK) == 0) {
+    setenv("TMPDIR", "/dev/shm", 1);
+    shm = std::make_unique<TempDir>();
+    unsetenv("TMPDIR");
+    stores.push_back({"tmpfs", {shm->path("store"), 0}});
+  }
+  auto normOfGrads = [&](WeightStore &store, double scale) {
+    double sum = 0;
+    for (size_t p = 0; p < a.params.size(); ++p)
+      for (int64_t l = 0; l < a.params[p].layers; ++l) {
+        const float *g = store.grad(int32_t(p), l);
+        for (int64_t k = 0; k < a.params[p].elements(); ++k) {
+          float x = float(scale) * g[k]; // the store's materialized scaling
+          sum += double(x) * x;
+        }
+      }
+    return std::sqrt(sum);
+  };
+  std::vector<std::vector<float>> finalWeights;
+  for (auto &[name, options] : stores) {
+    SCOPED_TRACE(name);
+    WeightStore store(a, options);
+    store.initialize(5);
+    int step = 0;
+    auto expectNorm = [&](double scale) {
+      const double expected = normOfGrads(store, scale);
+      const UpdateStats stats = store.applyUpdate(++step, scale);
+      // Summed in another order: a double sum of n = 4.5 M terms is within
+      // n * 2^-53 = 5e-10 of any other. A tensor's stale or missing sum
+      // would be off by more than 1e-3.
+      EXPECT_NEAR(stats.gradNorm, expected, 1e-9 * expected)
+          << "step " << step;
+      for (int64_t l : {0, 7})
+        for (float x : copyOf(store.grad(1, l), 256 * 1024))
+          ASSERT_EQ(x, 0.0f) << "gradients left after step " << step;
+    };
+    accumulateRound(store, a, 1);
+    accumulateRound(store, a, 2);
+    expectNorm(1.0);
+    // Only some tensors: the others' sums are of zeroed gradients.
+    std::vector<float> g = fakeGrad(256 * 1024, 3);
+    store.accumulateGrad(1, 3, g.data());
+    store.accumulateGrad(0, 0, g.data());
+    expectNorm(1.0);
+    accumulateRound(store, a, 4);
+    store.zeroGrads();
+    store.accumulateGrad(3, 5, g.data());
+    expectNorm(1.0);
+    accumulateRound(store, a, 5);
+    accumulateRound(store, a, 6);
+    expectNorm(0.5);
+    finalWeights.push_back(copyOf(store.weights(1, 3), 256 * 1024));
+  }
+  for (size_t i = 1; i < finalWeights.size(); ++i)
+    EXPECT_EQ(finalWeights[i], finalWeights[0]) << stores[i].first;
 }
 
 /// Every weight's bf16 copy is the weight rounded, in RAM and on a disk store
