@@ -83,14 +83,20 @@ echo "model: $params parameters; store $(numfmt --to=iec "$store_bytes") ($(awk 
 
 # The disk's sequential bandwidth, with direct I/O so the page cache is
 # out of it, on a 2 GiB file: the store's size would not fit beside it, and
-# direct I/O does not get faster with size.
-dd if=/dev/zero of="$store_parent/giga-dd-probe" bs=16M count=128 oflag=direct 2>"$work/dd-write.txt"
-dd if="$store_parent/giga-dd-probe" of=/dev/null bs=16M iflag=direct 2>"$work/dd-read.txt"
-rm -f "$store_parent/giga-dd-probe"
+# direct I/O does not get faster with size. Measured before the run and
+# again after it, and the faster of each is the floor's: this VM's disk
+# varies by 2x within an hour.
 rate() { tail -n 1 "$1" | awk '{print $(NF-1) * ($NF == "GB/s" ? 1e9 : ($NF == "MB/s" ? 1e6 : 1))}'; }
-disk_write=$(rate "$work/dd-write.txt")
-disk_read=$(rate "$work/dd-read.txt")
-echo "disk: sequential write $(awk -v r="$disk_write" 'BEGIN {printf "%.2f", r / 1e9}') GB/s, read $(awk -v r="$disk_read" 'BEGIN {printf "%.2f", r / 1e9}') GB/s (dd, direct I/O, 16 MiB blocks)"
+gbs() { awk -v r="$1" 'BEGIN {printf "%.2f", r / 1e9}'; }
+measure_disk() {
+  dd if=/dev/zero of="$store_parent/giga-dd-probe" bs=16M count=128 oflag=direct 2>"$work/dd-write.txt"
+  dd if="$store_parent/giga-dd-probe" of=/dev/null bs=16M iflag=direct 2>"$work/dd-read.txt"
+  rm -f "$store_parent/giga-dd-probe"
+  disk_write=$(rate "$work/dd-write.txt")
+  disk_read=$(rate "$work/dd-read.txt")
+  echo "disk, $1: sequential write $(gbs "$disk_write") GB/s, read $(gbs "$disk_read") GB/s (dd, direct I/O, 16 MiB blocks)"
+}
+measure_disk "before the run"
 
 # The compiler's prediction on the host target streaming at the disk's rate.
 "$python" - "$root/configs/wafers/host.json" "$work/host-disk.json" "$disk_read" <<'PY'
@@ -125,6 +131,10 @@ status=0
 wait "$pid" || status=$?
 cat "$work/gigarun.log"
 ((status == 0)) || fail "gigarun exited $status"
+read_before=$disk_read write_before=$disk_write
+measure_disk "after the run"
+disk_read=$(awk -v a="$disk_read" -v b="$read_before" 'BEGIN {print (a > b ? a : b)}')
+disk_write=$(awk -v a="$disk_write" -v b="$write_before" 'BEGIN {print (a > b ? a : b)}')
 
 "$python" - "$work" "$start" "$store_bytes" "$disk_read" "$disk_write" "$predicted" "$params" <<'PY'
 import json, sys
@@ -164,19 +174,23 @@ peak = [l for l in log.splitlines() if l.startswith("peak RSS")]
 update = [l for l in log.splitlines() if "optimizer update" in l]
 profile = [l for l in log.splitlines() if "--profile:" in l]
 print("\npeak RSS: %s; store %.1f GB" % (peak[0].split(":", 1)[1].strip() if peak else "?", store_bytes / 1e9))
-print("store traffic, best 10 s: %.2f GB/s read + write; the disk: %.2f GB/s read, %.2f GB/s write (%.0f%% of their mean)"
+print("store traffic, best 10 s: %.2f GB/s read + write; the disk's faster: %.2f GB/s read, %.2f GB/s write (%.0f%% of their mean)"
       % (best / 1e9, disk_read / 1e9, disk_write / 1e9, 100 * best / ((disk_read + disk_write) / 2)))
 # The update moves every array: reads weights, gradients, m, v (16 B a
 # parameter) and writes weights, m, v (12 B); at the disk's rates that is
 # its floor.
 floor = params * 16 / disk_read + params * 12 / disk_write
-print("update floor at the disk's bandwidth: %.1f s (28 bytes a parameter)" % floor)
+print("update floor at the disk's faster rates: %.1f s (28 bytes a parameter)" % floor)
 for line in profile + update:
     print(line.strip())
+if update:
+    seconds = float(update[0].split()[0]) / 1e3
+    print("update: %.1f GB in %.1f s, %.2f GB/s: %.0f%% of the floor's rate"
+          % (params * 28 / 1e9, seconds, params * 28 / 1e9 / seconds, 100 * floor / seconds))
 measured = [r for r in records[1:]] or records
 mean = sum(r["samples_per_sec"] ** -1 for r in measured) / len(measured)
 print("step time: measured %.1f s (mean of steps %s); gigac --report predicts %.1f s for the "
-      "forward and backward streaming at the disk's read rate, %.1f s with the update floor"
+      "forward and backward streaming at the read rate measured before the run, %.1f s with the update floor"
       % (mean, ", ".join(str(r["step"]) for r in measured), predicted, predicted + floor))
 print("losses: " + ", ".join("%.6f" % r["loss"] for r in records))
 PY
