@@ -50,6 +50,8 @@ namespace {
 
 constexpr int64_t kPage = 4096;
 constexpr int64_t kMaxChunkBytes = int64_t(4) << 20;
+// writeGrad's pieces: a store without a budget has no chunks.
+constexpr int64_t kMaxWriteElements = kMaxChunkBytes / 4;
 
 int64_t roundUpToPage(int64_t bytes) {
   return (bytes + kPage - 1) / kPage * kPage;
@@ -232,6 +234,7 @@ struct WeightStore::Impl {
   // it stands, kept by every write to the gradients so that the norm needs
   // no pass of its own over them.
   std::vector<double> gradSquares;
+  std::vector<float> writeStaging; // writeGrad's
 
   // Disk store.
   std::string directory;
@@ -336,6 +339,9 @@ struct WeightStore::Impl {
                   float clip);
   void updateChunk(const Tensor &t, int64_t begin, int64_t count, int64_t step,
                    double lr, float clip);
+  /// Writes `values` (this system's `range` of t) as t's gradient, which
+  /// is zero, with pwrite; returns its sum of squares.
+  double writeGrad(const Tensor &t, comm::Shard range, const float *values);
   /// Whether the update leaves the gradients for one zeroArray after it
   /// (a file system that zeroes without writing), rather than zeroing each
   /// chunk right behind its update, while it is in cache.
@@ -1106,11 +1112,42 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
     sum = s.shardOfSum.data() - mine.begin;
     s.comm->reduceScatterSum(grad, s.shardOfSum.data(), t.elements);
   }
+  const size_t index = s.firstTensor[param] + size_t(layer);
   double squares = 0.0;
-  s.forRange(t, mine, {Grads}, [&](int64_t begin, int64_t count) {
-    squares += kernels::accumulateSumOfSquares(g + begin, sum + begin, count);
-  });
-  s.gradSquares[s.firstTensor[param] + size_t(layer)] = squares;
+  if (s.arrays[Grads].fd >= 0 && s.gradSquares[index] == 0.0) {
+    // A zeroed gradient in a file is written, not added to: through the
+    // mapping, each page would first be filled (zeros from the kernel, or
+    // a read from the disk) only to be overwritten. (A sum of squares is 0
+    // only if every element is: the smallest float's square is a double.)
+    squares = s.writeGrad(t, mine, sum);
+  } else {
+    s.forRange(t, mine, {Grads}, [&](int64_t begin, int64_t count) {
+      squares += kernels::accumulateSumOfSquares(g + begin, sum + begin, count);
+    });
+  }
+  s.gradSquares[index] = squares;
+}
+
+double WeightStore::Impl::writeGrad(const Tensor &t, comm::Shard range,
+                                    const float *values) {
+  const int64_t piece = std::min(chunkElements, kMaxWriteElements);
+  writeStaging.resize(size_t(piece));
+  float *staged = writeStaging.data();
+  const Array &grads = arrays[Grads];
+  double squares = 0.0;
+  for (int64_t begin = range.begin, count; begin < range.begin + range.count;
+       begin += count) {
+    count = std::min(piece, range.begin + range.count - begin);
+    // Added to zeros, as the mapped path adds: the same bits (-0 becomes 0)
+    // and the same sum.
+    std::fill_n(staged, count, 0.0f);
+    squares += kernels::accumulateSumOfSquares(staged, values + begin, count);
+    if (!writeFullyAt(grads.fd, staged, size_t(count) * 4,
+                      uint64_t(t.offset + begin * 4)))
+      throw StoreError("cannot write the gradient of " + t.name + " to " +
+                       grads.path + ": " + errnoText());
+  }
+  return squares;
 }
 
 const float *WeightStore::grad(int32_t param, int64_t layer) {

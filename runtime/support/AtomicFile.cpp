@@ -25,10 +25,13 @@ std::string directoryOf(const std::string &path) {
 }
 } // namespace
 
-bool writeFully(int fd, const void *data, size_t size) {
+namespace {
+/// Calls write(bytes, size, offset) until all is written; see writeFully.
+template <typename Write>
+bool writeAll(const void *data, size_t size, uint64_t offset, Write write) {
   const char *bytes = static_cast<const char *>(data);
   while (size > 0) {
-    ssize_t n = ::write(fd, bytes, size);
+    ssize_t n = write(bytes, size, offset);
     if (n < 0 && errno == EINTR)
       continue;
     if (n <= 0) {
@@ -38,8 +41,23 @@ bool writeFully(int fd, const void *data, size_t size) {
     }
     bytes += n;
     size -= size_t(n);
+    offset += uint64_t(n);
   }
   return true;
+}
+} // namespace
+
+bool writeFully(int fd, const void *data, size_t size) {
+  return writeAll(data, size, 0, [fd](const char *bytes, size_t n, uint64_t) {
+    return ::write(fd, bytes, n);
+  });
+}
+
+bool writeFullyAt(int fd, const void *data, size_t size, uint64_t offset) {
+  return writeAll(data, size, offset,
+                  [fd](const char *bytes, size_t n, uint64_t at) {
+                    return ::pwrite(fd, bytes, n, off_t(at));
+                  });
 }
 
 bool readFullyAt(int fd, void *data, size_t size, uint64_t offset) {

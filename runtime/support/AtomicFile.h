@@ -20,6 +20,9 @@ public:
 /// progress).
 bool writeFully(int fd, const void *data, size_t size);
 
+/// writeFully at `offset`, with pwrite.
+bool writeFullyAt(int fd, const void *data, size_t size, uint64_t offset);
+
 /// Reads exactly `size` bytes of `fd` at `offset`, retrying interrupted and
 /// partial reads; false at the end of the file or on an error (errno set,
 /// 0 at the end).
