@@ -234,7 +234,6 @@ struct WeightStore::Impl {
   // it stands, kept by every write to the gradients so that the norm needs
   // no pass of its own over them.
   std::vector<double> gradSquares;
-  std::vector<float> writeStaging; // writeGrad's
 
   // Disk store.
   std::string directory;
@@ -1114,11 +1113,13 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
   }
   const size_t index = s.firstTensor[param] + size_t(layer);
   double squares = 0.0;
-  if (s.arrays[Grads].fd >= 0 && s.gradSquares[index] == 0.0) {
-    // A zeroed gradient in a file is written, not added to: through the
-    // mapping, each page would first be filled (zeros from the kernel, or
-    // a read from the disk) only to be overwritten. (A sum of squares is 0
-    // only if every element is: the smallest float's square is a double.)
+  if (s.zeroesGradsAfterUpdate() && s.gradSquares[index] == 0.0) {
+    // A gradient zeroed by FALLOC_FL_ZERO_RANGE is written, not added to:
+    // its pages are gone, and through the mapping the kernel would fill
+    // each with zeros only for it to be overwritten. (A sum of squares is
+    // 0 only if every element is: the smallest float's square is a
+    // double.) Where the zeroing wrote the pages (tmpfs), they are mapped
+    // and adding through the mapping is faster.
     squares = s.writeGrad(t, mine, sum);
   } else {
     s.forRange(t, mine, {Grads}, [&](int64_t begin, int64_t count) {
@@ -1131,8 +1132,10 @@ void WeightStore::accumulateGrad(int32_t param, int64_t layer,
 double WeightStore::Impl::writeGrad(const Tensor &t, comm::Shard range,
                                     const float *values) {
   const int64_t piece = std::min(chunkElements, kMaxWriteElements);
-  writeStaging.resize(size_t(piece));
-  float *staged = writeStaging.data();
+  // Per thread: accumulateGrad may run on several, for different tensors.
+  static thread_local std::vector<float> staging;
+  staging.resize(size_t(piece));
+  float *staged = staging.data();
   const Array &grads = arrays[Grads];
   double squares = 0.0;
   for (int64_t begin = range.begin, count; begin < range.begin + range.count;
