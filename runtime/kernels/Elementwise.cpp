@@ -28,13 +28,6 @@ void add(float *out, const float *a, const float *b, int64_t n) {
   });
 }
 
-void accumulate(float *dst, const float *src, int64_t n) {
-  parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i)
-      dst[i] += src[i];
-  });
-}
-
 void scale(float *x, float factor, int64_t n) {
   parallelRanges(n, kMinElementsPerThread, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)

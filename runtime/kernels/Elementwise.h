@@ -12,10 +12,8 @@
 
 namespace giga::kernels {
 
-/// out = a + b over n elements. Its backward is the identity (see accumulate).
+/// out = a + b over n elements. Its backward is the identity.
 void add(float *out, const float *a, const float *b, int64_t n);
-/// dst += src: sums gradients at a fan-out point.
-void accumulate(float *dst, const float *src, int64_t n);
 /// x *= factor (e.g. the gradient clip coefficient).
 void scale(float *x, float factor, int64_t n);
 /// out[i] = value for i < n.
@@ -29,8 +27,7 @@ void iota(int32_t *out, int64_t n, int32_t start = 0);
 void addBroadcast(float *out, const float *a, const float *b, int64_t rows,
                   int64_t cols);
 /// y[c] = sum_r x[r, c] for x of [rows, cols], summed in row order (y = row 0,
-/// then accumulate() each further row); rows == 0 gives zeros. y must not
-/// overlap x.
+/// then each further row added); rows == 0 gives zeros. y must not overlap x.
 void sumRows(float *y, const float *x, int64_t rows, int64_t cols);
 
 /// out[r, c] = inp[r, c] + bias[c]; inp is [rows, cols].
