@@ -1138,18 +1138,21 @@ double WeightStore::Impl::writeGrad(const Tensor &t, comm::Shard range,
   float *staged = staging.data();
   const Array &grads = arrays[Grads];
   double squares = 0.0;
-  for (int64_t begin = range.begin, count; begin < range.begin + range.count;
-       begin += count) {
-    count = std::min(piece, range.begin + range.count - begin);
-    // Added to zeros, as the mapped path adds: the same bits (-0 becomes 0)
-    // and the same sum.
-    std::fill_n(staged, count, 0.0f);
-    squares += kernels::accumulateSumOfSquares(staged, values + begin, count);
-    if (!writeFullyAt(grads.fd, staged, size_t(count) * 4,
-                      uint64_t(t.offset + begin * 4)))
-      throw StoreError("cannot write the gradient of " + t.name + " to " +
-                       grads.path + ": " + errnoText());
-  }
+  // No array to drop: the written pages are not mapped.
+  forRange(
+      t, range, {},
+      [&](int64_t begin, int64_t count) {
+        // Added to zeros, as the mapped path adds: the same bits (-0
+        // becomes 0) and the same sum.
+        std::fill_n(staged, count, 0.0f);
+        squares +=
+            kernels::accumulateSumOfSquares(staged, values + begin, count);
+        if (!writeFullyAt(grads.fd, staged, size_t(count) * 4,
+                          uint64_t(t.offset + begin * 4)))
+          throw StoreError("cannot write the gradient of " + t.name + " to " +
+                           grads.path + ": " + errnoText());
+      },
+      piece);
   return squares;
 }
 
