@@ -9,13 +9,13 @@
 
 namespace giga::test {
 
-/// A fresh empty folder under the system temp dir, removed at scope end
-/// (even if a test made it read-only).
+/// A fresh empty folder under the system temp dir (or `parent`), removed at
+/// scope end (even if a test made it read-only).
 class TempDir {
 public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "giga-test.XXXXXX").string();
+  explicit TempDir(const std::filesystem::path &parent =
+                       std::filesystem::temp_directory_path()) {
+    std::string pattern = (parent / "giga-test.XXXXXX").string();
     if (!mkdtemp(pattern.data()))
       throw std::runtime_error("mkdtemp failed for " + pattern);
     root = pattern;

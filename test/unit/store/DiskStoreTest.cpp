@@ -194,9 +194,7 @@ TEST(DiskStore, TheNormIsOfTheGradientsAsTheyStand) {
   std::unique_ptr<TempDir> shm;
   if (std::filesystem::is_directory("/dev/shm") &&
       ::access("/dev/shm", W_OK) == 0) {
-    setenv("TMPDIR", "/dev/shm", 1);
-    shm = std::make_unique<TempDir>();
-    unsetenv("TMPDIR");
+    shm = std::make_unique<TempDir>("/dev/shm");
     stores.push_back({"tmpfs", {shm->path("store"), 0}});
   }
   auto normOfGrads = [&](WeightStore &store, double scale) {
@@ -223,8 +221,7 @@ TEST(DiskStore, TheNormIsOfTheGradientsAsTheyStand) {
       // Summed in another order: a double sum of n = 4.5 M terms is within
       // n * 2^-53 = 5e-10 of any other. A tensor's stale or missing sum
       // would be off by more than 1e-3.
-      EXPECT_NEAR(stats.gradNorm, expected, 1e-9 * expected)
-          << "step " << step;
+      EXPECT_NEAR(stats.gradNorm, expected, 1e-9 * expected) << "step " << step;
       for (int64_t l : {0, 7})
         for (float x : copyOf(store.grad(1, l), 256 * 1024))
           ASSERT_EQ(x, 0.0f) << "gradients left after step " << step;
