@@ -133,8 +133,9 @@ cat "$work/gigarun.log"
 ((status == 0)) || fail "gigarun exited $status"
 read_before=$disk_read write_before=$disk_write
 measure_disk "after the run"
-disk_read=$(awk -v a="$disk_read" -v b="$read_before" 'BEGIN {print (a > b ? a : b)}')
-disk_write=$(awk -v a="$disk_write" -v b="$write_before" 'BEGIN {print (a > b ? a : b)}')
+faster() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
+disk_read=$(faster "$disk_read" "$read_before")
+disk_write=$(faster "$disk_write" "$write_before")
 
 "$python" - "$work" "$start" "$store_bytes" "$disk_read" "$disk_write" "$predicted" "$params" <<'PY'
 import json, sys
